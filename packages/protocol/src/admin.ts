@@ -1,0 +1,43 @@
+/** Wire types of the admin API (`/v1/admin/…`). */
+
+export interface InstanceSummary {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+/** A key as listed: never the key itself. */
+export interface ApiKeySummary {
+  id: string;
+  instance_id: string;
+  /** `msk_ab12…wxyz` */
+  display: string;
+  created_at: string;
+  revoked_at: string | null;
+  expires_at: string | null;
+}
+
+/** The answer that carries a key in full, once, when it is issued. */
+export interface IssuedApiKey extends ApiKeySummary {
+  key: string;
+}
+
+export interface CreateInstanceRequest {
+  name: string;
+}
+
+export interface CreateInstanceResponse {
+  instance: InstanceSummary;
+  api_key: IssuedApiKey;
+}
+
+export interface InstanceListResponse {
+  instances: (InstanceSummary & { keys: ApiKeySummary[] })[];
+}
+
+export interface InstanceUsageResponse {
+  instance_id: string;
+  events: number;
+  first_event_at: string | null;
+  last_event_at: string | null;
+}

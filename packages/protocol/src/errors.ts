@@ -1,0 +1,43 @@
+/**
+ * The closed list of error codes that cross the wire, kept in one place. Each maps to the HTTP
+ * status it is answered with; per-event rejections use `invalid_event` and
+ * `unsupported_schema_version` inside a `200`.
+ */
+export const ERROR_STATUS = Object.freeze({
+  invalid_json: 400,
+  invalid_request: 400,
+  batch_too_large: 400,
+  empty_batch: 400,
+  unauthorized: 401,
+  instance_mismatch: 403,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unsupported_content_encoding: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  storage_unavailable: 503,
+  admin_disabled: 404,
+  invalid_event: 200,
+  unsupported_schema_version: 200,
+} as const);
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Every error code, for schemas and tests. */
+export const ERROR_CODES: readonly ErrorCode[] = Object.freeze(Object.keys(ERROR_STATUS) as ErrorCode[]);
+
+/** The body of every failed request. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    /** For a person; never a stack trace or a secret. */
+    message: string;
+    details?: unknown;
+  };
+}
+
+/** Statuses a client retries (api-v1.md); all others are final. */
+export const RETRYABLE_STATUSES: readonly number[] = Object.freeze([429, 502, 503, 504]);

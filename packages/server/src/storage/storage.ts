@@ -1,0 +1,115 @@
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import type { GroupLevel } from "../predictions/group-key.js";
+
+/**
+ * The one storage interface. Each engine lives in a folder of its own (sqlite/, postgres/) with
+ * matching file names, and one contract suite (test/storage/) holds every engine to it.
+ * Engines take their driver through a small type of the few methods they call; only the
+ * factory (open-storage.ts) imports a driver.
+ */
+
+export interface InstanceRecord {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+/** An API key as stored: only its SHA-256 hash, never the key. */
+export interface ApiKeyRecord {
+  id: string;
+  instanceId: string;
+  /** Hex SHA-256 of the full key. */
+  hash: string;
+  /** `msk_ab12…wxyz` */
+  display: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  expiresAt: Date | null;
+}
+
+export type NewApiKey = Omit<ApiKeyRecord, "revokedAt">;
+
+/** What became of one event handed to `ingestEvents`. */
+export type IngestStatus = "accepted" | "duplicate";
+
+/** The metrics kept as DDSketch bins. */
+export type SketchMetric = "input_tokens" | "output_tokens" | "cost_usd_micros" | "duration_ms";
+export const SKETCH_METRICS: readonly SketchMetric[] = ["input_tokens", "output_tokens", "cost_usd_micros", "duration_ms"];
+
+/** The additive summary of one aggregation group. */
+export interface GroupSummary {
+  groupKey: string;
+  level: GroupLevel;
+  /** The key one level up, null at level 3. */
+  parentKey: string | null;
+  /** Events counted. */
+  events: number;
+  /** Distinct instances that sent them. */
+  contributors: number;
+  sumEstimatedInputTokens: number;
+  sumActualInputTokens: number;
+  sumEstimatedOutputTokens: number;
+  sumActualOutputTokens: number;
+  /** Events with quality_gate_passed. */
+  gatePassed: number;
+  /** Events with outcome "success". */
+  successes: number;
+  /** When the group last counted an event (server receive time). */
+  lastUpdated: Date | null;
+}
+
+/** A group's summary with its sketch bins: bin index to count, per metric. */
+export interface GroupAggregate extends GroupSummary {
+  bins: Record<SketchMetric, Map<number, number>>;
+}
+
+export interface InstanceUsage {
+  events: number;
+  firstEventAt: Date | null;
+  lastEventAt: Date | null;
+}
+
+export interface Storage {
+  readonly engine: "sqlite" | "postgres";
+
+  /** Applies pending forward-only migrations; safe when several processes start at once. */
+  migrate(): Promise<void>;
+  /** Resolves when storage answers; rejects with StorageUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createInstance(instance: InstanceRecord, firstKey: NewApiKey): Promise<void>;
+  getInstance(id: string): Promise<InstanceRecord | null>;
+  listInstances(): Promise<InstanceRecord[]>;
+  insertApiKey(key: NewApiKey): Promise<void>;
+  /** Keys of one instance, or of all instances. */
+  listApiKeys(instanceId?: string): Promise<ApiKeyRecord[]>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** Revokes a key; null when no such key. Revoking twice keeps the first time. */
+  revokeApiKey(id: string, at: Date): Promise<ApiKeyRecord | null>;
+
+  /**
+   * Stores valid events of one instance in one transaction and updates the aggregates of their
+   * groups in the same transaction. Dedup is exact on (instance_id, event_id), for all time; a
+   * repeated event_id within the call is stored once and its later copies are "duplicate".
+   * Resolves only once every accepted event is durable. Statuses answer `events` in order.
+   */
+  ingestEvents(instanceId: string, events: readonly TaskCompletionEvent[], receivedAt: Date): Promise<IngestStatus[]>;
+
+  /** Aggregates with bins of the groups that exist among `groupKeys`. */
+  readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>>;
+  /** Summaries of every group whose parent is one of `parentKeys`. */
+  readChildSummaries(parentKeys: readonly string[]): Promise<GroupSummary[]>;
+  /** Per group, each contributing instance's event count (for the privacy rule's complements). */
+  readInstanceCounts(groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>>;
+
+  usage(instanceId: string): Promise<InstanceUsage>;
+}
+
+/** Storage cannot be reached or failed for a reason that is not the caller's: HTTP 503. */
+export class StorageUnavailableError extends Error {
+  override readonly name = "StorageUnavailableError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
