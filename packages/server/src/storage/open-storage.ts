@@ -1,0 +1,66 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { MigrationResult } from "./migration.js";
+import { SqliteStorage } from "./sqlite/sqlite-storage.js";
+import { mapSqliteError } from "./sqlite/sqlite-errors.js";
+import type { Storage } from "./storage.js";
+
+/** Where storage lives; the HTTP layer parses DATABASE_URL into one of these. */
+export type StorageTarget = { engine: "sqlite"; path: string } | { engine: "postgres"; url: string };
+
+export interface OpenStorageOptions {
+  /** PostgreSQL connections per process. @default 10 */
+  poolSize?: number;
+}
+
+/** A storage engine as opened here: the Storage interface plus the migration report. */
+type OpenedStorage = Storage & { applyMigrations(): Promise<MigrationResult> };
+
+/**
+ * Opens the engine of `target`, applies pending migrations and returns it. The only place that
+ * imports a database driver.
+ *
+ * @example
+ * const storage = await openStorage({ engine: "sqlite", path: "./data/telemetry.db" });
+ */
+export async function openStorage(target: StorageTarget, options: OpenStorageOptions = {}): Promise<Storage> {
+  const storage = await openEngine(target, options);
+  try {
+    await storage.applyMigrations();
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  return storage;
+}
+
+/**
+ * Applies pending migrations to `target` and closes it: what `mosaic-telemetry migrate` runs.
+ * Safe while servers run against the same database.
+ */
+export async function migrate(target: StorageTarget, options: OpenStorageOptions = {}): Promise<MigrationResult> {
+  const storage = await openEngine(target, options);
+  try {
+    return await storage.applyMigrations();
+  } finally {
+    await storage.close();
+  }
+}
+
+async function openEngine(target: StorageTarget, options: OpenStorageOptions): Promise<OpenedStorage> {
+  if (target.engine === "sqlite") return openSqlite(target.path);
+  void options;
+  throw new Error("PostgreSQL storage is not available yet");
+}
+
+function openSqlite(path: string): SqliteStorage {
+  const inMemory = path === ":memory:" || path === "";
+  try {
+    // 0700: the folder holds every instance's events and key hashes; nobody else needs to list it.
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    return new SqliteStorage(new Database(path));
+  } catch (error) {
+    throw mapSqliteError(error);
+  }
+}

@@ -1,0 +1,394 @@
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import type { GroupLevel } from "../../predictions/group-key.js";
+import { firstOccurrences, foldBatch } from "../batch-fold.js";
+import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
+import {
+  SKETCH_METRICS,
+  type ApiKeyRecord,
+  type GroupAggregate,
+  type GroupSummary,
+  type IngestStatus,
+  type InstanceRecord,
+  type InstanceUsage,
+  type NewApiKey,
+  type SketchMetric,
+  type Storage,
+} from "../storage.js";
+import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
+import { mapSqliteError } from "./sqlite-errors.js";
+import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+
+interface InstanceRow {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+interface ApiKeyRow {
+  id: string;
+  instance_id: string;
+  hash: string;
+  display: string;
+  created_at: number;
+  revoked_at: number | null;
+  expires_at: number | null;
+}
+
+interface GroupRow {
+  group_key: string;
+  level: number;
+  parent_key: string | null;
+  events: number;
+  contributors: number;
+  sum_estimated_input_tokens: number;
+  sum_actual_input_tokens: number;
+  sum_estimated_output_tokens: number;
+  sum_actual_output_tokens: number;
+  gate_passed: number;
+  successes: number;
+  last_updated: number | null;
+}
+
+/** Connection settings applied at open; why each one is in docs/decisions/0001-storage.md. */
+export interface SqliteSettings {
+  /**
+   * FULL fsyncs the WAL at every commit, so a 200 survives power loss; NORMAL only survives a
+   * process crash.
+   * @default "FULL"
+   */
+  synchronous?: "FULL" | "NORMAL";
+  /** How long a writer waits for another process's write lock before SQLITE_BUSY. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+const fromMs = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function toInstance(row: InstanceRow): InstanceRecord {
+  return { id: row.id, name: row.name, createdAt: new Date(row.created_at) };
+}
+
+function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    instanceId: row.instance_id,
+    hash: row.hash,
+    display: row.display,
+    createdAt: new Date(row.created_at),
+    revokedAt: fromMs(row.revoked_at),
+    expiresAt: fromMs(row.expires_at),
+  };
+}
+
+function toSummary(row: GroupRow): GroupSummary {
+  return {
+    groupKey: row.group_key,
+    level: row.level as GroupLevel,
+    parentKey: row.parent_key,
+    events: row.events,
+    contributors: row.contributors,
+    sumEstimatedInputTokens: row.sum_estimated_input_tokens,
+    sumActualInputTokens: row.sum_actual_input_tokens,
+    sumEstimatedOutputTokens: row.sum_estimated_output_tokens,
+    sumActualOutputTokens: row.sum_actual_output_tokens,
+    gatePassed: row.gate_passed,
+    successes: row.successes,
+    lastUpdated: fromMs(row.last_updated),
+  };
+}
+
+/** A list of keys as one JSON parameter, expanded by json_each: one cached statement for any length. */
+const KEYS_PARAM = "(SELECT value FROM json_each(?))";
+
+/**
+ * The embedded engine: one better-sqlite3 handle in WAL mode. better-sqlite3 is synchronous, so
+ * each call runs to completion on the event loop and one process never interleaves two
+ * transactions; other processes are kept out by BEGIN IMMEDIATE and busy_timeout.
+ */
+export class SqliteStorage implements Storage {
+  readonly engine = "sqlite" as const;
+  readonly #db: SqliteDatabase;
+  readonly #statements = new Map<string, SqliteStatement>();
+  readonly #migrations: readonly Migration[];
+  #closed = false;
+
+  constructor(db: SqliteDatabase, settings: SqliteSettings = {}, migrations: readonly Migration[] = SQLITE_MIGRATIONS) {
+    this.#db = db;
+    this.#migrations = migrations;
+    // WAL: readers never block the writer and a commit is one sequential append.
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${settings.synchronous ?? "FULL"}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(settings.busyTimeoutMs ?? 5000))}`);
+    db.pragma("foreign_keys = ON");
+  }
+
+  /** Applies pending migrations under a write lock, so concurrent starts apply each once. */
+  async applyMigrations(): Promise<MigrationResult> {
+    return this.#run(() =>
+      this.#transaction(() => {
+        this.#db.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",
+        );
+        const row = this.#db.prepare("SELECT MAX(version) AS version FROM schema_migrations").get() as {
+          version: number | null;
+        };
+        let version = row.version ?? 0;
+        const applied: number[] = [];
+        for (const migration of this.#migrations) {
+          if (migration.version <= version) continue;
+          for (const statement of migrationStatements(migration.sql)) this.#db.exec(statement);
+          this.#db
+            .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+            .run(migration.version, migration.name, Date.now());
+          applied.push(migration.version);
+          version = migration.version;
+        }
+        return { applied, version };
+      }),
+    );
+  }
+
+  async migrate(): Promise<void> {
+    await this.applyMigrations();
+  }
+
+  async ping(): Promise<void> {
+    this.#run(() => this.#statement("SELECT 1").get());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    if (this.#db.open) this.#db.close();
+  }
+
+  async createInstance(instance: InstanceRecord, firstKey: NewApiKey): Promise<void> {
+    this.#run(() =>
+      this.#transaction(() => {
+        this.#statement("INSERT INTO instances (id, name, created_at) VALUES (?, ?, ?)").run(
+          instance.id,
+          instance.name,
+          instance.createdAt.getTime(),
+        );
+        this.#insertApiKey(firstKey);
+      }),
+    );
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | null> {
+    const row = this.#run(() => this.#statement("SELECT * FROM instances WHERE id = ?").get(id)) as InstanceRow | undefined;
+    return row ? toInstance(row) : null;
+  }
+
+  async listInstances(): Promise<InstanceRecord[]> {
+    const rows = this.#run(() => this.#statement("SELECT * FROM instances ORDER BY created_at, id").all()) as InstanceRow[];
+    return rows.map(toInstance);
+  }
+
+  async insertApiKey(key: NewApiKey): Promise<void> {
+    this.#run(() => this.#insertApiKey(key));
+  }
+
+  async listApiKeys(instanceId?: string): Promise<ApiKeyRecord[]> {
+    const rows = this.#run(() =>
+      instanceId === undefined
+        ? this.#statement("SELECT * FROM api_keys ORDER BY created_at, id").all()
+        : this.#statement("SELECT * FROM api_keys WHERE instance_id = ? ORDER BY created_at, id").all(instanceId),
+    ) as ApiKeyRow[];
+    return rows.map(toApiKey);
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const row = this.#run(() => this.#statement("SELECT * FROM api_keys WHERE hash = ?").get(hash)) as ApiKeyRow | undefined;
+    return row ? toApiKey(row) : null;
+  }
+
+  async revokeApiKey(id: string, at: Date): Promise<ApiKeyRecord | null> {
+    // COALESCE keeps the first revocation time when a key is revoked twice.
+    const row = this.#run(() =>
+      this.#statement("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING *").get(
+        at.getTime(),
+        id,
+      ),
+    ) as ApiKeyRow | undefined;
+    return row ? toApiKey(row) : null;
+  }
+
+  async ingestEvents(
+    instanceId: string,
+    events: readonly TaskCompletionEvent[],
+    receivedAt: Date,
+  ): Promise<IngestStatus[]> {
+    const statuses: IngestStatus[] = events.map(() => "duplicate");
+    if (events.length === 0) return statuses;
+    const receivedMs = receivedAt.getTime();
+    const first = firstOccurrences(events);
+    this.#run(() =>
+      this.#transaction(() => {
+        const insertEvent = this.#statement(
+          "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        );
+        const accepted: TaskCompletionEvent[] = [];
+        for (const index of first) {
+          const event = events[index] as TaskCompletionEvent;
+          const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, JSON.stringify(event));
+          if (changes === 1) {
+            statuses[index] = "accepted";
+            accepted.push(event);
+          }
+        }
+        if (accepted.length > 0) this.#addToAggregates(instanceId, accepted, receivedMs);
+      }),
+    );
+    return statuses;
+  }
+
+  async readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
+    const keys = JSON.stringify(groupKeys);
+    return this.#run(() => {
+      const rows = this.#statement(`SELECT * FROM aggregate_groups WHERE group_key IN ${KEYS_PARAM}`).all(keys) as GroupRow[];
+      const binRows = this.#statement(
+        `SELECT group_key, metric, bin, count FROM group_bins WHERE group_key IN ${KEYS_PARAM}`,
+      ).all(keys) as { group_key: string; metric: SketchMetric; bin: number; count: number }[];
+      const result = new Map<string, GroupAggregate>();
+      for (const row of rows) {
+        const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, new Map<number, number>()])) as Record<
+          SketchMetric,
+          Map<number, number>
+        >;
+        result.set(row.group_key, { ...toSummary(row), bins });
+      }
+      for (const bin of binRows) result.get(bin.group_key)?.bins[bin.metric]?.set(bin.bin, bin.count);
+      return result;
+    });
+  }
+
+  async readChildSummaries(parentKeys: readonly string[]): Promise<GroupSummary[]> {
+    const rows = this.#run(() =>
+      this.#statement(`SELECT * FROM aggregate_groups WHERE parent_key IN ${KEYS_PARAM} ORDER BY group_key`).all(
+        JSON.stringify(parentKeys),
+      ),
+    ) as GroupRow[];
+    return rows.map(toSummary);
+  }
+
+  async readInstanceCounts(groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>> {
+    const rows = this.#run(() =>
+      this.#statement(`SELECT group_key, instance_id, events FROM group_instances WHERE group_key IN ${KEYS_PARAM}`).all(
+        JSON.stringify(groupKeys),
+      ),
+    ) as { group_key: string; instance_id: string; events: number }[];
+    const result = new Map<string, Map<string, number>>();
+    for (const row of rows) {
+      let counts = result.get(row.group_key);
+      if (!counts) result.set(row.group_key, (counts = new Map()));
+      counts.set(row.instance_id, row.events);
+    }
+    return result;
+  }
+
+  async usage(instanceId: string): Promise<InstanceUsage> {
+    const row = this.#run(() => this.#statement("SELECT * FROM instance_usage WHERE instance_id = ?").get(instanceId)) as
+      | { events: number; first_event_at: number; last_event_at: number }
+      | undefined;
+    if (!row) return { events: 0, firstEventAt: null, lastEventAt: null };
+    return { events: row.events, firstEventAt: new Date(row.first_event_at), lastEventAt: new Date(row.last_event_at) };
+  }
+
+  /** Adds accepted events to their groups: one upsert per touched row, inside the caller's transaction. */
+  #addToAggregates(instanceId: string, accepted: readonly TaskCompletionEvent[], receivedMs: number): void {
+    const fold = foldBatch(accepted);
+    const insertPair = this.#statement(
+      "INSERT INTO group_instances (group_key, instance_id, events) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    );
+    const addToPair = this.#statement("UPDATE group_instances SET events = events + ? WHERE group_key = ? AND instance_id = ?");
+    const upsertGroup = this.#statement(`
+      INSERT INTO aggregate_groups (group_key, level, parent_key, events, contributors,
+        sum_estimated_input_tokens, sum_actual_input_tokens, sum_estimated_output_tokens, sum_actual_output_tokens,
+        gate_passed, successes, last_updated)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (group_key) DO UPDATE SET
+        events = aggregate_groups.events + excluded.events,
+        contributors = aggregate_groups.contributors + excluded.contributors,
+        sum_estimated_input_tokens = aggregate_groups.sum_estimated_input_tokens + excluded.sum_estimated_input_tokens,
+        sum_actual_input_tokens = aggregate_groups.sum_actual_input_tokens + excluded.sum_actual_input_tokens,
+        sum_estimated_output_tokens = aggregate_groups.sum_estimated_output_tokens + excluded.sum_estimated_output_tokens,
+        sum_actual_output_tokens = aggregate_groups.sum_actual_output_tokens + excluded.sum_actual_output_tokens,
+        gate_passed = aggregate_groups.gate_passed + excluded.gate_passed,
+        successes = aggregate_groups.successes + excluded.successes,
+        last_updated = MAX(COALESCE(aggregate_groups.last_updated, 0), excluded.last_updated)`);
+    const upsertBin = this.#statement(
+      "INSERT INTO group_bins (group_key, metric, bin, count) VALUES (?, ?, ?, ?) ON CONFLICT (group_key, metric, bin) DO UPDATE SET count = group_bins.count + excluded.count",
+    );
+    const upsertUsage = this.#statement(`
+      INSERT INTO instance_usage (instance_id, events, first_event_at, last_event_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (instance_id) DO UPDATE SET
+        events = instance_usage.events + excluded.events,
+        first_event_at = MIN(instance_usage.first_event_at, excluded.first_event_at),
+        last_event_at = MAX(instance_usage.last_event_at, excluded.last_event_at)`);
+
+    for (const group of fold.groups) {
+      // The write lock is ours for the whole transaction, so "the insert changed a row" is
+      // exactly "this instance is new to this group".
+      const isNewContributor = insertPair.run(group.groupKey, instanceId, group.events).changes === 1;
+      if (!isNewContributor) addToPair.run(group.events, group.groupKey, instanceId);
+      upsertGroup.run(
+        group.groupKey,
+        group.level,
+        group.parentKey,
+        group.events,
+        isNewContributor ? 1 : 0,
+        group.sumEstimatedInputTokens,
+        group.sumActualInputTokens,
+        group.sumEstimatedOutputTokens,
+        group.sumActualOutputTokens,
+        group.gatePassed,
+        group.successes,
+        receivedMs,
+      );
+    }
+    for (const bin of fold.bins) upsertBin.run(bin.groupKey, bin.metric, bin.bin, bin.count);
+    upsertUsage.run(instanceId, accepted.length, receivedMs, receivedMs);
+  }
+
+  #insertApiKey(key: NewApiKey): void {
+    this.#statement(
+      "INSERT INTO api_keys (id, instance_id, hash, display, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL, ?)",
+    ).run(key.id, key.instanceId, key.hash, key.display, key.createdAt.getTime(), key.expiresAt?.getTime() ?? null);
+  }
+
+  /** Prepared once per SQL text and reused: preparing costs more than most of our statements. */
+  #statement(sql: string): SqliteStatement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that reads first and
+   * writes later can fail with SQLITE_BUSY without waiting for busy_timeout.
+   */
+  #transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #run<T>(work: () => T): T {
+    if (this.#closed) throw mapSqliteError(new TypeError("The database connection is not open"));
+    try {
+      return work();
+    } catch (error) {
+      throw mapSqliteError(error);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStorage, migrate } from "../../src/storage/open-storage.js";
+import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { StorageUnavailableError } from "../../src/storage/storage.js";
+import { storageContract } from "./storage-contract.js";
+import { makeEvent, seedInstance } from "./storage-fixtures.js";
+
+const root = mkdtempSync(join(tmpdir(), "mosaic-sqlite-"));
+let counter = 0;
+let lastPath = "";
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("SQLite storage: contract", () => {
+  storageContract({
+    async fresh() {
+      counter += 1;
+      lastPath = join(root, `case-${counter}`, "telemetry.db");
+      return openStorage({ engine: "sqlite", path: lastPath });
+    },
+    async reopen() {
+      return openStorage({ engine: "sqlite", path: lastPath });
+    },
+  });
+});
+
+describe("SQLite storage: engine specifics", () => {
+  it("creates the parent folder with mode 0700", async () => {
+    const dir = join(root, "nested", "deeper");
+    const storage = await openStorage({ engine: "sqlite", path: join(dir, "t.db") });
+    await storage.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it("runs in WAL mode with synchronous=FULL, a busy timeout and foreign keys on", async () => {
+    const db = new Database(join(root, "pragmas.db"));
+    const storage = new SqliteStorage(db);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("synchronous", { simple: true })).toBe(2); // 2 = FULL
+    expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    await storage.close();
+    expect(db.open).toBe(false);
+  });
+
+  it("maps a write lock held past busy_timeout to StorageUnavailableError and stays usable", async () => {
+    const path = join(root, "busy.db");
+    const storage = new SqliteStorage(new Database(path), { busyTimeoutMs: 20 });
+    await storage.migrate();
+    const { instance } = await seedInstance(storage);
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE"); // another process holding the write lock
+    try {
+      await expect(storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).rejects.toBeInstanceOf(
+        StorageUnavailableError,
+      );
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+    expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect((await storage.usage(instance.id)).events).toBe(1);
+    await storage.close();
+  });
+
+  it("migrate() reports what it applied, then nothing on a current schema", async () => {
+    const target = { engine: "sqlite" as const, path: join(root, "migrate", "t.db") };
+    expect(await migrate(target)).toEqual({ applied: [1], version: 1 });
+    expect(await migrate(target)).toEqual({ applied: [], version: 1 });
+  });
+
+  it("opens the same file from two handles at once and both migrate without error", async () => {
+    const path = join(root, "twice", "t.db");
+    const [a, b] = await Promise.all([openStorage({ engine: "sqlite", path }), openStorage({ engine: "sqlite", path })]);
+    const { instance } = await seedInstance(a);
+    expect(await b.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("fails to open an unusable path with StorageUnavailableError", async () => {
+    const path = join(root, "not-a-db", "t.db");
+    mkdirSync(path, { recursive: true }); // a folder where the file should be
+    await expect(openStorage({ engine: "sqlite", path })).rejects.toBeInstanceOf(StorageUnavailableError);
+  });
+});
