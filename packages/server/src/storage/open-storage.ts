@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import pg from "pg";
 import type { MigrationResult } from "./migration.js";
+import { PostgresStorage } from "./postgres/postgres-storage.js";
 import { SqliteStorage } from "./sqlite/sqlite-storage.js";
 import { mapSqliteError } from "./sqlite/sqlite-errors.js";
 import type { Storage } from "./storage.js";
@@ -12,6 +14,18 @@ export type StorageTarget = { engine: "sqlite"; path: string } | { engine: "post
 export interface OpenStorageOptions {
   /** PostgreSQL connections per process. @default 10 */
   poolSize?: number;
+  /**
+   * PostgreSQL: how long a call waits for a free pooled connection (or a new one) before it
+   * fails with StorageUnavailableError. @default 5000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * PostgreSQL: told about an error on an idle pooled connection (server restart, network cut).
+   * The pool has already dropped that connection; the next call opens a new one. Errors carry
+   * no credentials from us, but log `error.message` rather than the whole object.
+   * @default ignore
+   */
+  onIdleConnectionError?: (error: Error) => void;
 }
 
 /** A storage engine as opened here: the Storage interface plus the migration report. */
@@ -50,8 +64,22 @@ export async function migrate(target: StorageTarget, options: OpenStorageOptions
 
 async function openEngine(target: StorageTarget, options: OpenStorageOptions): Promise<OpenedStorage> {
   if (target.engine === "sqlite") return openSqlite(target.path);
-  void options;
-  throw new Error("PostgreSQL storage is not available yet");
+  return openPostgres(target.url, options);
+}
+
+function openPostgres(url: string, options: OpenStorageOptions): PostgresStorage {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: Math.max(1, Math.trunc(options.poolSize ?? 10)),
+    connectionTimeoutMillis: Math.max(1, Math.trunc(options.connectTimeoutMs ?? 5000)),
+    idleTimeoutMillis: 30_000,
+  });
+  // Without a listener, an error on an idle client (e.g. 57P01 when the server restarts) is an
+  // unhandled 'error' event and kills the process.
+  const onIdleError = options.onIdleConnectionError;
+  pool.on("error", (error) => onIdleError?.(error));
+  // pg connects lazily: an unreachable server surfaces as StorageUnavailableError from migrate.
+  return new PostgresStorage(pool);
 }
 
 function openSqlite(path: string): SqliteStorage {

@@ -164,6 +164,26 @@ export function storageContract(harness: StorageHarness): void {
       expect(groups.get(keys[3] as string)).toMatchObject({ level: 3, parentKey: null, events: 3, contributors: 2 });
     });
 
+    it("counts an instance once as a contributor however many batches it sends", async () => {
+      const storage = await open();
+      const a = await seedInstance(storage, "a");
+      const b = await seedInstance(storage, "b");
+      for (let i = 0; i < 3; i++) await storage.ingestEvents(a.instance.id, [makeEvent(a.instance.id)], RECEIVED);
+      await storage.ingestEvents(b.instance.id, [makeEvent(b.instance.id), makeEvent(b.instance.id)], RECEIVED);
+      const key = groupKey(DIMS, 0);
+      expect((await storage.readGroups([key])).get(key)).toMatchObject({ events: 5, contributors: 2 });
+      expect((await storage.readInstanceCounts([key])).get(key)).toEqual(new Map([[a.instance.id, 3], [b.instance.id, 2]]));
+    });
+
+    it("stores control characters and U+0000 in free-text fields and finds the group again", async () => {
+      const storage = await open();
+      const { instance } = await seedInstance(storage);
+      const model = "nul\u0000tab\tline\nend";
+      expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id, { model, language: "a\u0000b" })], RECEIVED)).toEqual(["accepted"]);
+      const key = groupKey({ ...DIMS, model }, 0);
+      expect((await storage.readGroups([key])).get(key)?.events).toBe(1);
+    });
+
     it("keeps one bin count per event and metric, in the bin sketchBin names", async () => {
       const storage = await open();
       const { instance } = await seedInstance(storage);

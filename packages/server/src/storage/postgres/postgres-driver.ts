@@ -1,0 +1,22 @@
+/**
+ * The few node-postgres (pg) methods the PostgreSQL engine calls. Declared here so only
+ * open-storage.ts imports the driver.
+ */
+export interface PgQueryResult {
+  rows: Record<string, unknown>[];
+  rowCount: number | null;
+}
+
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<PgQueryResult>;
+}
+
+export interface PgPoolClient extends PgQueryable {
+  /** Returns the client; with an error (or true) the pool destroys it instead of reusing it. */
+  release(destroy?: Error | boolean): void;
+}
+
+export interface PgPool extends PgQueryable {
+  connect(): Promise<PgPoolClient>;
+  end(): Promise<void>;
+}

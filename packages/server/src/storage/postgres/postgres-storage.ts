@@ -1,0 +1,386 @@
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import type { GroupLevel } from "../../predictions/group-key.js";
+import { firstOccurrences, foldBatch } from "../batch-fold.js";
+import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
+import {
+  SKETCH_METRICS,
+  StorageUnavailableError,
+  type ApiKeyRecord,
+  type GroupAggregate,
+  type GroupSummary,
+  type IngestStatus,
+  type InstanceRecord,
+  type InstanceUsage,
+  type NewApiKey,
+  type SketchMetric,
+  type Storage,
+} from "../storage.js";
+import type { PgPool, PgPoolClient, PgQueryable } from "./postgres-driver.js";
+import { mapPgError } from "./postgres-errors.js";
+import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+
+type Row = Record<string, unknown>;
+
+/** Any fixed number; every process of every version must use the same one. ("mosa" in ASCII.) */
+const MIGRATION_LOCK_ID = 0x6d6f7361;
+
+// bigint arrives as a string from node-postgres (it may exceed 2^53); our counts never do.
+const num = (value: unknown): number => Number(value);
+const dateOrNull = (value: unknown): Date | null => (value === null || value === undefined ? null : (value as Date));
+
+function toInstance(row: Row): InstanceRecord {
+  return { id: row.id as string, name: row.name as string, createdAt: row.created_at as Date };
+}
+
+function toApiKey(row: Row): ApiKeyRecord {
+  return {
+    id: row.id as string,
+    instanceId: row.instance_id as string,
+    hash: row.hash as string,
+    display: row.display as string,
+    createdAt: row.created_at as Date,
+    revokedAt: dateOrNull(row.revoked_at),
+    expiresAt: dateOrNull(row.expires_at),
+  };
+}
+
+function toSummary(row: Row): GroupSummary {
+  return {
+    groupKey: row.group_key as string,
+    level: num(row.level) as GroupLevel,
+    parentKey: (row.parent_key as string | null) ?? null,
+    events: num(row.events),
+    contributors: num(row.contributors),
+    sumEstimatedInputTokens: num(row.sum_estimated_input_tokens),
+    sumActualInputTokens: num(row.sum_actual_input_tokens),
+    sumEstimatedOutputTokens: num(row.sum_estimated_output_tokens),
+    sumActualOutputTokens: num(row.sum_actual_output_tokens),
+    gatePassed: num(row.gate_passed),
+    successes: num(row.successes),
+    lastUpdated: dateOrNull(row.last_updated),
+  };
+}
+
+const GROUP_COLUMNS = `group_key, level, parent_key, events, contributors, sum_estimated_input_tokens,
+  sum_actual_input_tokens, sum_estimated_output_tokens, sum_actual_output_tokens, gate_passed, successes, last_updated`;
+
+/**
+ * Every statement that takes row locks inserts its rows ORDER BY key: concurrent transactions
+ * then lock the rows they share in the same order, table by table, and cannot deadlock.
+ */
+const INSERT_EVENTS = `
+  INSERT INTO events (instance_id, event_id, received_at, "timestamp", payload)
+  SELECT $1, e.event_id, $2, e.ts::timestamptz, e.payload::json
+  FROM unnest($3::text[], $4::text[], $5::text[]) AS e (event_id, ts, payload)
+  ORDER BY e.event_id
+  ON CONFLICT (instance_id, event_id) DO NOTHING
+  RETURNING event_id`;
+
+// xmax = 0 on a row this statement inserted; an ON CONFLICT update sets it to our transaction id.
+// So "inserted" is exactly "first event of this instance in this group", even when another
+// process inserted the pair a moment ago (we waited for its commit and updated instead).
+const UPSERT_GROUP_INSTANCES = `
+  INSERT INTO group_instances (group_key, instance_id, events)
+  SELECT g.group_key, $1, g.events FROM unnest($2::text[], $3::bigint[]) AS g (group_key, events)
+  ORDER BY g.group_key
+  ON CONFLICT (group_key, instance_id) DO UPDATE SET events = group_instances.events + excluded.events
+  RETURNING group_key, (xmax = 0) AS inserted`;
+
+const UPSERT_GROUPS = `
+  INSERT INTO aggregate_groups (${GROUP_COLUMNS})
+  SELECT g.*, $1::timestamptz FROM unnest($2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::bigint[],
+    $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::bigint[], $12::bigint[])
+    AS g (group_key, level, parent_key, events, contributors, s1, s2, s3, s4, gate_passed, successes)
+  ORDER BY g.group_key
+  ON CONFLICT (group_key) DO UPDATE SET
+    events = aggregate_groups.events + excluded.events,
+    contributors = aggregate_groups.contributors + excluded.contributors,
+    sum_estimated_input_tokens = aggregate_groups.sum_estimated_input_tokens + excluded.sum_estimated_input_tokens,
+    sum_actual_input_tokens = aggregate_groups.sum_actual_input_tokens + excluded.sum_actual_input_tokens,
+    sum_estimated_output_tokens = aggregate_groups.sum_estimated_output_tokens + excluded.sum_estimated_output_tokens,
+    sum_actual_output_tokens = aggregate_groups.sum_actual_output_tokens + excluded.sum_actual_output_tokens,
+    gate_passed = aggregate_groups.gate_passed + excluded.gate_passed,
+    successes = aggregate_groups.successes + excluded.successes,
+    last_updated = GREATEST(aggregate_groups.last_updated, excluded.last_updated)`;
+
+const UPSERT_BINS = `
+  INSERT INTO group_bins (group_key, metric, bin, count)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[]) AS b (group_key, metric, bin, count)
+  ORDER BY b.group_key, b.metric, b.bin
+  ON CONFLICT (group_key, metric, bin) DO UPDATE SET count = group_bins.count + excluded.count`;
+
+const UPSERT_USAGE = `
+  INSERT INTO instance_usage (instance_id, events, first_event_at, last_event_at) VALUES ($1, $2, $3, $3)
+  ON CONFLICT (instance_id) DO UPDATE SET
+    events = instance_usage.events + excluded.events,
+    first_event_at = LEAST(instance_usage.first_event_at, excluded.first_event_at),
+    last_event_at = GREATEST(instance_usage.last_event_at, excluded.last_event_at)`;
+
+// One statement, so the summary and its bins come from one snapshot (bins sum to events).
+const READ_GROUPS = `
+  SELECT g.*, (SELECT json_agg(json_build_array(b.metric, b.bin, b.count))
+               FROM group_bins b WHERE b.group_key = g.group_key) AS bins
+  FROM aggregate_groups g WHERE g.group_key = ANY ($1::text[])`;
+
+/**
+ * The scale-out engine: a pg Pool shared by the process; several processes may ingest at once.
+ * Each ingestEvents is one transaction of a fixed handful of statements, whatever the batch size.
+ */
+export class PostgresStorage implements Storage {
+  readonly engine = "postgres" as const;
+  readonly #pool: PgPool;
+  readonly #migrations: readonly Migration[];
+  #closed = false;
+
+  constructor(pool: PgPool, migrations: readonly Migration[] = POSTGRES_MIGRATIONS) {
+    this.#pool = pool;
+    this.#migrations = migrations;
+  }
+
+  /**
+   * Applies pending migrations under a transaction-scoped advisory lock: a second process starting
+   * at the same moment waits, then finds the schema current. The lock is released by COMMIT, even
+   * if the process dies mid-way (and then nothing was applied).
+   */
+  async applyMigrations(): Promise<MigrationResult> {
+    return this.#transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_ID]);
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+      );
+      const current = await client.query("SELECT MAX(version) AS version FROM schema_migrations");
+      let version = current.rows[0]?.version === null || current.rows[0]?.version === undefined ? 0 : num(current.rows[0].version);
+      const applied: number[] = [];
+      for (const migration of this.#migrations) {
+        if (migration.version <= version) continue;
+        for (const statement of migrationStatements(migration.sql)) await client.query(statement);
+        await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+        applied.push(migration.version);
+        version = migration.version;
+      }
+      return { applied, version };
+    });
+  }
+
+  async migrate(): Promise<void> {
+    await this.applyMigrations();
+  }
+
+  async ping(): Promise<void> {
+    await this.#query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  async createInstance(instance: InstanceRecord, firstKey: NewApiKey): Promise<void> {
+    await this.#transaction(async (client) => {
+      await client.query("INSERT INTO instances (id, name, created_at) VALUES ($1, $2, $3)", [
+        instance.id,
+        instance.name,
+        instance.createdAt,
+      ]);
+      await insertApiKey(client, firstKey);
+    });
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | null> {
+    const { rows } = await this.#query("SELECT * FROM instances WHERE id = $1", [id]);
+    return rows[0] ? toInstance(rows[0]) : null;
+  }
+
+  async listInstances(): Promise<InstanceRecord[]> {
+    const { rows } = await this.#query("SELECT * FROM instances ORDER BY created_at, id");
+    return rows.map(toInstance);
+  }
+
+  async insertApiKey(key: NewApiKey): Promise<void> {
+    await this.#guard(() => insertApiKey(this.#pool, key));
+  }
+
+  async listApiKeys(instanceId?: string): Promise<ApiKeyRecord[]> {
+    const { rows } =
+      instanceId === undefined
+        ? await this.#query("SELECT * FROM api_keys ORDER BY created_at, id")
+        : await this.#query("SELECT * FROM api_keys WHERE instance_id = $1 ORDER BY created_at, id", [instanceId]);
+    return rows.map(toApiKey);
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.#query("SELECT * FROM api_keys WHERE hash = $1", [hash]);
+    return rows[0] ? toApiKey(rows[0]) : null;
+  }
+
+  async revokeApiKey(id: string, at: Date): Promise<ApiKeyRecord | null> {
+    // COALESCE keeps the first revocation time when a key is revoked twice.
+    const { rows } = await this.#query(
+      "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING *",
+      [at, id],
+    );
+    return rows[0] ? toApiKey(rows[0]) : null;
+  }
+
+  async ingestEvents(
+    instanceId: string,
+    events: readonly TaskCompletionEvent[],
+    receivedAt: Date,
+  ): Promise<IngestStatus[]> {
+    const statuses: IngestStatus[] = events.map(() => "duplicate");
+    if (events.length === 0) return statuses;
+    const first = [...firstOccurrences(events)];
+    const unique = first.map((index) => events[index] as TaskCompletionEvent);
+    await this.#transaction(async (client) => {
+      const inserted = await client.query(INSERT_EVENTS, [
+        instanceId,
+        receivedAt,
+        unique.map((event) => event.event_id),
+        unique.map((event) => event.timestamp),
+        unique.map((event) => JSON.stringify(event)),
+      ]);
+      // Only events this transaction inserted count: a copy another process stored first is a
+      // duplicate here, so the same event reaching two processes is aggregated once.
+      const insertedIds = new Set(inserted.rows.map((row) => row.event_id as string));
+      const accepted: TaskCompletionEvent[] = [];
+      first.forEach((index, position) => {
+        const event = unique[position] as TaskCompletionEvent;
+        if (insertedIds.has(event.event_id)) {
+          statuses[index] = "accepted";
+          accepted.push(event);
+        }
+      });
+      if (accepted.length > 0) await addToAggregates(client, instanceId, accepted, receivedAt);
+    });
+    return statuses;
+  }
+
+  async readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
+    const result = new Map<string, GroupAggregate>();
+    if (groupKeys.length === 0) return result;
+    const { rows } = await this.#query(READ_GROUPS, [groupKeys]);
+    for (const row of rows) {
+      const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, new Map<number, number>()])) as Record<
+        SketchMetric,
+        Map<number, number>
+      >;
+      for (const [metric, bin, count] of (row.bins as [SketchMetric, number, number][] | null) ?? []) {
+        bins[metric]?.set(bin, num(count));
+      }
+      result.set(row.group_key as string, { ...toSummary(row), bins });
+    }
+    return result;
+  }
+
+  async readChildSummaries(parentKeys: readonly string[]): Promise<GroupSummary[]> {
+    if (parentKeys.length === 0) return [];
+    const { rows } = await this.#query(
+      "SELECT * FROM aggregate_groups WHERE parent_key = ANY ($1::text[]) ORDER BY group_key COLLATE \"C\"",
+      [parentKeys],
+    );
+    return rows.map(toSummary);
+  }
+
+  async readInstanceCounts(groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>> {
+    const result = new Map<string, Map<string, number>>();
+    if (groupKeys.length === 0) return result;
+    const { rows } = await this.#query(
+      "SELECT group_key, instance_id, events FROM group_instances WHERE group_key = ANY ($1::text[])",
+      [groupKeys],
+    );
+    for (const row of rows) {
+      const key = row.group_key as string;
+      let counts = result.get(key);
+      if (!counts) result.set(key, (counts = new Map()));
+      counts.set(row.instance_id as string, num(row.events));
+    }
+    return result;
+  }
+
+  async usage(instanceId: string): Promise<InstanceUsage> {
+    const { rows } = await this.#query("SELECT * FROM instance_usage WHERE instance_id = $1", [instanceId]);
+    const row = rows[0];
+    if (!row) return { events: 0, firstEventAt: null, lastEventAt: null };
+    return { events: num(row.events), firstEventAt: row.first_event_at as Date, lastEventAt: row.last_event_at as Date };
+  }
+
+  async #query(text: string, values?: unknown[]) {
+    return this.#guard(() => this.#pool.query(text, values));
+  }
+
+  async #guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StorageUnavailableError("PostgreSQL storage is closed");
+    try {
+      return await work();
+    } catch (error) {
+      throw mapPgError(error);
+    }
+  }
+
+  /** One client, BEGIN … COMMIT; on failure ROLLBACK, and a client that cannot roll back is destroyed. */
+  async #transaction<T>(work: (client: PgPoolClient) => Promise<T>): Promise<T> {
+    return this.#guard(async () => {
+      const client = await this.#pool.connect();
+      let destroy = false;
+      try {
+        await client.query("BEGIN");
+        const result = await work(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {
+          destroy = true;
+        });
+        throw error;
+      } finally {
+        client.release(destroy);
+      }
+    });
+  }
+}
+
+async function insertApiKey(db: PgQueryable, key: NewApiKey): Promise<void> {
+  await db.query(
+    "INSERT INTO api_keys (id, instance_id, hash, display, created_at, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+    [key.id, key.instanceId, key.hash, key.display, key.createdAt, key.expiresAt],
+  );
+}
+
+/** Upserts the folded deltas: four statements for any batch size, rows in key order. */
+async function addToAggregates(
+  client: PgQueryable,
+  instanceId: string,
+  accepted: readonly TaskCompletionEvent[],
+  receivedAt: Date,
+): Promise<void> {
+  const { groups, bins } = foldBatch(accepted);
+  const pairs = await client.query(UPSERT_GROUP_INSTANCES, [
+    instanceId,
+    groups.map((g) => g.groupKey),
+    groups.map((g) => g.events),
+  ]);
+  const newPairs = new Set(pairs.rows.filter((row) => row.inserted === true).map((row) => row.group_key as string));
+  await client.query(UPSERT_GROUPS, [
+    receivedAt,
+    groups.map((g) => g.groupKey),
+    groups.map((g) => g.level),
+    groups.map((g) => g.parentKey),
+    groups.map((g) => g.events),
+    groups.map((g) => (newPairs.has(g.groupKey) ? 1 : 0)),
+    groups.map((g) => g.sumEstimatedInputTokens),
+    groups.map((g) => g.sumActualInputTokens),
+    groups.map((g) => g.sumEstimatedOutputTokens),
+    groups.map((g) => g.sumActualOutputTokens),
+    groups.map((g) => g.gatePassed),
+    groups.map((g) => g.successes),
+  ]);
+  await client.query(UPSERT_BINS, [
+    bins.map((b) => b.groupKey),
+    bins.map((b) => b.metric),
+    bins.map((b) => b.bin),
+    bins.map((b) => b.count),
+  ]);
+  await client.query(UPSERT_USAGE, [instanceId, accepted.length, receivedAt]);
+}
+

@@ -1,0 +1,202 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { groupKey } from "../../src/predictions/group-key.js";
+import { migrate, openStorage, type OpenStorageOptions } from "../../src/storage/open-storage.js";
+import { SKETCH_METRICS, StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
+import { storageContract } from "./storage-contract.js";
+import { makeEvent, seedInstance } from "./storage-fixtures.js";
+import { runScenario } from "./storage-scenario.js";
+
+const url = process.env.MOSAIC_TEST_DATABASE_URL;
+if (!url) console.warn("postgres.test.ts: MOSAIC_TEST_DATABASE_URL is unset, PostgreSQL storage tests are skipped");
+
+/** Each case gets its own schema, reached through the connection's search_path; all dropped at the end. */
+const schemas: string[] = [];
+let admin: pg.Client | undefined;
+
+async function createSchema(): Promise<string> {
+  const schema = `t_${randomBytes(6).toString("hex")}`;
+  await admin?.query(`CREATE SCHEMA ${schema}`);
+  schemas.push(schema);
+  return schema;
+}
+
+function schemaUrl(schema: string): string {
+  const target = new URL(url as string);
+  target.searchParams.set("options", `-c search_path=${schema}`);
+  target.searchParams.set("application_name", schema);
+  return target.toString();
+}
+
+function openIn(schema: string, options?: OpenStorageOptions): Promise<Storage> {
+  return openStorage({ engine: "postgres", url: schemaUrl(schema) }, options);
+}
+
+describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    for (const schema of schemas) await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin?.end();
+  });
+
+  describe("contract", () => {
+    let lastSchema = "";
+    storageContract({
+      async fresh() {
+        lastSchema = await createSchema();
+        return openIn(lastSchema);
+      },
+      async reopen() {
+        return openIn(lastSchema);
+      },
+    });
+  });
+
+  it("gives the same answers as SQLite for the same inputs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mosaic-compare-"));
+    const sqlite = await openStorage({ engine: "sqlite", path: join(dir, "t.db") });
+    const postgres = await openIn(await createSchema());
+    try {
+      const [fromSqlite, fromPostgres] = [await runScenario(sqlite), await runScenario(postgres)];
+      expect(fromPostgres).toEqual(fromSqlite);
+      expect(JSON.stringify(fromSqlite)).toContain("DROP TABLE events"); // the scenario did reach the odd model
+    } finally {
+      await Promise.all([sqlite.close(), postgres.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe("concurrency across processes", () => {
+    it("keeps bins and contributors exact under concurrent overlapping batches, without deadlock", async () => {
+      const schema = await createSchema();
+      const storages = await Promise.all(Array.from({ length: 6 }, () => openIn(schema, { poolSize: 2 })));
+      try {
+        const instances = await Promise.all(storages.map((storage, i) => seedInstance(storage, `p${i}`)));
+        const models = ["m-a", "m-b", "m-c"];
+        // Every storage sends 4 batches of 40 events into the same 3 models: all rows overlap.
+        const results = await Promise.all(
+          storages.flatMap((storage, i) => {
+            const id = instances[i]!.instance.id;
+            return Array.from({ length: 4 }, (_, b) =>
+              storage.ingestEvents(
+                id,
+                Array.from({ length: 40 }, (_, e) =>
+                  makeEvent(id, { model: models[(e + b) % 3]!, actual_input_tokens: (e * 37 + b * 11 + i) % 900, complexity: e % 2 ? "low" : "high" }),
+                ),
+                new Date(),
+              ),
+            );
+          }),
+        );
+        const total = 6 * 4 * 40;
+        expect(results.flat().filter((status) => status === "accepted")).toHaveLength(total);
+
+        const providerKey = groupKey({ provider: "anthropic", model: "x", task_type: "implementation", complexity: "low" }, 3);
+        const provider = (await storages[0]!.readGroups([providerKey])).get(providerKey);
+        expect(provider?.events).toBe(total);
+        expect(provider?.contributors).toBe(6);
+        for (const metric of SKETCH_METRICS) {
+          expect([...provider!.bins[metric].values()].reduce((a, b) => a + b, 0), metric).toBe(total);
+        }
+        const children = await storages[0]!.readChildSummaries([providerKey]);
+        expect(children.reduce((sum, child) => sum + child.events, 0)).toBe(total);
+        expect(children.every((child) => child.contributors === 6)).toBe(true);
+        const counts = await storages[0]!.readInstanceCounts([providerKey]);
+        expect([...counts.get(providerKey)!.values()]).toEqual(Array(6).fill(160));
+      } finally {
+        await Promise.all(storages.map((storage) => storage.close()));
+      }
+    });
+
+    it("stores the same events sent to two processes at once exactly once", async () => {
+      const schema = await createSchema();
+      const [a, b] = await Promise.all([openIn(schema), openIn(schema)]);
+      try {
+        const { instance } = await seedInstance(a);
+        const events = Array.from({ length: 50 }, () => makeEvent(instance.id));
+        const [fromA, fromB] = await Promise.all([
+          a.ingestEvents(instance.id, events, new Date()),
+          b.ingestEvents(instance.id, [...events].reverse(), new Date()),
+        ]);
+        const acceptedIds = [
+          ...events.filter((_, i) => fromA[i] === "accepted"),
+          ...[...events].reverse().filter((_, i) => fromB[i] === "accepted"),
+        ].map((event) => event.event_id);
+        expect(acceptedIds.sort()).toEqual(events.map((event) => event.event_id).sort());
+        expect((await a.usage(instance.id)).events).toBe(50);
+        const key = groupKey(events[0]!, 0);
+        const group = (await b.readGroups([key])).get(key);
+        expect(group?.events).toBe(50);
+        expect(group?.contributors).toBe(1);
+        expect([...group!.bins.duration_ms.values()].reduce((x, y) => x + y, 0)).toBe(50);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it("runs migrations from several processes starting at once without failing", async () => {
+      const schema = await createSchema();
+      const storages = await Promise.all(Array.from({ length: 4 }, () => openIn(schema, { poolSize: 1 })));
+      await Promise.all(storages.map((storage) => storage.close()));
+      const { rows } = await admin!.query(`SELECT version FROM ${schema}.schema_migrations`);
+      expect(rows).toEqual([{ version: 1 }]);
+      expect(await migrate({ engine: "postgres", url: schemaUrl(schema) })).toEqual({ applied: [], version: 1 });
+    });
+  });
+
+  describe("failures", () => {
+    it("maps an unreachable server to StorageUnavailableError without the URL in the message", async () => {
+      const dead = "postgres://postgres:s3cret@127.0.0.1:1/none";
+      const error = await openStorage({ engine: "postgres", url: dead }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageUnavailableError);
+      expect((error as Error).message).not.toContain("s3cret");
+    });
+
+    it("maps a pool wait past connectTimeoutMs to StorageUnavailableError", async () => {
+      const schema = await createSchema();
+      const storage = await openIn(schema, { poolSize: 1, connectTimeoutMs: 100 });
+      const { instance } = await seedInstance(storage);
+      const locker = new pg.Client({ connectionString: url });
+      await locker.connect();
+      try {
+        // Hold a lock the ingest needs, so it keeps the only pooled connection busy.
+        await locker.query("BEGIN");
+        await locker.query(`LOCK TABLE ${schema}.instance_usage IN ACCESS EXCLUSIVE MODE`);
+        const blocked = storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date());
+        await expect(storage.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
+        await locker.query("ROLLBACK");
+        expect(await blocked).toEqual(["accepted"]);
+      } finally {
+        await locker.end();
+        await storage.close();
+      }
+    });
+
+    it("survives the server killing its idle connections (57P01) and reconnects", async () => {
+      const schema = await createSchema();
+      const idleErrors: Error[] = [];
+      const storage = await openIn(schema, { onIdleConnectionError: (error) => idleErrors.push(error) });
+      try {
+        await storage.ping();
+        const killed = await admin!.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
+          [schema],
+        );
+        expect(killed.rowCount).toBeGreaterThan(0);
+        // The idle client's socket error arrives on the next turns of the event loop.
+        for (let i = 0; i < 50 && idleErrors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(idleErrors.length).toBeGreaterThan(0);
+        await expect(storage.ping()).resolves.toBeUndefined();
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+});
