@@ -21,6 +21,9 @@ import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 
 type Row = Record<string, unknown>;
 
+/** Attempts of one transaction aborted as a deadlock victim or serialization failure. */
+const MAX_TRANSACTION_ATTEMPTS = 3;
+
 /** Any fixed number; every process of every version must use the same one. ("mosa" in ASCII.) */
 const MIGRATION_LOCK_ID = 0x6d6f7361;
 
@@ -233,6 +236,7 @@ export class PostgresStorage implements Storage {
     const first = [...firstOccurrences(events)];
     const unique = first.map((index) => events[index] as TaskCompletionEvent);
     await this.#transaction(async (client) => {
+      statuses.fill("duplicate"); // a retried attempt starts over
       const inserted = await client.query(INSERT_EVENTS, [
         instanceId,
         receivedAt,
@@ -318,8 +322,24 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  /** One client, BEGIN … COMMIT; on failure ROLLBACK, and a client that cannot roll back is destroyed. */
+  /**
+   * One client, BEGIN … COMMIT; on failure ROLLBACK, and a client that cannot roll back is
+   * destroyed. Key-ordered upserts should make deadlocks impossible; should PostgreSQL still
+   * abort the transaction as a deadlock victim or serialization failure, nothing of it was
+   * kept, so it is run again (a few times) before the caller sees StorageUnavailableError.
+   */
   async #transaction<T>(work: (client: PgPoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#transactionOnce(work);
+      } catch (error) {
+        const code = ((error as { cause?: { code?: unknown } }).cause ?? {}).code;
+        if (attempt >= MAX_TRANSACTION_ATTEMPTS || (code !== "40P01" && code !== "40001")) throw error;
+      }
+    }
+  }
+
+  async #transactionOnce<T>(work: (client: PgPoolClient) => Promise<T>): Promise<T> {
     return this.#guard(async () => {
       const client = await this.#pool.connect();
       let destroy = false;
@@ -361,6 +381,12 @@ async function addToAggregates(
     groups.map((g) => g.events),
   ]);
   const newPairs = new Set(pairs.rows.filter((row) => row.inserted === true).map((row) => row.group_key as string));
+  await client.query(UPSERT_BINS, [
+    bins.map((b) => b.groupKey),
+    bins.map((b) => b.metric),
+    bins.map((b) => b.bin),
+    bins.map((b) => b.count),
+  ]);
   await client.query(UPSERT_GROUPS, [
     receivedAt,
     groups.map((g) => g.groupKey),
@@ -374,12 +400,6 @@ async function addToAggregates(
     groups.map((g) => g.sumActualOutputTokens),
     groups.map((g) => g.gatePassed),
     groups.map((g) => g.successes),
-  ]);
-  await client.query(UPSERT_BINS, [
-    bins.map((b) => b.groupKey),
-    bins.map((b) => b.metric),
-    bins.map((b) => b.bin),
-    bins.map((b) => b.count),
   ]);
   await client.query(UPSERT_USAGE, [instanceId, accepted.length, receivedAt]);
 }

@@ -245,7 +245,9 @@ export class SqliteStorage implements Storage {
 
   async readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
     const keys = JSON.stringify(groupKeys);
-    return this.#run(() => {
+    // One read transaction: another process's commit cannot land between the summaries and the
+    // bins, so bin counts always sum to the events of the summary they come with.
+    return this.#run(() => this.#readTransaction(() => {
       const rows = this.#statement(`SELECT * FROM aggregate_groups WHERE group_key IN ${KEYS_PARAM}`).all(keys) as GroupRow[];
       const binRows = this.#statement(
         `SELECT group_key, metric, bin, count FROM group_bins WHERE group_key IN ${KEYS_PARAM}`,
@@ -260,7 +262,7 @@ export class SqliteStorage implements Storage {
       }
       for (const bin of binRows) result.get(bin.group_key)?.bins[bin.metric]?.set(bin.bin, bin.count);
       return result;
-    });
+    }));
   }
 
   async readChildSummaries(parentKeys: readonly string[]): Promise<GroupSummary[]> {
@@ -380,6 +382,16 @@ export class SqliteStorage implements Storage {
     } catch (error) {
       if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
       throw error;
+    }
+  }
+
+  /** A deferred transaction that only reads: one WAL snapshot for all its statements. */
+  #readTransaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN");
+    try {
+      return work();
+    } finally {
+      if (this.#db.inTransaction) this.#db.exec("COMMIT");
     }
   }
 
