@@ -1,0 +1,161 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { Redis } from "ioredis";
+import type { DestinationStream } from "pino";
+import { EVENT_JSON_SCHEMA } from "@mosaicstack/telemetry-protocol";
+import { adminAuthHook } from "./auth/admin-auth.js";
+import { apiKeyAuthHook } from "./auth/api-key-auth.js";
+import { ApiKeyCache } from "./auth/api-key-cache.js";
+import { createLocalRevocationNotifier, type RevocationNotifier } from "./auth/revocation-notifier.js";
+import type { LogLevel, ServerConfig } from "./config/config.js";
+import { installErrorHandling } from "./http/error-handler.js";
+import { gzipBodyHook } from "./http/gzip-body.js";
+import { registerRateLimit, routeRateLimit } from "./http/rate-limit.js";
+import { adminRoutes } from "./routes/admin-routes.js";
+import { eventsRoutes } from "./routes/events-routes.js";
+import { healthRoutes } from "./routes/health-routes.js";
+import { ERROR_BODY_SCHEMA } from "./routes/openapi-schemas.js";
+import { predictionsRoutes, type Predictor } from "./routes/predictions-routes.js";
+import type { Storage } from "./storage/storage.js";
+
+/** Everything the app needs, passed in so tests and other deployments can swap any part. */
+export interface AppDeps {
+  config: Pick<ServerConfig, "bodyLimitBytes" | "rateLimits" | "logLevel"> & Partial<Pick<ServerConfig, "adminToken">>;
+  storage: Storage;
+  predictor: Predictor;
+  /** The admin token in force (main resolves the token file). @default config.adminToken; null turns the admin API off */
+  adminToken?: string | null;
+  /** Log destination, or false for no logs. @default stdout at config.logLevel */
+  logger?: { stream?: DestinationStream; level?: LogLevel } | false;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** @default a 30 s in-process cache */
+  keyCache?: ApiKeyCache;
+  /** How revocations reach other processes. @default this process only */
+  revocations?: RevocationNotifier;
+  /** Redis client for shared rate-limit counters. @default in-process counters */
+  rateLimitRedis?: Redis;
+}
+
+/** Paths whose fields the logger must never write: credentials. */
+const REDACTED = ["req.headers.authorization", "req.headers.cookie", "headers.authorization"];
+
+/**
+ * Builds the API v1 app without listening: tests call it in-process, `main` listens.
+ *
+ * @example
+ * const app = await buildApp({ config, storage, predictor });
+ * await app.listen({ port: config.port, host: config.host });
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? (() => new Date());
+  const keyCache = deps.keyCache ?? new ApiKeyCache({ now: () => now().getTime() });
+  const revocations = deps.revocations ?? createLocalRevocationNotifier();
+  const adminToken = deps.adminToken !== undefined ? deps.adminToken : (deps.config.adminToken ?? null);
+
+  const app = Fastify({
+    logger: loggerOptions(deps),
+    bodyLimit: deps.config.bodyLimitBytes,
+    // HEAD twins of every GET would double the route table the OpenAPI document must match.
+    exposeHeadRoutes: false,
+    // Types are checked, never coerced: "12" is not a number on this API.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Request ids for log correlation; no header trust by default (no proxy assumed).
+    requestIdHeader: false,
+  });
+
+  // Every answer, error or not, names the API version (api-v1.md).
+  app.addHook("onSend", async (_request, reply, payload) => {
+    void reply.header("API-Version", "1");
+    return payload;
+  });
+  installErrorHandling(app);
+  // Only JSON bodies: without this Fastify would also parse text/plain and the answer would be 400, not 415.
+  app.removeContentTypeParser("text/plain");
+  app.addHook("preParsing", gzipBodyHook(deps.config.bodyLimitBytes));
+
+  const unsubscribe = revocations.subscribe((keyId) => keyCache.invalidate(keyId));
+  app.addHook("onClose", async () => unsubscribe());
+  app.decorateRequest("apiKey", null);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "Mosaic Telemetry API",
+        version: "1",
+        description:
+          "API v1: report finished AI coding tasks, read crowd-sourced predictions, administer instances and keys. " +
+          "Every response carries `API-Version: 1`; every error is `{\"error\": {code, message, details?}}`.",
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: "http", scheme: "bearer", description: "An instance's API key: msk_…" },
+          adminToken: { type: "http", scheme: "bearer", description: "The operator's admin token." },
+        },
+        schemas: {
+          ErrorBody: ERROR_BODY_SCHEMA,
+          Event: withoutId(EVENT_JSON_SCHEMA),
+        },
+      },
+      tags: [
+        { name: "events", description: "Ingest" },
+        { name: "predictions", description: "Predictions" },
+        { name: "admin", description: "Instances and keys (admin token)" },
+        { name: "health", description: "Probes, no auth" },
+        { name: "meta", description: "This document" },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await registerRateLimit(app, deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {});
+
+  app.get(
+    "/openapi.json",
+    {
+      schema: {
+        tags: ["meta"],
+        summary: "This API's OpenAPI 3 document",
+        response: { 200: { description: "OpenAPI 3 document.", type: "object", additionalProperties: true } },
+      },
+    },
+    async () => app.swagger(),
+  );
+  await app.register(healthRoutes, { storage: deps.storage });
+
+  await app.register(async (scope) => {
+    scope.addHook("onRequest", apiKeyAuthHook({ storage: deps.storage, cache: keyCache, now }));
+    await scope.register(eventsRoutes, {
+      storage: deps.storage,
+      now,
+      rateLimit: routeRateLimit(deps.config.rateLimits.eventsPerMinute),
+    });
+    await scope.register(predictionsRoutes, {
+      predictor: deps.predictor,
+      rateLimit: routeRateLimit(deps.config.rateLimits.predictionsPerMinute),
+    });
+  });
+
+  await app.register(async (scope) => {
+    scope.addHook("onRequest", adminAuthHook(adminToken));
+    await scope.register(adminRoutes, { storage: deps.storage, now, keyCache, revocations });
+  });
+
+  return app;
+}
+
+function loggerOptions(deps: AppDeps): FastifyServerOptions["logger"] {
+  if (deps.logger === false) return false;
+  const level = deps.logger?.level ?? deps.config.logLevel;
+  return {
+    level,
+    redact: { paths: REDACTED, censor: "[redacted]" },
+    ...(deps.logger?.stream ? { stream: deps.logger.stream } : {}),
+  };
+}
+
+function withoutId(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $id: _id, ...rest } = schema;
+  return rest;
+}

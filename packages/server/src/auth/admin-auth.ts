@@ -1,0 +1,21 @@
+import type { FastifyRequest } from "fastify";
+import { HttpError } from "../http/http-error.js";
+import { bearerToken } from "./api-key-auth.js";
+import { secretsEqual } from "./secret-hash.js";
+
+/**
+ * onRequest hook for /v1/admin/: the admin token, compared in constant time. An API key is
+ * no admin credential: it fails the comparison like any other wrong token.
+ * With no admin token configured the admin API is off (404 admin_disabled).
+ */
+export function adminAuthHook(adminToken: string | null) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (adminToken === null) throw new HttpError("admin_disabled", "the admin API is not enabled on this server");
+    const token = bearerToken(request);
+    if (token === null || !secretsEqual(token, adminToken)) {
+      throw new HttpError("unauthorized", "missing or wrong admin token", undefined, {
+        "www-authenticate": 'Bearer realm="mosaic-telemetry-admin"',
+      });
+    }
+  };
+}

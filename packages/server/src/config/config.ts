@@ -1,0 +1,156 @@
+import { isAbsolute, resolve } from "node:path";
+import type { StorageTarget } from "../storage/open-storage.js";
+import { ConfigError } from "./config-error.js";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The shortest admin token accepted: shorter ones are guessable. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** The server's whole configuration, parsed and checked once, then frozen. */
+export interface ServerConfig {
+  /** @default 8000 (0 picks a free port) */
+  readonly port: number;
+  /** @default "localhost" (use 0.0.0.0 in a container) */
+  readonly host: string;
+  /** Folder of the SQLite file and the generated admin token. @default "<cwd>/data" */
+  readonly dataDir: string;
+  /** @default { engine: "sqlite", path: "<dataDir>/telemetry.db" } */
+  readonly storage: StorageTarget;
+  /** From TELEMETRY_ADMIN_TOKEN; null means "use or create <dataDir>/admin-token". */
+  readonly adminToken: string | null;
+  readonly rateLimits: {
+    /** Requests per minute per API key on POST /v1/events/batch. @default 600 */
+    readonly eventsPerMinute: number;
+    /** Requests per minute per API key on POST /v1/predictions/batch. @default 300 */
+    readonly predictionsPerMinute: number;
+  };
+  readonly predictions: {
+    /** @default 10 */
+    readonly minEvents: number;
+    /** @default 5 */
+    readonly minContributors: number;
+  };
+  /** Largest request body, counted after gzip decompression. @default 1 MiB */
+  readonly bodyLimitBytes: number;
+  /** @default "info" */
+  readonly logLevel: LogLevel;
+  /** Redis for shared rate-limit counters and key-cache invalidation; null: in-process. */
+  readonly redisUrl: string | null;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigOptions {
+  /** Relative paths resolve against it. @default process.cwd() */
+  cwd?: string;
+}
+
+/**
+ * Parses the environment into a frozen ServerConfig.
+ * Throws ConfigError naming the first variable with a wrong value.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const dataDir = resolve(cwd, text(env, "DATA_DIR") ?? "data");
+  const config: ServerConfig = {
+    port: integer(env, "PORT", 8000, 0, 65535),
+    host: text(env, "HOST") ?? "localhost",
+    dataDir,
+    storage: storageTarget(env, cwd, dataDir),
+    adminToken: adminToken(env),
+    rateLimits: {
+      eventsPerMinute: integer(env, "RATE_LIMIT_EVENTS_PER_MINUTE", 600, 1, 1_000_000_000),
+      predictionsPerMinute: integer(env, "RATE_LIMIT_PREDICTIONS_PER_MINUTE", 300, 1, 1_000_000_000),
+    },
+    predictions: {
+      minEvents: integer(env, "PREDICTION_MIN_EVENTS", 10, 1, 1_000_000_000),
+      minContributors: integer(env, "PREDICTION_MIN_CONTRIBUTORS", 5, 1, 1_000_000),
+    },
+    bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    logLevel: logLevel(env),
+    redisUrl: redisUrl(env),
+  };
+  return deepFreeze(config);
+}
+
+/** A variable's value, trimmed; undefined when unset or blank (blank counts as unset). */
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${value}"`);
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) throw new ConfigError(name, `must be from ${min} to ${max}, got ${value}`);
+  return parsed;
+}
+
+function storageTarget(env: Env, cwd: string, dataDir: string): StorageTarget {
+  const value = text(env, "DATABASE_URL");
+  if (value === undefined) return { engine: "sqlite", path: resolve(dataDir, "telemetry.db") };
+  if (value.startsWith("sqlite:")) {
+    // Both sqlite:relative/path and sqlite:///absolute/path are accepted.
+    const rest = value.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (rest === "") throw new ConfigError("DATABASE_URL", "sqlite: needs a file path, e.g. sqlite:./data/telemetry.db");
+    if (rest === ":memory:") return { engine: "sqlite", path: rest };
+    return { engine: "sqlite", path: isAbsolute(rest) ? rest : resolve(cwd, rest) };
+  }
+  if (value.startsWith("postgres://") || value.startsWith("postgresql://")) {
+    try {
+      new URL(value);
+    } catch {
+      // The URL may hold a password: never echo it.
+      throw new ConfigError("DATABASE_URL", "is not a valid postgres:// URL");
+    }
+    return { engine: "postgres", url: value };
+  }
+  throw new ConfigError("DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://");
+}
+
+function adminToken(env: Env): string | null {
+  const value = text(env, "TELEMETRY_ADMIN_TOKEN");
+  if (value === undefined) return null;
+  if (value.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError("TELEMETRY_ADMIN_TOKEN", `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long`);
+  }
+  return value;
+}
+
+function logLevel(env: Env): LogLevel {
+  const value = text(env, "LOG_LEVEL");
+  if (value === undefined) return "info";
+  const lower = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(lower)) {
+    throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}, got "${value}"`);
+  }
+  return lower as LogLevel;
+}
+
+function redisUrl(env: Env): string | null {
+  const value = text(env, "REDIS_URL");
+  if (value === undefined) return null;
+  if (!value.startsWith("redis://") && !value.startsWith("rediss://")) {
+    throw new ConfigError("REDIS_URL", "must start with redis:// or rediss://");
+  }
+  try {
+    new URL(value);
+  } catch {
+    throw new ConfigError("REDIS_URL", "is not a valid redis:// URL");
+  }
+  return value;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (typeof child === "object" && child !== null) deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

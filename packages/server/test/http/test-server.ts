@@ -1,0 +1,167 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import type { PredictionQuery, PredictionResponse, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { buildApp, type AppDeps } from "../../src/app.js";
+import { generateApiKey } from "../../src/auth/api-key-generator.js";
+import type { Predictor } from "../../src/routes/predictions-routes.js";
+import { openStorage } from "../../src/storage/open-storage.js";
+import type { Storage } from "../../src/storage/storage.js";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+/** A running app on 127.0.0.1:<free port> over a real SQLite file in a temp dir. */
+export interface TestServer {
+  app: FastifyInstance;
+  url: string;
+  storage: Storage;
+  /** Every log line written, for "no secret in logs" checks. */
+  logs: string[];
+  /** A seeded instance and its key. */
+  instanceId: string;
+  apiKey: string;
+  apiKeyId: string;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  config?: Partial<AppDeps["config"]>;
+  predictor?: Predictor;
+  now?: () => Date;
+  storage?: Storage;
+  adminToken?: string | null;
+}
+
+/** A predictor that answers "no data" for every query: enough for the route's shape. */
+export const noDataPredictor: Predictor = {
+  async predict(queries: PredictionQuery[]): Promise<PredictionResponse[]> {
+    return queries.map((query) => ({
+      query,
+      prediction: null,
+      metadata: { sample_size: 0, contributors: 0, fallback_level: -1, dimensions: [], confidence: "none", last_updated: null },
+    }));
+  },
+};
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), "mosaic-http-"));
+  const storage = options.storage ?? (await openStorage({ engine: "sqlite", path: join(dir, "telemetry.db") }));
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(chunk.toString("utf8"));
+      callback();
+    },
+  });
+  const app = await buildApp({
+    config: {
+      bodyLimitBytes: 1024 * 1024,
+      rateLimits: { eventsPerMinute: 600, predictionsPerMinute: 300 },
+      logLevel: "info",
+      ...options.config,
+    },
+    storage,
+    predictor: options.predictor ?? noDataPredictor,
+    adminToken: options.adminToken === undefined ? ADMIN_TOKEN : options.adminToken,
+    logger: { stream, level: "info" },
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const address = await app.listen({ port: 0, host: "127.0.0.1" });
+  const seeded = await seedInstance(storage, "seeded");
+  return {
+    app,
+    url: address,
+    storage,
+    logs,
+    instanceId: seeded.instanceId,
+    apiKey: seeded.apiKey,
+    apiKeyId: seeded.apiKeyId,
+    async close() {
+      await app.close();
+      await storage.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates an instance straight in storage, with its first key. */
+export async function seedInstance(storage: Storage, name: string): Promise<{ instanceId: string; apiKey: string; apiKeyId: string }> {
+  const instanceId = randomUUID();
+  const createdAt = new Date();
+  const { key, record } = generateApiKey(instanceId, createdAt);
+  await storage.createInstance({ id: instanceId, name, createdAt }, record);
+  return { instanceId, apiKey: key, apiKeyId: record.id };
+}
+
+/** A valid event of `instanceId`; overrides change what a case is about. */
+export function makeEvent(instanceId: string, overrides: Partial<Record<keyof TaskCompletionEvent, unknown>> = {}): Record<string, unknown> {
+  return {
+    event_id: randomUUID(),
+    instance_id: instanceId,
+    schema_version: "1.0",
+    timestamp: "2026-11-28T12:00:00.000Z",
+    task_duration_ms: 60_000,
+    task_type: "implementation",
+    complexity: "medium",
+    harness: "claude_code",
+    model: "claude-sonnet-4-5",
+    provider: "anthropic",
+    estimated_input_tokens: 1000,
+    estimated_output_tokens: 500,
+    actual_input_tokens: 1200,
+    actual_output_tokens: 450,
+    estimated_cost_usd_micros: 10_000,
+    actual_cost_usd_micros: 12_000,
+    quality_gate_passed: true,
+    quality_gates_run: ["build", "test"],
+    quality_gates_failed: [],
+    context_compactions: 0,
+    context_rotations: 0,
+    context_utilization_final: 0.5,
+    outcome: "success",
+    retry_count: 0,
+    language: "typescript",
+    repo_size_category: "medium",
+    ...overrides,
+  };
+}
+
+/** POSTs JSON with a bearer token and returns status, headers and parsed body. */
+export async function postJson(
+  url: string,
+  token: string | null,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...headers,
+    },
+    body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: await parse(response) };
+}
+
+export async function request(
+  method: string,
+  url: string,
+  token: string | null,
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(url, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+  return { status: response.status, headers: response.headers, body: await parse(response) };
+}
+
+async function parse(response: Response): Promise<any> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
