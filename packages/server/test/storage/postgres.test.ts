@@ -159,6 +159,12 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
       expect((error as Error).message).not.toContain("s3cret");
     });
 
+    it("maps an unknown database to StorageUnavailableError", async () => {
+      const target = new URL(url as string);
+      target.pathname = `/no_such_db_${randomBytes(4).toString("hex")}`;
+      await expect(openStorage({ engine: "postgres", url: target.toString() })).rejects.toBeInstanceOf(StorageUnavailableError);
+    });
+
     it("maps a pool wait past connectTimeoutMs to StorageUnavailableError", async () => {
       const schema = await createSchema();
       const storage = await openIn(schema, { poolSize: 1, connectTimeoutMs: 100 });

@@ -16,7 +16,8 @@ const NETWORK_CODES = new Set([
  * SQLSTATE classes and codes that mean "try again later", not "your request is wrong":
  * 08 connection exception, 53 insufficient resources (too many connections, disk full),
  * 57P01-57P03 admin/crash shutdown and cannot-connect-now, 57014 statement timeout,
- * 58 system error, 40001/40P01 serialization failure and deadlock (retrying succeeds).
+ * 58 system error, 40001/40P01 serialization failure and deadlock (retrying succeeds),
+ * 28 invalid authorization and 3D000 unknown database (the deployment, not the request, is wrong).
  * https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
 function isUnavailableSqlState(code: string): boolean {
@@ -25,6 +26,8 @@ function isUnavailableSqlState(code: string): boolean {
     code.startsWith("53") ||
     code.startsWith("58") ||
     code.startsWith("57P") ||
+    code.startsWith("28") ||
+    code === "3D000" ||
     code === "57014" ||
     code === "40001" ||
     code === "40P01"
