@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Redis } from "ioredis";
@@ -15,7 +15,7 @@ import { registerRateLimit, routeRateLimit } from "./http/rate-limit.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { eventsRoutes } from "./routes/events-routes.js";
 import { healthRoutes } from "./routes/health-routes.js";
-import { ERROR_BODY_SCHEMA } from "./routes/openapi-schemas.js";
+import { ERROR_BODY_SCHEMA, response } from "./routes/openapi-schemas.js";
 import { predictionsRoutes, type Predictor } from "./routes/predictions-routes.js";
 import type { Storage } from "./storage/storage.js";
 
@@ -36,6 +36,8 @@ export interface AppDeps {
   revocations?: RevocationNotifier;
   /** Redis client for shared rate-limit counters. @default in-process counters */
   rateLimitRedis?: Redis;
+  /** Told of every route as it is registered (tests compare them with the OpenAPI document). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Paths whose fields the logger must never write: credentials. */
@@ -65,6 +67,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
   });
 
+  if (deps.onRoute) {
+    const listener = deps.onRoute;
+    app.addHook("onRoute", (route) => listener(route));
+  }
   // Every answer, error or not, names the API version (api-v1.md).
   app.addHook("onSend", async (_request, reply, payload) => {
     void reply.header("API-Version", "1");
@@ -117,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       schema: {
         tags: ["meta"],
         summary: "This API's OpenAPI 3 document",
-        response: { 200: { description: "OpenAPI 3 document.", type: "object", additionalProperties: true } },
+        response: { 200: response("OpenAPI 3 document.", { type: "object", additionalProperties: true }) },
       },
     },
     async () => app.swagger(),
