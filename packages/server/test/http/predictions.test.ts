@@ -84,3 +84,24 @@ describe("POST /v1/predictions/batch", () => {
     expect(answer.body.error.message).toContain("queries");
   });
 });
+
+describe("an unexpected failure", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      predictor: {
+        async predict() {
+          throw new Error("secret internal detail /var/lib/x");
+        },
+      },
+    });
+  });
+  afterAll(async () => server.close());
+
+  it("answers a plain 500 internal_error that reveals nothing, and logs the cause", async () => {
+    const answer = await postJson(`${server.url}/v1/predictions/batch`, server.apiKey, { queries: [QUERY] });
+    expect(answer.status).toBe(500);
+    expect(answer.body).toEqual({ error: { code: "internal_error", message: "internal server error" } });
+    expect(server.logs.join("")).toContain("secret internal detail");
+  });
+});
