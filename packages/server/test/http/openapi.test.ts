@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { ADMIN_TOKEN, noDataPredictor, postJson, request, startTestServer, type TestServer } from "./test-server.js";
+import { ADMIN_TOKEN, noDataPredictor, type Json, postJson, request, startTestServer, type TestServer } from "./test-server.js";
 
 /** Routes of the documentation page itself (HTML, scripts, its own copy of the spec). */
 const DOCS_ASSET_PREFIX = "/docs";
@@ -11,7 +11,7 @@ const DOCS_ASSET_PREFIX = "/docs";
 describe("OpenAPI document", () => {
   let served: Set<string>;
   let documented: Set<string>;
-  let document: any;
+  let document: Json;
   let storage: Storage;
 
   beforeAll(async () => {
@@ -68,9 +68,9 @@ describe("OpenAPI document", () => {
   });
 
   it("documents API-Version on every response and the RateLimit headers on the limited routes", () => {
-    for (const [path, methods] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+    for (const [path, methods] of Object.entries(document.paths as Record<string, Record<string, Json>>)) {
       for (const [method, operation] of Object.entries(methods)) {
-        for (const [status, answer] of Object.entries(operation.responses as Record<string, any>)) {
+        for (const [status, answer] of Object.entries(operation.responses as Record<string, Json>)) {
           expect(answer.headers?.["API-Version"], `${method} ${path} ${status}`).toBeDefined();
         }
       }

@@ -129,13 +129,17 @@ export function makeEvent(instanceId: string, overrides: Partial<Record<keyof Ta
   };
 }
 
+/** A parsed JSON answer: tests read into it freely and assert each field they rely on. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 /** POSTs JSON with a bearer token and returns status, headers and parsed body. */
 export async function postJson(
   url: string,
   token: string | null,
   body: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; body: any }> {
+): Promise<{ status: number; headers: Headers; body: Json }> {
   const response = await fetch(url, {
     method: "POST",
     headers: {
@@ -152,12 +156,12 @@ export async function request(
   method: string,
   url: string,
   token: string | null,
-): Promise<{ status: number; headers: Headers; body: any }> {
+): Promise<{ status: number; headers: Headers; body: Json }> {
   const response = await fetch(url, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
   return { status: response.status, headers: response.headers, body: await parse(response) };
 }
 
-async function parse(response: Response): Promise<any> {
+async function parse(response: Response): Promise<Json> {
   const text = await response.text();
   try {
     return JSON.parse(text);
