@@ -1,0 +1,100 @@
+import type { EventResult, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { TelemetryEventError } from "./errors.js";
+import type { EventQueue } from "./queue/event-queue.js";
+import { estimateEventBytes } from "./queue/event-size.js";
+import type { Report } from "./reporter.js";
+import type { TelemetryStats } from "./stats.js";
+import type { Transport } from "./transport/transport.js";
+
+/** What the sender tells the client beside the stats. */
+export interface SenderEvents {
+  /** Events left the queue: an overflow burst is over. */
+  onTaken(): void;
+  /** Requeued events pushed out the oldest ones. */
+  onEvicted(count: number): void;
+}
+
+/**
+ * Drains the queue in batches, one request in flight at a time (no pause between batches), and
+ * applies the per-event results of api-v1.md: accepted and duplicate are delivered, rejected is
+ * dropped and reported. A final HTTP failure drops its batch (413 first splits it in halves); a
+ * batch whose retries run out goes back to the front of the queue and ends this drain.
+ */
+export class BatchSender {
+  constructor(
+    private readonly queue: EventQueue<TaskCompletionEvent>,
+    private readonly transport: Transport,
+    private readonly url: string,
+    private readonly batchSize: number,
+    private readonly stats: TelemetryStats,
+    private readonly report: Report,
+    private readonly events: SenderEvents,
+  ) {}
+
+  /** Sends until the queue is empty (counting events tracked meanwhile), a batch gives up, or `signal` aborts. */
+  async drain(signal: AbortSignal): Promise<void> {
+    while (this.queue.size > 0 && !signal.aborted) {
+      const batch = this.queue.take(this.batchSize);
+      this.events.onTaken();
+      const leftover = await this.sendBatch(batch, signal);
+      if (leftover.length > 0) {
+        this.stats.requeued += leftover.length;
+        const evicted = this.queue.requeue(leftover, estimateEventBytes);
+        if (evicted > 0) this.events.onEvicted(evicted);
+        return;
+      }
+    }
+  }
+
+  /** Sends one batch; returns the events to put back (in order), empty when it is settled. */
+  private async sendBatch(events: TaskCompletionEvent[], signal: AbortSignal): Promise<TaskCompletionEvent[]> {
+    const result = await this.transport.send({ url: this.url, payload: { events } }, signal);
+    switch (result.kind) {
+      case "ok":
+        this.settle(events, result.body);
+        return [];
+      case "aborted":
+        return events;
+      case "retryable":
+        // Retries ran out: the events are kept for the next cycle, the cause is reported once.
+        this.report(result.error);
+        return events;
+      case "final": {
+        if (result.status === 413 && events.length > 1) {
+          const middle = Math.ceil(events.length / 2);
+          const first = events.slice(0, middle);
+          const second = events.slice(middle);
+          const firstLeft = await this.sendBatch(first, signal);
+          if (firstLeft.length > 0) return firstLeft.concat(second);
+          return this.sendBatch(second, signal);
+        }
+        // 401, 403, 413 for a single event, other 4xx and 500: final, the events are dropped.
+        this.stats.dropped += events.length;
+        this.report(result.error);
+        return [];
+      }
+    }
+  }
+
+  private settle(events: TaskCompletionEvent[], body: unknown): void {
+    const results = (body as { results?: unknown } | undefined)?.results;
+    if (!Array.isArray(results) || results.length !== events.length) {
+      // A 200 means every accepted event is durable; without readable results count them delivered.
+      this.stats.sent += events.length;
+      return;
+    }
+    for (let i = 0; i < events.length; i++) {
+      const item = results[i] as Partial<EventResult> | undefined;
+      if (item?.status === "rejected") {
+        this.stats.rejected++;
+        this.stats.dropped++;
+        const eventId = (events[i] as TaskCompletionEvent).event_id ?? null;
+        const reason = [item.code, item.message].filter((part) => typeof part === "string").join(": ");
+        this.report(new TelemetryEventError("event_rejected", `Event ${eventId} rejected by the server: ${reason}`, eventId));
+      } else {
+        this.stats.sent++;
+        if (item?.status === "duplicate") this.stats.duplicates++;
+      }
+    }
+  }
+}
