@@ -1,0 +1,85 @@
+/**
+ * Issue 2, "Speed and memory", measure 1: what one call costs the caller.
+ *   SDK      client.track(client.eventBuilder.build(fields))  (enabled, not started, huge queue)
+ *   floor    array push of {...fields, event_id, timestamp, instance_id, schema_version}
+ *   posthog  capture({distinctId, event, properties: fields})  (flushAt/queue 10M, no timer)
+ *   segment  track({userId, event, properties: fields})        (flushAt 10M, 24 h interval)
+ * Both peers finish a call in promise callbacks, so every timed round ends by waiting for the
+ * next macrotask: the deferred work is paid inside the measurement, as it is in an app.
+ * Rounds alternate subjects (fresh instance per round) so drift on the machine hits all alike.
+ * Targets: SDK <= 2x floor, SDK <= 1/5 of the faster peer (printed as peer/SDK >= 5).
+ *
+ *   node bench/client-per-call.bench.mjs [--calls 10000] [--rounds 9] [--warmup 30000]
+ */
+import { startSink } from "./lib/sink.mjs";
+import { loadSdk } from "./lib/sdk.mjs";
+import { createSubject, SUBJECT_NAMES } from "./lib/subjects.mjs";
+import { intArg, median, nextMacrotask, nsSince } from "./lib/stats.mjs";
+import { fmt, printMachine, printTable, printTarget } from "./lib/report.mjs";
+
+const CALLS = intArg("calls", 10_000);
+const ROUNDS = intArg("rounds", 9);
+const WARMUP = intArg("warmup", 30_000);
+
+async function timeRound(subject, calls) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) subject.track();
+  await nextMacrotask();
+  return nsSince(start) / calls;
+}
+
+async function main() {
+  await printMachine();
+  console.log(`per-call cost: ${ROUNDS} rounds x ${fmt(CALLS)} calls after ${fmt(WARMUP)} warm-up calls, median ns/call`);
+  const loaded = await loadSdk();
+  const names = SUBJECT_NAMES.filter((name) => name !== "sdk" || loaded.sdk);
+  if (!loaded.sdk) console.log(`SDK skipped: ${loaded.reason}`);
+  // Only segment reaches the sink here (it ships every 480 KB whatever flushAt says).
+  const sink = await startSink({ mode: "answer" });
+  const context = { loaded, sinkUrl: sink.url, mode: "hold" };
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  const problems = [];
+  try {
+    for (const name of names) {
+      const subject = await createSubject(name, context);
+      await timeRound(subject, WARMUP);
+      await subject.close();
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of names) {
+        const subject = await createSubject(name, context);
+        samples[name].push(await timeRound(subject, CALLS));
+        // A subject that dropped or rejected events would look cheap for the wrong reason.
+        const queued = subject.queued?.();
+        if (queued !== undefined && queued !== CALLS) problems.push(`${name}: ${queued} queued after ${CALLS} calls`);
+        if (subject.errors?.length) problems.push(`${name}: onError ${subject.errors[0].message}`);
+        await subject.close();
+      }
+      globalThis.gc?.();
+    }
+  } finally {
+    await sink.close();
+  }
+  const ns = Object.fromEntries(names.map((name) => [name, median(samples[name])]));
+  const floor = ns.floor;
+  printTable(
+    ["subject", "median ns/call", "min", "max", "x floor"],
+    names.map((name) => [
+      name,
+      fmt(ns[name]),
+      fmt(Math.min(...samples[name])),
+      fmt(Math.max(...samples[name])),
+      (ns[name] / floor).toFixed(2),
+    ]),
+  );
+  const fasterPeer = Math.min(ns.posthog, ns.segment);
+  const fasterName = ns.posthog <= ns.segment ? "posthog-node" : "segment";
+  printTarget("SDK / floor", loaded.sdk ? ns.sdk / floor : null, "<=", 2);
+  printTarget(`faster peer (${fasterName}) / SDK`, loaded.sdk ? fasterPeer / ns.sdk : null, ">=", 5);
+  for (const problem of [...new Set(problems)]) console.log(`! ${problem}`);
+  console.log(`RESULT ${JSON.stringify({ bench: "per-call", calls: CALLS, rounds: ROUNDS, nsPerCall: ns, problems })}`);
+}
+
+await main();
+// Peers may keep sockets or timers alive; every bench must exit by itself.
+process.exit(0);

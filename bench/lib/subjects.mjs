@@ -1,0 +1,134 @@
+/**
+ * The things measured side by side, each behind the same two-method face:
+ *   track()  records the shared event once (what the caller pays per call),
+ *   close()  ends the subject; in "deliver" mode it resolves once everything is sent.
+ *
+ * Modes:
+ *   "hold"    nothing is sent while the bench runs (per-call cost, retained heap). The SDK is
+ *             created enabled but not started, with a queue too big to evict; the peers get a
+ *             flushAt and queue size of ten million and no flush timer.
+ *   "deliver" everything is sent to the sink in batches of 100 (delivered events/s).
+ */
+import { EVENT_FIELDS, INSTANCE_ID, SCHEMA_VERSION } from "./event-fields.mjs";
+
+export const SUBJECT_NAMES = ["floor", "sdk", "posthog", "segment"];
+
+const HUGE = 10_000_000;
+const DAY_MS = 86_400_000;
+const CLOSE_TIMEOUT_MS = 120_000;
+
+/** The floor: what any SDK must at least do per event (give it an id, a time and the envelope). */
+function createFloor() {
+  let queue = [];
+  return {
+    track() {
+      queue.push({
+        ...EVENT_FIELDS,
+        event_id: crypto.randomUUID(),
+        timestamp: new Date().toISOString(),
+        instance_id: INSTANCE_ID,
+        schema_version: SCHEMA_VERSION,
+      });
+    },
+    queued: () => queue.length,
+    async close() {
+      queue = [];
+    },
+  };
+}
+
+function createSdk({ loaded, sinkUrl, mode }) {
+  const errors = [];
+  const client = new loaded.sdk.TelemetryClient({
+    serverUrl: sinkUrl,
+    apiKey: loaded.apiKey,
+    instanceId: INSTANCE_ID,
+    batchSize: 100,
+    maxQueueSize: HUGE,
+    maxQueueBytes: Number.MAX_SAFE_INTEGER,
+    // stop() must be allowed to send 50k events; its 5 s default is for a shutting-down app.
+    stopTimeoutMs: CLOSE_TIMEOUT_MS,
+    onError: (error) => errors.push(error),
+  });
+  if (mode === "deliver") client.start();
+  return {
+    client,
+    errors,
+    track() {
+      client.track(client.eventBuilder.build(EVENT_FIELDS));
+    },
+    queued: () => (typeof client.getStats === "function" ? client.getStats().queued : undefined),
+    async close() {
+      // In "hold" mode the client was never started and nothing is sent: drop it unsent.
+      if (mode === "deliver") await client.stop();
+    },
+  };
+}
+
+async function createPosthog({ sinkUrl, mode }) {
+  const { PostHog } = await import("posthog-node");
+  const hold = mode === "hold";
+  const client = new PostHog("phc_benchmarkprojecttoken", {
+    host: sinkUrl,
+    flushAt: hold ? HUGE : 100,
+    maxBatchSize: 100,
+    maxQueueSize: HUGE,
+    // 0 = no flush timer at all (posthog-core arms it only when flushInterval is truthy).
+    flushInterval: hold ? 0 : 10_000,
+    fetchRetryCount: 0,
+  });
+  client.on("error", () => {});
+  return {
+    client,
+    track() {
+      client.capture({ distinctId: INSTANCE_ID, event: "task_completed", properties: EVENT_FIELDS });
+    },
+    async close() {
+      if (mode === "deliver") await client.shutdown(CLOSE_TIMEOUT_MS);
+    },
+  };
+}
+
+async function createSegment({ sinkUrl, mode }) {
+  const { Analytics } = await import("@segment/analytics-node");
+  const hold = mode === "hold";
+  // Note: segment also ships a batch once it reaches 480 KB, whatever flushAt says; it has no
+  // option to hold more, so in "hold" mode it still sends a batch every ~600 events.
+  const client = new Analytics({
+    writeKey: "benchmark-write-key",
+    host: sinkUrl,
+    flushAt: hold ? HUGE : 100,
+    flushInterval: hold ? DAY_MS : 10_000,
+    maxRetries: 0,
+  });
+  client.on("error", () => {});
+  return {
+    client,
+    track() {
+      client.track({ userId: INSTANCE_ID, event: "task_completed", properties: EVENT_FIELDS });
+    },
+    async close() {
+      if (mode === "deliver") await client.closeAndFlush({ timeout: CLOSE_TIMEOUT_MS });
+    },
+  };
+}
+
+/**
+ * @param {string} name one of SUBJECT_NAMES
+ * @param {{loaded?: any, sinkUrl: string, mode: "hold" | "deliver"}} context
+ */
+export async function createSubject(name, context) {
+  switch (name) {
+    case "floor":
+      return createFloor();
+    case "sdk":
+      if (!context.loaded?.sdk) throw new Error("the SDK is not built");
+      return createSdk(context);
+    case "posthog":
+      return createPosthog(context);
+    case "segment":
+      return createSegment(context);
+    default:
+      throw new Error(`unknown subject ${name} (${SUBJECT_NAMES.join(", ")})`);
+  }
+}
