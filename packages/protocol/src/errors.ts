@@ -19,6 +19,8 @@ export const ERROR_STATUS = Object.freeze({
   rate_limited: 429,
   internal_error: 500,
   storage_unavailable: 503,
+  /** The server is shutting down (or otherwise cannot take the request now): retry, likely on another node. */
+  service_unavailable: 503,
   admin_disabled: 404,
   invalid_event: 200,
   unsupported_schema_version: 200,

@@ -10,6 +10,7 @@ import { ApiKeyCache } from "./auth/api-key-cache.js";
 import { createLocalRevocationNotifier, type RevocationNotifier } from "./auth/revocation-notifier.js";
 import type { LogLevel, ServerConfig } from "./config/config.js";
 import { installErrorHandling } from "./http/error-handler.js";
+import { HttpError } from "./http/http-error.js";
 import { gzipBodyHook } from "./http/gzip-body.js";
 import { registerRateLimit, routeRateLimit } from "./http/rate-limit.js";
 import { adminRoutes } from "./routes/admin-routes.js";
@@ -65,6 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Request ids for log correlation; no header trust by default (no proxy assumed).
     requestIdHeader: false,
+    // Fastify's own drain answer is a bare body without our headers; ours is the hook below.
+    return503OnClosing: false,
   });
 
   if (deps.onRoute) {
@@ -77,6 +80,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
   installErrorHandling(app);
+  // While draining, requests on kept-alive connections get a retryable 503 and the connection closes,
+  // so a load balancer moves them to another node; the requests already in flight finish.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async () => {
+    if (closing) {
+      throw new HttpError("service_unavailable", "the server is shutting down, retry", undefined, {
+        "retry-after": "1",
+        connection: "close",
+      });
+    }
+  });
   // Only JSON bodies: without this Fastify would also parse text/plain and the answer would be 400, not 415.
   app.removeContentTypeParser("text/plain");
   app.addHook("preParsing", gzipBodyHook(deps.config.bodyLimitBytes));
