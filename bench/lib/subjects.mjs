@@ -13,26 +13,63 @@ import { EVENT_FIELDS, INSTANCE_ID, SCHEMA_VERSION } from "./event-fields.mjs";
 
 export const SUBJECT_NAMES = ["floor", "sdk", "posthog", "segment"];
 
+/** The delivery bench's subjects: the floor cannot deliver, the fetch loop can only deliver. */
+export const DELIVERY_SUBJECT_NAMES = ["fetch-loop", "sdk", "posthog", "segment"];
+
 const HUGE = 10_000_000;
 const DAY_MS = 86_400_000;
 const CLOSE_TIMEOUT_MS = 120_000;
+
+/** The floor's event, exactly as the brief writes it (spread, then the four envelope fields). */
+function floorEvent() {
+  return {
+    ...EVENT_FIELDS,
+    event_id: crypto.randomUUID(),
+    timestamp: new Date().toISOString(),
+    instance_id: INSTANCE_ID,
+    schema_version: SCHEMA_VERSION,
+  };
+}
 
 /** The floor: what any SDK must at least do per event (give it an id, a time and the envelope). */
 function createFloor() {
   let queue = [];
   return {
     track() {
-      queue.push({
-        ...EVENT_FIELDS,
-        event_id: crypto.randomUUID(),
-        timestamp: new Date().toISOString(),
-        instance_id: INSTANCE_ID,
-        schema_version: SCHEMA_VERSION,
-      });
+      queue.push(floorEvent());
     },
     queued: () => queue.length,
     async close() {
       queue = [];
+    },
+  };
+}
+
+/**
+ * The delivery floor: floor events, then on close() the same 100-event batches POSTed with
+ * fetch one after another, each response read to the end (as a client must, to learn the
+ * per-event results). No retries, no timers: the least a sender can do.
+ */
+function createFetchLoop({ loaded, sinkUrl }) {
+  const events = [];
+  const url = `${sinkUrl}/v1/events/batch`;
+  const headers = {
+    authorization: `Bearer ${loaded?.apiKey ?? "msk_not_built"}`,
+    "content-type": "application/json",
+  };
+  return {
+    track() {
+      events.push(floorEvent());
+    },
+    queued: () => events.length,
+    async close() {
+      for (let start = 0; start < events.length; start += 100) {
+        const body = JSON.stringify({ events: events.slice(start, start + 100) });
+        const response = await fetch(url, { method: "POST", headers, body });
+        await response.json();
+        if (!response.ok) throw new Error(`fetch loop: HTTP ${response.status}`);
+      }
+      events.length = 0;
     },
   };
 }
@@ -121,6 +158,8 @@ export async function createSubject(name, context) {
   switch (name) {
     case "floor":
       return createFloor();
+    case "fetch-loop":
+      return createFetchLoop(context);
     case "sdk":
       if (!context.loaded?.sdk) throw new Error("the SDK is not built");
       return createSdk(context);
