@@ -35,3 +35,18 @@ export function stringArg(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
   return index < 0 ? fallback : process.argv[index + 1] ?? fallback;
 }
+
+/**
+ * Yields macrotasks until `subject.processed()` reaches `count`, so work a library defers to
+ * promise or timer callbacks is finished (and, inside a timed region, paid for).
+ * Gives up after `limitMs` and returns false.
+ */
+export async function settle(subject, count, limitMs = 30_000) {
+  const deadline = Date.now() + limitMs;
+  await nextMacrotask();
+  while (!(subject.processed() >= count)) {
+    if (Date.now() > deadline) return false;
+    await nextMacrotask();
+  }
+  return true;
+}

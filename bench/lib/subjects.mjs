@@ -1,7 +1,10 @@
 /**
- * The things measured side by side, each behind the same two-method face:
- *   track()  records the shared event once (what the caller pays per call),
- *   close()  ends the subject; in "deliver" mode it resolves once everything is sent.
+ * The things measured side by side, each behind the same face:
+ *   ready()      resolves once the library is set up (segment registers its plugins async),
+ *   track()      records the shared event once (what the caller pays per call),
+ *   processed()  in "hold" mode, how many tracked events the library has fully taken in so far
+ *                (both peers finish a call in promise or timer callbacks after track() returns),
+ *   close()      ends the subject; in "deliver" mode it resolves once everything is sent.
  *
  * Modes:
  *   "hold"    nothing is sent while the bench runs (per-call cost, retained heap). The SDK is
@@ -38,7 +41,8 @@ function createFloor() {
     track() {
       queue.push(floorEvent());
     },
-    queued: () => queue.length,
+    ready: async () => {},
+    processed: () => queue.length,
     async close() {
       queue = [];
     },
@@ -61,7 +65,8 @@ function createFetchLoop({ loaded, sinkUrl }) {
     track() {
       events.push(floorEvent());
     },
-    queued: () => events.length,
+    ready: async () => {},
+    processed: () => events.length,
     async close() {
       for (let start = 0; start < events.length; start += 100) {
         const body = JSON.stringify({ events: events.slice(start, start + 100) });
@@ -94,7 +99,9 @@ function createSdk({ loaded, sinkUrl, mode }) {
     track() {
       client.track(client.eventBuilder.build(EVENT_FIELDS));
     },
-    queued: () => (typeof client.getStats === "function" ? client.getStats().queued : undefined),
+    ready: async () => {},
+    // track() is synchronous: what getStats() counts as queued is all there is.
+    processed: () => client.getStats().queued,
     async close() {
       // In "hold" mode the client was never started and nothing is sent: drop it unsent.
       if (mode === "deliver") await client.stop();
@@ -117,6 +124,10 @@ async function createPosthog({ sinkUrl, mode }) {
   client.on("error", () => {});
   return {
     client,
+    ready: async () => {},
+    // capture() queues in a promise callback; the in-memory queue is what it has taken in.
+    // (getPersistedProperty is public API of posthog-core; "queue" is its memory-queue key.)
+    processed: () => (client.getPersistedProperty("queue") ?? []).length,
     track() {
       client.capture({ distinctId: INSTANCE_ID, event: "task_completed", properties: EVENT_FIELDS });
     },
@@ -139,8 +150,22 @@ async function createSegment({ sinkUrl, mode }) {
     maxRetries: 0,
   });
   client.on("error", () => {});
+  // segment hands each event through its plugin pipeline on timers before its publisher
+  // queues it; counting the publisher's enqueue calls is the only way to see that finish.
+  // (An internal: if a release renames it, processed() says so instead of lying.)
+  let enqueued = 0;
+  const publisher = client._publisher;
+  if (typeof publisher?.enqueue === "function") {
+    const enqueue = publisher.enqueue.bind(publisher);
+    publisher.enqueue = (context) => {
+      enqueued++;
+      return enqueue(context);
+    };
+  }
   return {
     client,
+    ready: () => client.ready,
+    processed: () => (typeof publisher?.enqueue === "function" ? enqueued : Number.NaN),
     track() {
       client.track({ userId: INSTANCE_ID, event: "task_completed", properties: EVENT_FIELDS });
     },
