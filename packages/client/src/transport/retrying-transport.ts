@@ -1,3 +1,4 @@
+import { TelemetryHttpError, type TelemetryError } from "../errors.js";
 import type { Platform } from "../platform.js";
 import { backoffDelay } from "./backoff.js";
 import type { RateLimitGate } from "./rate-limit-gate.js";
@@ -24,14 +25,19 @@ export class RetryingTransport implements Transport {
       if (signal.aborted) return { kind: "aborted" };
       const result = await this.inner.send(request, signal);
       if (result.kind !== "retryable") return result;
-      if (result.retryAfterMs !== undefined) this.gate.pauseFor(result.retryAfterMs);
+      const delay = result.retryAfterMs ?? backoffDelay(attempt, this.platform.random);
+      // A 429 (or any Retry-After) is about the API key, not this request: hold every request
+      // of the client through the shared gate. Other failures wait only for this request.
+      const holdAll = result.retryAfterMs !== undefined || isRateLimited(result.error);
+      if (holdAll) this.gate.pauseFor(delay);
       if (attempt >= this.maxRetries) return result;
       this.onRetry();
-      // With a Retry-After the gate already holds every request for as long as the server asked.
-      if (result.retryAfterMs === undefined) {
-        await this.platform.sleep(backoffDelay(attempt, this.platform.random), signal);
-      }
+      if (!holdAll) await this.platform.sleep(delay, signal);
       if (signal.aborted) return { kind: "aborted" };
     }
   }
+}
+
+function isRateLimited(error: TelemetryError): boolean {
+  return error instanceof TelemetryHttpError && error.status === 429;
 }

@@ -101,6 +101,15 @@ describe("sending", () => {
     expect(server.requests[1]!.at - time.start).toBe(20_000);
   });
 
+  it("a 429 without Retry-After backs off like other retryable failures", async () => {
+    const { client, track, time } = await setup();
+    track(1);
+    server.script.push({ kind: "status", status: 429 }, { kind: "status", status: 429 });
+    await client.flush();
+    expect(time.sleeps).toEqual([750, 1500]);
+    expect(client.getStats()).toMatchObject({ sent: 1, retried: 2 });
+  });
+
   it("a 429 pauses ALL sending: later batches and prediction requests wait too", async () => {
     const { client, track, time, sink } = await setup({ maxRetries: 0 });
     const ids = track(2);
