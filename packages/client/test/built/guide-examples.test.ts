@@ -32,11 +32,19 @@ describe.skipIf(!present)("integration-guide.md examples against the BUILT packa
   it("finds every example: the Next.js, Node.js service, predictions, configuration and error handling ones", () => {
     expect(guideBlocks().length).toBeGreaterThanOrEqual(11);
     expect(Object.keys(files)).toEqual(
-      expect.arrayContaining(["lib/telemetry.ts", "app/api/task-complete/route.ts", "instrumentation.ts", "src/telemetry.ts", "src/task-runner.ts", "src/main.ts"]),
+      expect.arrayContaining([
+        "lib/telemetry.ts",
+        "app/api/task-complete/route.ts",
+        "instrumentation.ts",
+        "src/telemetry.ts",
+        "src/task-runner.ts",
+        "src/main.ts",
+        "readme/example-0.ts",
+      ]),
     );
   });
 
-  it("every example compiles with tsc --strict", async () => {
+  it("every example (and the README quickstart) compiles with tsc --strict", async () => {
     const tsc = resolve(REPO_ROOT, "node_modules/typescript/bin/tsc");
     const result = await run(process.execPath, [tsc, "-p", dir], { cwd: dir }).then(
       () => ({ code: 0, output: "" }),

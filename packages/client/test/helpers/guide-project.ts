@@ -2,10 +2,19 @@ import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync
 import { dirname, join, resolve } from "node:path";
 import { CLIENT_DIR, GUIDE_PATH, REPO_ROOT } from "./dist.js";
 
+function typescriptBlocks(path: string): string[] {
+  const text = readFileSync(path, "utf8");
+  return [...text.matchAll(/```typescript\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+}
+
 /** The ```typescript blocks of the integration guide, in order. */
 export function guideBlocks(): string[] {
-  const text = readFileSync(GUIDE_PATH, "utf8");
-  return [...text.matchAll(/```typescript\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+  return typescriptBlocks(GUIDE_PATH);
+}
+
+/** The ```typescript blocks of the package README (compiled too, so they cannot rot). */
+export function readmeBlocks(): string[] {
+  return typescriptBlocks(join(CLIENT_DIR, "README.md"));
 }
 
 export const guideExists = (): boolean => existsSync(GUIDE_PATH);
@@ -45,6 +54,9 @@ export function writeGuideProject(dir: string): Record<string, string> {
     // Only the unnamed snippets lean on context; the named files are complete as written.
     const needsPrelude = file.startsWith("src/block-") && !/^import /m.test(block);
     files[file] = (needsPrelude ? PRELUDE : "") + fillPlaceholders(block);
+  });
+  readmeBlocks().forEach((block, index) => {
+    files[`readme/example-${index}.ts`] = `export {};\n${block}`;
   });
   files["stubs/next-server.ts"] =
     "export declare const NextResponse: { json(body: unknown, init?: ResponseInit): Response };\n";
