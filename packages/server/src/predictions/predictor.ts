@@ -4,10 +4,11 @@ import {
   type PredictionQuery,
   type PredictionResponse,
 } from "@mosaicstack/telemetry-protocol";
-import type { GroupAggregate, GroupSummary, Storage } from "../storage/storage.js";
+import type { GroupAggregate, Storage } from "../storage/storage.js";
 import { confidenceOf } from "./confidence.js";
-import { GROUP_LEVELS, groupKey } from "./group-key.js";
-import { DEFAULT_PREDICTION_THRESHOLDS, isAnswerable, meetsThresholds, type PredictionThresholds } from "./privacy-rule.js";
+import { GROUP_LEVELS, groupKey, type GroupLevel } from "./group-key.js";
+import { GroupTreeReader } from "./group-tree-reader.js";
+import { DEFAULT_PREDICTION_THRESHOLDS, judgeGroup, type PredictionThresholds, type Verdict } from "./privacy-rule.js";
 import { quantilesFromBins } from "./quantiles.js";
 
 export type { PredictionThresholds } from "./privacy-rule.js";
@@ -19,10 +20,11 @@ export interface Predictor {
 }
 
 /**
- * A predictor over `storage`. One request costs at most three storage reads, whatever the number
- * of queries: the groups of every query at every level (with bins), the children of the groups
- * above level 0 that meet the thresholds, and per-instance counts only where a remainder must be
- * measured. None of it grows with the number of stored events.
+ * A predictor over `storage`. The reads of one request are batched over all its queries: one
+ * read of every group any query could fall back to (with bins); then, level by level and only
+ * for queries still unanswered, the qualifying subtree under their groups (one read per level
+ * below) and the per-instance counts the privacy rule needs (one read). Nothing grows with the
+ * number of stored events, only with the number of groups and instances read.
  *
  * `now` is accepted for a future freshness rule; answers today depend only on stored data.
  *
@@ -40,76 +42,54 @@ export function createPredictor(
   return {
     async predict(queries) {
       if (queries.length === 0) return [];
-      const answerable = await readAnswerableGroups(storage, queries, limits);
-      return queries.map((query) => answer(query, answerable));
+      const keys = new Set<string>();
+      for (const query of queries) for (const level of GROUP_LEVELS) keys.add(groupKey(query, level));
+      const groups = await storage.readGroups([...keys]);
+
+      const tree = new GroupTreeReader(storage, limits);
+      const verdicts = new Map<string, Verdict>();
+      const answers: (Answer | undefined)[] = queries.map(() => undefined);
+      for (const level of GROUP_LEVELS) {
+        const pending = queries.flatMap((query, index) => (answers[index] === undefined ? [{ index, group: groups.get(groupKey(query, level)) }] : []));
+        const roots = [...new Set(pending.flatMap(({ group }) => (group === undefined ? [] : [group])))];
+        if (roots.length === 0) continue;
+        await tree.load(roots);
+        for (const { index, group } of pending) {
+          if (group !== undefined && judgeGroup(group, tree, limits, verdicts).answerable) answers[index] = { level, group };
+        }
+      }
+      return queries.map((query, index) => respond(query, answers[index]));
     },
   };
 }
 
-/** Every group any query could fall back to, and which of them may answer. */
-async function readAnswerableGroups(
-  storage: Storage,
-  queries: readonly PredictionQuery[],
-  thresholds: PredictionThresholds,
-): Promise<Map<string, GroupAggregate>> {
-  const keys = new Set<string>();
-  for (const query of queries) for (const level of GROUP_LEVELS) keys.add(groupKey(query, level));
-  const groups = await storage.readGroups([...keys]);
-
-  // Only groups that meet the thresholds can answer; their children decide the remainder.
-  const candidates = [...groups.values()].filter((group) => meetsThresholds(group, thresholds));
-  const parents = candidates.filter((group) => group.level > 0);
-  const childrenOf = new Map<string, GroupSummary[]>();
-  if (parents.length > 0) {
-    for (const child of await storage.readChildSummaries(parents.map((group) => group.groupKey))) {
-      if (child.parentKey === null) continue;
-      const siblings = childrenOf.get(child.parentKey) ?? [];
-      siblings.push(child);
-      childrenOf.set(child.parentKey, siblings);
-    }
-  }
-
-  // Per-instance counts only where they matter: a remainder that is neither empty nor all of G.
-  const countKeys = new Set<string>();
-  for (const parent of parents) {
-    const qualifying = (childrenOf.get(parent.groupKey) ?? []).filter((child) => meetsThresholds(child, thresholds));
-    const childEvents = qualifying.reduce((sum, child) => sum + child.events, 0);
-    if (qualifying.length === 0 || childEvents >= parent.events) continue;
-    countKeys.add(parent.groupKey);
-    for (const child of qualifying) countKeys.add(child.groupKey);
-  }
-  const instanceCounts = countKeys.size > 0 ? await storage.readInstanceCounts([...countKeys]) : new Map<string, Map<string, number>>();
-
-  const answerable = new Map<string, GroupAggregate>();
-  for (const group of candidates) {
-    if (isAnswerable(group, childrenOf.get(group.groupKey) ?? [], instanceCounts, thresholds)) answerable.set(group.groupKey, group);
-  }
-  return answerable;
+interface Answer {
+  level: GroupLevel;
+  group: GroupAggregate;
 }
 
-/** The first answerable level for `query`, or the no-data answer. */
-function answer(query: PredictionQuery, answerable: ReadonlyMap<string, GroupAggregate>): PredictionResponse {
+/** The answer of `query` at its first answerable level, or the no-data answer. */
+function respond(query: PredictionQuery, answer: Answer | undefined): PredictionResponse {
   const echo: PredictionQuery = { task_type: query.task_type, model: query.model, provider: query.provider, complexity: query.complexity };
-  for (const level of GROUP_LEVELS) {
-    const group = answerable.get(groupKey(query, level));
-    if (group === undefined) continue;
+  if (answer === undefined) {
     return {
       query: echo,
-      prediction: predictionOf(group),
-      metadata: {
-        sample_size: group.events,
-        contributors: group.contributors,
-        fallback_level: level,
-        dimensions: dimensionsAtLevel(level),
-        confidence: confidenceOf(level, group.events, group.contributors),
-        last_updated: group.lastUpdated?.toISOString() ?? null,
-      },
+      prediction: null,
+      metadata: { sample_size: 0, contributors: 0, fallback_level: -1, dimensions: [], confidence: "none", last_updated: null },
     };
   }
+  const { level, group } = answer;
   return {
     query: echo,
-    prediction: null,
-    metadata: { sample_size: 0, contributors: 0, fallback_level: -1, dimensions: [], confidence: "none", last_updated: null },
+    prediction: predictionOf(group),
+    metadata: {
+      sample_size: group.events,
+      contributors: group.contributors,
+      fallback_level: level,
+      dimensions: dimensionsAtLevel(level),
+      confidence: confidenceOf(level, group.events, group.contributors),
+      last_updated: group.lastUpdated?.toISOString() ?? null,
+    },
   };
 }
 

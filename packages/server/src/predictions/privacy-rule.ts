@@ -1,6 +1,6 @@
 import type { GroupSummary } from "../storage/storage.js";
 
-/** The minimums every answered group, and every remainder, must meet. */
+/** The minimums every answered group, and every set derivable from answers, must meet. */
 export interface PredictionThresholds {
   /** Events a group needs. @default 10 */
   minEvents: number;
@@ -21,45 +21,97 @@ export function meetsThresholds(size: GroupSize, thresholds: PredictionThreshold
   return size.events >= thresholds.minEvents && size.contributors >= thresholds.minContributors;
 }
 
-/**
- * The remainder R(G) of a group: its events that lie in none of `qualifyingChildren` (the
- * level k-1 groups under G that meet the thresholds). Contributors of R are the instances with
- * more events in G than in those children together. `instanceCounts` maps a group key to each
- * instance's event count in it; a group it lacks counts as having no instances, which can only
- * shrink R's contributors (the safe side).
- */
-export function remainderOf(
-  group: GroupSummary,
-  qualifyingChildren: readonly GroupSummary[],
-  instanceCounts: ReadonlyMap<string, ReadonlyMap<string, number>>,
-): GroupSize {
-  // No child answers: the remainder is G itself, and G's own counts say how large it is.
-  if (qualifyingChildren.length === 0) return { events: group.events, contributors: group.contributors };
-  const childEvents = qualifyingChildren.reduce((sum, child) => sum + child.events, 0);
-  const events = Math.max(0, group.events - childEvents);
-  if (events === 0) return { events: 0, contributors: 0 };
-  let contributors = 0;
-  for (const [instance, count] of instanceCounts.get(group.groupKey) ?? new Map<string, number>()) {
-    const inChildren = qualifyingChildren.reduce((sum, child) => sum + (instanceCounts.get(child.groupKey)?.get(instance) ?? 0), 0);
-    if (count > inChildren) contributors += 1;
-  }
-  return { events, contributors };
+/** What the rule reads of the group tree; the predictor fills it from storage. */
+export interface GroupTreeView {
+  /** Every child (level k-1 group) of `key`. Only asked for groups that meet the thresholds. */
+  children(key: string): readonly GroupSummary[];
+  /** Each instance's event count in `key`; only asked for keys `instanceCountKeysNeeded` named. */
+  instanceCounts(key: string): ReadonlyMap<string, number> | undefined;
 }
 
 /**
- * Whether a group may answer (docs/predictions.md, "Privacy"): it meets the thresholds and, above
- * level 0, its remainder is empty or meets them too, so that subtracting the answered children
- * from it never isolates a smaller set of events than the minimums allow.
+ * The open part O(G) of a group: its events that lie in no answered group below it, i.e.
+ * G minus its maximal answered descendants. `perInstance` is omitted when it was not needed
+ * (O is empty, or O is all of G and G's own contributors say its size).
  */
-export function isAnswerable(
+export interface OpenPart {
+  events: number;
+  contributors: number;
+  perInstance?: ReadonlyMap<string, number>;
+}
+
+export interface Verdict {
+  answerable: boolean;
+  open: OpenPart;
+}
+
+/** The children of `group` that meet the thresholds: only they (or groups inside them) can answer. */
+export function qualifyingChildren(group: GroupSummary, view: GroupTreeView, thresholds: PredictionThresholds): GroupSummary[] {
+  if (group.level === 0) return [];
+  return view.children(group.groupKey).filter((child) => meetsThresholds(child, thresholds));
+}
+
+/**
+ * The keys whose per-instance counts judging `group` needs: the group and its qualifying children,
+ * when those children leave a remainder R(G) = G minus them that is neither empty nor all of G.
+ */
+export function instanceCountKeysNeeded(group: GroupSummary, view: GroupTreeView, thresholds: PredictionThresholds): string[] {
+  if (!meetsThresholds(group, thresholds)) return [];
+  const qualifying = qualifyingChildren(group, view, thresholds);
+  if (qualifying.length === 0) return [];
+  const childEvents = qualifying.reduce((sum, child) => sum + child.events, 0);
+  return childEvents < group.events ? [group.groupKey, ...qualifying.map((child) => child.groupKey)] : [];
+}
+
+/**
+ * Judges `group` (docs/predictions.md, "Privacy"): it may answer iff it meets the thresholds and
+ * its open part O(G) is empty or meets them too, where
+ *   O(G) = R(G) ∪ the open parts of its qualifying children that may not answer, and
+ *   R(G) = G minus all its qualifying children.
+ * Answered groups form a tree of nested sets, so any set an observer can build by adding and
+ * subtracting answers is a union of open parts of answered groups: none is smaller than the
+ * minimums. `memo` carries verdicts between calls of one request.
+ */
+export function judgeGroup(
   group: GroupSummary,
-  children: readonly GroupSummary[],
-  instanceCounts: ReadonlyMap<string, ReadonlyMap<string, number>>,
+  view: GroupTreeView,
   thresholds: PredictionThresholds,
-): boolean {
-  if (!meetsThresholds(group, thresholds)) return false;
-  if (group.level === 0) return true;
-  const qualifying = children.filter((child) => meetsThresholds(child, thresholds));
-  const remainder = remainderOf(group, qualifying, instanceCounts);
-  return remainder.events === 0 || meetsThresholds(remainder, thresholds);
+  memo: Map<string, Verdict>,
+): Verdict {
+  const known = memo.get(group.groupKey);
+  if (known !== undefined) return known;
+  const verdict = judge(group, view, thresholds, memo);
+  memo.set(group.groupKey, verdict);
+  return verdict;
+}
+
+function judge(group: GroupSummary, view: GroupTreeView, thresholds: PredictionThresholds, memo: Map<string, Verdict>): Verdict {
+  const whole: OpenPart = { events: group.events, contributors: group.contributors };
+  if (!meetsThresholds(group, thresholds)) return { answerable: false, open: whole };
+  const qualifying = qualifyingChildren(group, view, thresholds);
+  // No qualifying child: nothing below G answers, so O(G) = G, which meets the thresholds.
+  if (qualifying.length === 0) return { answerable: true, open: whole };
+
+  const childEvents = qualifying.reduce((sum, child) => sum + child.events, 0);
+  const perInstance = new Map<string, number>();
+  let events = Math.max(0, group.events - childEvents);
+  if (events > 0) {
+    // R(G) per instance: count in G minus counts in the qualifying children. A missing map
+    // counts as no instances, which can only make R look smaller: the safe side.
+    for (const [instance, count] of view.instanceCounts(group.groupKey) ?? new Map<string, number>()) {
+      const inChildren = qualifying.reduce((sum, child) => sum + (view.instanceCounts(child.groupKey)?.get(instance) ?? 0), 0);
+      if (count > inChildren) perInstance.set(instance, count - inChildren);
+    }
+  }
+  for (const child of qualifying) {
+    const verdict = judgeGroup(child, view, thresholds, memo);
+    if (verdict.answerable) continue;
+    // An unanswered child's open part is not covered by any answer below G: it stays in O(G).
+    events += verdict.open.events;
+    for (const [instance, count] of verdict.open.perInstance ?? new Map<string, number>()) {
+      perInstance.set(instance, (perInstance.get(instance) ?? 0) + count);
+    }
+  }
+  const open: OpenPart = { events, contributors: perInstance.size, perInstance };
+  return { answerable: events === 0 || meetsThresholds(open, thresholds), open };
 }
