@@ -140,7 +140,7 @@ describe("sending", () => {
     expect(client.getStats()).toMatchObject({ queued: 0, sent: 6 });
   });
 
-  it.each([403, 401])("HTTP %i is attempted exactly once, reported with 'HTTP %i', events dropped", async (status) => {
+  it.each([403, 401])("HTTP %i is attempted exactly once, reported with its status, events dropped", async (status) => {
     const { client, track, sink } = await setup({ maxRetries: 3 });
     track(3);
     server.script.push({
@@ -311,6 +311,16 @@ describe("start, stop, dryRun, disabled", () => {
     const result = await client.stop();
     expect(result).toEqual({ sent: 0, dropped: 0, pending: 3 });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("stop() cuts a long Retry-After wait short at stopTimeoutMs (real timers)", async () => {
+    const { client, track } = await setup({ hooks: {}, stopTimeoutMs: 200 });
+    track(2);
+    server.script.push({ kind: "status", status: 429, headers: { "retry-after": "3600" } });
+    const started = Date.now();
+    expect(await client.stop()).toEqual({ sent: 0, dropped: 0, pending: 2 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(server.requests).toHaveLength(1);
   });
 
   it("dryRun runs everything but the HTTP call: the server sees zero requests", async () => {

@@ -36,6 +36,13 @@ describe("options", () => {
     ).not.toThrow();
   });
 
+  it("a throwing onError cannot make the constructor throw", () => {
+    const onError = (): void => {
+      throw new Error("handler bug");
+    };
+    expect(() => new TelemetryClient({ serverUrl: "", apiKey: "", instanceId: "", batchSize: 1000, onError })).not.toThrow();
+  });
+
   it("names a malformed key without quoting it", () => {
     const sink = errorSink();
     const secret = "msk_thisIsASecretButMalformed";
