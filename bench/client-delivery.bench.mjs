@@ -10,7 +10,7 @@
  * The sink runs in its own process, so its parsing never shares this event loop.
  * Targets: SDK >= 0.8x fetch-loop, SDK >= 3x posthog-node.
  *
- *   node bench/client-delivery.bench.mjs [--events 50000] [--rounds 3]
+ *   node bench/client-delivery.bench.mjs [--events 50000] [--rounds 5]
  */
 import { startSink, totalEvents } from "./lib/sink.mjs";
 import { loadSdk } from "./lib/sdk.mjs";
@@ -19,7 +19,7 @@ import { intArg, median, nsSince } from "./lib/stats.mjs";
 import { fmt, printMachine, printTable, printTarget } from "./lib/report.mjs";
 
 const EVENTS = intArg("events", 50_000);
-const ROUNDS = intArg("rounds", 3);
+const ROUNDS = intArg("rounds", 5);
 
 async function deliverOnce(name, context, sink) {
   await sink.reset();
