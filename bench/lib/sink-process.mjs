@@ -12,6 +12,7 @@
  * POST /__reset zeroes the counters. Events are counted by parsing each body (gzip or not):
  * `events` (our contract) or `batch` (posthog-node, segment).
  */
+import { Buffer } from "node:buffer";
 import { createServer } from "node:http";
 import { gunzipSync } from "node:zlib";
 

@@ -1,5 +1,6 @@
 /** Starts the loopback sink (sink-process.mjs) as a child process and talks to it. */
 import { spawn } from "node:child_process";
+import { clearTimeout, setTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
 
 const SINK_SCRIPT = fileURLToPath(new URL("./sink-process.mjs", import.meta.url));
@@ -21,7 +22,7 @@ export async function startSink({ mode = "answer" } = {}) {
   });
   const url = `http://127.0.0.1:${port}`;
   // The control calls must not reuse the pooled sockets of the library under test.
-  const control = (path, method) => fetch(`${url}${path}`, { method, headers: { connection: "close" } });
+  const control = (path, method) => globalThis.fetch(`${url}${path}`, { method, headers: { connection: "close" } });
   return {
     url,
     async stats() {

@@ -1,4 +1,5 @@
 /** Small numeric helpers shared by the benches. */
+import { setImmediate } from "node:timers";
 
 /** The median of a non-empty list (the mean of the middle two for an even count). */
 export function median(values) {

@@ -27,7 +27,7 @@ const CLOSE_TIMEOUT_MS = 120_000;
 function floorEvent() {
   return {
     ...EVENT_FIELDS,
-    event_id: crypto.randomUUID(),
+    event_id: globalThis.crypto.randomUUID(),
     timestamp: new Date().toISOString(),
     instance_id: INSTANCE_ID,
     schema_version: SCHEMA_VERSION,
@@ -70,7 +70,7 @@ function createFetchLoop({ loaded, sinkUrl }) {
     async close() {
       for (let start = 0; start < events.length; start += 100) {
         const body = JSON.stringify({ events: events.slice(start, start + 100) });
-        const response = await fetch(url, { method: "POST", headers, body });
+        const response = await globalThis.fetch(url, { method: "POST", headers, body });
         await response.json();
         if (!response.ok) throw new Error(`fetch loop: HTTP ${response.status}`);
       }
