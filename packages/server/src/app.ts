@@ -74,15 +74,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const listener = deps.onRoute;
     app.addHook("onRoute", (route) => listener(route));
   }
-  // Every answer, error or not, names the API version (api-v1.md).
-  app.addHook("onSend", async (_request, reply, payload) => {
-    void reply.header("API-Version", "1");
-    return payload;
-  });
-  installErrorHandling(app);
   // While draining, requests on kept-alive connections get a retryable 503 and the connection closes,
   // so a load balancer moves them to another node; the requests already in flight finish.
   let closing = false;
+  // Every answer, error or not, names the API version (api-v1.md).
+  app.addHook("onSend", async (_request, reply, payload) => {
+    void reply.header("API-Version", "1");
+    // Answers finished while draining close their connection: an idle kept-alive socket would
+    // otherwise hold the shutdown until the client drops it.
+    if (closing) void reply.header("connection", "close");
+    return payload;
+  });
+  installErrorHandling(app);
   app.addHook("preClose", async () => {
     closing = true;
   });
