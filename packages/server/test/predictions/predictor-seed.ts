@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { openStorage } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
 
@@ -14,18 +10,8 @@ export const BASE_QUERY: PredictionQuery = {
   complexity: "medium",
 };
 
-/** A real SQLite storage in a fresh temp dir; `dispose` closes it and removes the dir. */
-export async function openTempSqlite(): Promise<{ storage: Storage; dispose: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), "mosaic-predictions-"));
-  const storage = await openStorage({ engine: "sqlite", path: join(dir, "telemetry.db") });
-  return {
-    storage,
-    dispose: async () => {
-      await storage.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** Opens a fresh, empty storage for one case; `dispose` closes and removes it. */
+export type OpenFreshStorage = () => Promise<{ storage: Storage; dispose: () => Promise<void> }>;
 
 /** The four dimensions of a query as event fields. */
 export function eventDims(query: PredictionQuery): Partial<TaskCompletionEvent> {
