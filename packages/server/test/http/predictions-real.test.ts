@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPredictor } from "../../src/predictions/predictor.js";
+import { openStorage } from "../../src/storage/open-storage.js";
+import type { Storage } from "../../src/storage/storage.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeEvent, postJson, seedInstance, startTestServer, type TestServer } from "./test-server.js";
+
+const QUERY = { task_type: "implementation", model: "claude-sonnet-4-5", provider: "anthropic", complexity: "medium" };
+
+describe("predictions over HTTP with the real predictor and SQLite", () => {
+  let server: TestServer;
+  let storage: Storage;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mosaic-pred-"));
+    storage = await openStorage({ engine: "sqlite", path: join(dir, "t.db") });
+    server = await startTestServer({ storage, predictor: createPredictor(storage, { minEvents: 4, minContributors: 2 }) });
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers null with no data, then a level-0 prediction once two instances sent enough events", async () => {
+    const url = `${server.url}/v1/predictions/batch`;
+    const empty = await postJson(url, server.apiKey, { queries: [QUERY] });
+    expect(empty.status).toBe(200);
+    expect(empty.body.results[0]).toMatchObject({ query: QUERY, prediction: null, metadata: { fallback_level: -1 } });
+
+    const other = await seedInstance(storage, "second");
+    for (const [key, instanceId] of [
+      [server.apiKey, server.instanceId],
+      [other.apiKey, other.instanceId],
+    ] as const) {
+      const events = Array.from({ length: 3 }, () => makeEvent(instanceId));
+      expect((await postJson(`${server.url}/v1/events/batch`, key, { events })).body.accepted).toBe(3);
+    }
+
+    const answer = await postJson(url, server.apiKey, { queries: [QUERY] });
+    expect(answer.status).toBe(200);
+    const [result] = answer.body.results;
+    expect(result.metadata).toMatchObject({ sample_size: 6, contributors: 2, fallback_level: 0 });
+    expect(result.prediction.input_tokens.median).toBeGreaterThan(0);
+    expect(result.prediction.correction_factors.input).toBeCloseTo(1.2, 5);
+  });
+});
