@@ -243,6 +243,15 @@ export function predictorCases(open: OpenFreshStorage): void {
       expect(many).toEqual(few);
     });
 
+    it("reads storage once when every query answers at level 0", async () => {
+      await seedGroup(storage, BASE_QUERY, 5, 2);
+      await seedGroup(storage, at({ model: "gpt-5" }), 5, 2);
+      const counting = countingReads(storage);
+      const results = await createPredictor(counting.storage, THRESHOLDS).predict([BASE_QUERY, at({ model: "gpt-5" })]);
+      expect(results.map((r) => r.metadata.fallback_level)).toEqual([0, 0]);
+      expect(counting.calls).toEqual(["readGroups"]);
+    });
+
     it("answers repeated queries alike and an empty batch without reading storage", async () => {
       await seedGroup(storage, BASE_QUERY, 5, 2);
       const [a, b] = await createPredictor(storage, THRESHOLDS).predict([BASE_QUERY, BASE_QUERY]);
