@@ -19,6 +19,10 @@ export { toHttpError, STORAGE_RETRY_AFTER_SECONDS } from "./http/error-handler.j
 export { registerRateLimit, routeRateLimit } from "./http/rate-limit.js";
 export type { RateLimitOptions } from "./http/rate-limit.js";
 export type { Predictor } from "./routes/predictions-routes.js";
+export { createPredictor } from "./predictions/predictor.js";
+export { DEFAULT_PREDICTION_THRESHOLDS } from "./predictions/privacy-rule.js";
+export type { PredictionThresholds } from "./predictions/privacy-rule.js";
+export { CONFIDENCE_RULE } from "./predictions/confidence.js";
 export type { CreateApiKeyResponse, RevokeApiKeyResponse } from "./routes/admin-routes.js";
 export { startServer, runServerProcess, StartupError, SHUTDOWN_DEADLINE_MS } from "./cli/serve.js";
 export type { PredictorFactory, RunningServer } from "./cli/serve.js";
