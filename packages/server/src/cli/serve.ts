@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { buildApp } from "../app.js";
+import { buildApp, type AppDeps } from "../app.js";
 import { resolveAdminToken } from "../config/admin-token-file.js";
 import { ConfigError } from "../config/config-error.js";
 import { loadConfig, type Env, type ServerConfig } from "../config/config.js";
@@ -30,6 +30,8 @@ export async function startServer(options: {
   env: Env;
   cwd?: string;
   createPredictor: PredictorFactory;
+  /** Parts to swap in (a Redis rate-limit client, a cross-node revocation notifier, a key cache). */
+  appDeps?: Pick<AppDeps, "keyCache" | "revocations" | "rateLimitRedis">;
 }): Promise<RunningServer> {
   const config = loadConfig(options.env, options.cwd === undefined ? {} : { cwd: options.cwd });
   const admin = resolveAdminToken(config);
@@ -49,6 +51,7 @@ export async function startServer(options: {
       storage,
       predictor: options.createPredictor(storage, config.predictions),
       adminToken: admin.token,
+      ...options.appDeps,
     });
   } catch (error) {
     await storage.close();
