@@ -24,6 +24,7 @@ const ROUNDS = intArg("rounds", 5);
 async function deliverOnce(name, context, sink) {
   await sink.reset();
   const subject = await createSubject(name, context);
+  await subject.ready();
   const start = process.hrtime.bigint();
   for (let i = 0; i < EVENTS; i++) subject.track();
   await subject.close();
@@ -48,6 +49,7 @@ async function main() {
     const warmEvents = Math.min(EVENTS, 2_000);
     for (const name of names) {
       const subject = await createSubject(name, context);
+      await subject.ready();
       for (let i = 0; i < warmEvents; i++) subject.track();
       await subject.close();
     }

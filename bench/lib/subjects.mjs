@@ -171,6 +171,9 @@ async function createSegment({ sinkUrl, mode }) {
     },
     async close() {
       if (mode === "deliver") await client.closeAndFlush({ timeout: CLOSE_TIMEOUT_MS });
+      // In "hold" mode its open batch sits behind a 24 h timer: drop it, or every finished
+      // round would stay in the heap and slow the garbage collector for the next subjects.
+      else publisher?.clearBatch?.();
     },
   };
 }
