@@ -8,7 +8,8 @@
  * macrotasks until the library has taken in every event (settle): the deferred work is paid
  * inside the measurement, as it is in an app. Setting up (segment's async plugin registration)
  * happens before the clock starts.
- * Rounds alternate subjects (fresh instance per round) so drift on the machine hits all alike.
+ * Rounds alternate subjects in a rotating order (fresh instance per round, a full gc before
+ * each when run with --expose-gc, as run-all does) so drift on the machine hits all alike.
  * Targets: SDK <= 2x floor, SDK <= 1/5 of the faster peer (printed as peer/SDK >= 5).
  *
  *   node bench/client-per-call.bench.mjs [--calls 10000] [--rounds 9] [--warmup 30000]
@@ -51,8 +52,12 @@ async function main() {
       await subject.close();
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of names) {
+      // Rotate the order each round, so no subject always follows the same one.
+      const order = names.map((_, i) => names[(i + round) % names.length]);
+      for (const name of order) {
         const subject = await createSubject(name, context);
+        // Collect the previous subject's garbage now, not on this subject's clock.
+        globalThis.gc?.();
         const ns = await timeRound(subject, CALLS);
         // A subject that dropped or rejected events would look cheap for the wrong reason.
         if (ns === null) problems.push(`${name}: took in ${subject.processed()} of ${CALLS} events; round not counted`);
@@ -60,7 +65,6 @@ async function main() {
         if (subject.errors?.length) problems.push(`${name}: onError ${subject.errors[0].message}`);
         await subject.close();
       }
-      globalThis.gc?.();
     }
   } finally {
     await sink.close();
