@@ -9,6 +9,7 @@ import { apiKeyAuthHook } from "./auth/api-key-auth.js";
 import { ApiKeyCache } from "./auth/api-key-cache.js";
 import { createLocalRevocationNotifier, type RevocationNotifier } from "./auth/revocation-notifier.js";
 import type { LogLevel, ServerConfig } from "./config/config.js";
+import { clientErrorHandler } from "./http/client-error.js";
 import { installErrorHandling } from "./http/error-handler.js";
 import { HttpError } from "./http/http-error.js";
 import { gzipBodyHook } from "./http/gzip-body.js";
@@ -68,6 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     // Fastify's own drain answer is a bare body without our headers; ours is the hook below.
     return503OnClosing: false,
+    // Requests the HTTP parser refuses still get the API's error body.
+    clientErrorHandler,
   });
 
   if (deps.onRoute) {
