@@ -149,7 +149,7 @@ function transportCases(valid: () => unknown): fc.Arbitrary<BadRequest>[] {
   return [
     fc
       .constantFrom("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "application/jsonx", "json", "*/*", "application/json; charset=latin1", "", "application/json, text/plain", "\u0000")
-      .map((type) => ({ kind: `content-type ${JSON.stringify(type)}`, headers: type === "" ? {} : { "content-type": type }, body: body() })),
+      .map((type): BadRequest => ({ kind: `content-type ${JSON.stringify(type)}`, headers: type === "" ? {} : { "content-type": type }, body: body() })),
     fc.constantFrom("br", "deflate", "compress", "gzip, gzip", "identity, gzip", "zstd", "x").map((encoding) => ({
       kind: `content-encoding ${encoding}`,
       headers: { "content-type": "application/json", "content-encoding": encoding },

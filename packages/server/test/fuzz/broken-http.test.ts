@@ -37,8 +37,9 @@ describe("requests broken at the HTTP level, over a raw loopback socket", () => 
     for (const path of PATHS) {
       const chunked = headers["transfer-encoding"] === "chunked";
       const payload = chunked && headers["content-length"] === "" ? Buffer.from("zz\r\nabc\r\n0\r\n\r\n") : body;
-      const all = { authorization: `Bearer ${instance.apiKey}`, ...headers };
-      if (all["content-length"] === "") delete (all as Record<string, string>)["content-length"];
+      const all: Record<string, string> = { authorization: `Bearer ${instance.apiKey}`, ...headers };
+      // An empty Content-Length means "send none": chunked alone, with a broken chunk.
+      if (all["content-length"] === "") delete all["content-length"];
       expectApiError(await rawRequest(server.url, requestHead(path, host, all, payload.length), payload));
     }
   });
