@@ -8,6 +8,7 @@ import { adminAuthHook } from "./auth/admin-auth.js";
 import { apiKeyAuthHook } from "./auth/api-key-auth.js";
 import { ApiKeyCache } from "./auth/api-key-cache.js";
 import { createLocalRevocationNotifier, type RevocationNotifier } from "./auth/revocation-notifier.js";
+import type { RedisHealth } from "./cluster/redis-health.js";
 import type { LogLevel, ServerConfig } from "./config/config.js";
 import { clientErrorHandler } from "./http/client-error.js";
 import { installErrorHandling } from "./http/error-handler.js";
@@ -38,6 +39,10 @@ export interface AppDeps {
   revocations?: RevocationNotifier;
   /** Redis client for shared rate-limit counters. @default in-process counters */
   rateLimitRedis?: Redis;
+  /** Shared-Redis state for readyz and the limiter's failure reports (a RedisLink). @default none: readyz says "off" */
+  redisHealth?: RedisHealth;
+  /** Prefix of the rate-limit keys in Redis. @default "mosaic:rl:" */
+  rateLimitKeyPrefix?: string;
   /** Told of every route as it is registered (tests compare them with the OpenAPI document). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -138,7 +143,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  await registerRateLimit(app, deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {});
+  await registerRateLimit(app, {
+    ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {}),
+    ...(deps.redisHealth ? { health: deps.redisHealth } : {}),
+    ...(deps.rateLimitKeyPrefix ? { keyPrefix: deps.rateLimitKeyPrefix } : {}),
+  });
 
   app.get(
     "/openapi.json",
@@ -151,7 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     async () => app.swagger(),
   );
-  await app.register(healthRoutes, { storage: deps.storage });
+  await app.register(healthRoutes, { storage: deps.storage, redis: deps.redisHealth });
 
   await app.register(async (scope) => {
     scope.addHook("onRequest", apiKeyAuthHook({ storage: deps.storage, cache: keyCache, now }));

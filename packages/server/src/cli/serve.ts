@@ -1,5 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp, type AppDeps } from "../app.js";
+import { ApiKeyCache } from "../auth/api-key-cache.js";
+import { connectCluster, type ClusterParts } from "../cluster/connect-cluster.js";
+import { DeferredLog } from "../cluster/deferred-log.js";
 import { resolveAdminToken } from "../config/admin-token-file.js";
 import { ConfigError } from "../config/config-error.js";
 import { loadConfig, type Env, type ServerConfig } from "../config/config.js";
@@ -30,8 +33,13 @@ export async function startServer(options: {
   env: Env;
   cwd?: string;
   createPredictor: PredictorFactory;
-  /** Parts to swap in (a Redis rate-limit client, a cross-node revocation notifier, a key cache). */
-  appDeps?: Pick<AppDeps, "keyCache" | "revocations" | "rateLimitRedis">;
+  /**
+   * Parts to swap in (a Redis rate-limit client, a cross-node revocation notifier, a key cache).
+   * Unset, and REDIS_URL set: connected here (src/cluster/) and closed by stop().
+   */
+  appDeps?: Pick<AppDeps, "keyCache" | "revocations" | "rateLimitRedis" | "redisHealth">;
+  /** Log destination instead of stdout (tests read the log). */
+  logger?: AppDeps["logger"];
 }): Promise<RunningServer> {
   const config = loadConfig(options.env, options.cwd === undefined ? {} : { cwd: options.cwd });
   const admin = resolveAdminToken(config);
@@ -44,6 +52,12 @@ export async function startServer(options: {
   } catch (error) {
     throw new StartupError(`storage (${config.storage.engine}) could not be opened: ${(error as Error).message}`);
   }
+  const clusterLog = new DeferredLog();
+  const keyCache = options.appDeps?.keyCache ?? new ApiKeyCache({ ttlMs: config.apiKeyCacheTtlMs });
+  let cluster: ClusterParts | null = null;
+  if (options.appDeps === undefined && config.redisUrl !== null) {
+    cluster = await connectCluster({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, keyCache, log: clusterLog });
+  }
   let app: FastifyInstance;
   try {
     app = await buildApp({
@@ -51,9 +65,12 @@ export async function startServer(options: {
       storage,
       predictor: options.createPredictor(storage, config.predictions),
       adminToken: admin.token,
-      ...options.appDeps,
+      keyCache,
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.appDeps ?? cluster?.appDeps ?? {}),
     });
   } catch (error) {
+    await cluster?.close();
     await storage.close();
     throw error;
   }
@@ -63,15 +80,17 @@ export async function startServer(options: {
     // The path only: the token itself never goes to a log.
     app.log.info({ adminTokenFile: admin.source.file }, admin.source.created ? "admin token generated" : "admin token read");
   }
+  clusterLog.attach(app.log);
   let url: string;
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app.close();
+    await cluster?.close();
     await storage.close();
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
-  app.log.info({ url, storage: config.storage.engine }, "Mosaic Telemetry API v1 listening");
+  app.log.info({ url, storage: config.storage.engine, redis: config.redisUrl === null ? "off" : "on" }, "Mosaic Telemetry API v1 listening");
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -79,6 +98,8 @@ export async function startServer(options: {
       try {
         await app.close();
       } finally {
+        // Redis after the app: requests in flight still count and may publish a revocation.
+        await cluster?.close();
         await storage.close();
       }
     })();

@@ -38,6 +38,13 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** Redis for shared rate-limit counters and key-cache invalidation; null: in-process. */
   readonly redisUrl: string | null;
+  /** Prefix of every Redis key and channel, so several deployments (or tests) share one Redis. @default "mosaic:" */
+  readonly redisKeyPrefix: string;
+  /**
+   * How long an API-key lookup is reused. Also the bound on how late another process refuses a
+   * revoked key while Redis is unreachable. @default 30000
+   */
+  readonly apiKeyCacheTtlMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -74,6 +81,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logLevel: logLevel(env),
     redisUrl: redisUrl(env),
+    redisKeyPrefix: redisKeyPrefix(env),
+    apiKeyCacheTtlMs: integer(env, "API_KEY_CACHE_TTL_MS", 30_000, 0, 3_600_000),
   };
   return deepFreeze(config);
 }
@@ -144,6 +153,15 @@ function redisUrl(env: Env): string | null {
     new URL(value);
   } catch {
     throw new ConfigError("REDIS_URL", "is not a valid redis:// URL");
+  }
+  return value;
+}
+
+function redisKeyPrefix(env: Env): string {
+  const value = text(env, "REDIS_KEY_PREFIX") ?? "mosaic:";
+  // Printable ASCII without spaces: the prefix is part of key and channel names.
+  if (!/^[\x21-\x7e]{1,64}$/.test(value)) {
+    throw new ConfigError("REDIS_KEY_PREFIX", "must be 1 to 64 printable characters without spaces");
   }
   return value;
 }

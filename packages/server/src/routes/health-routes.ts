@@ -1,11 +1,33 @@
 import type { FastifyInstance } from "fastify";
+import type { RedisHealth } from "../cluster/redis-health.js";
 import { StorageUnavailableError, type Storage } from "../storage/storage.js";
 import { errorResponses, response } from "./openapi-schemas.js";
 
 const STATUS_BODY = { type: "object", properties: { status: { type: "string" } }, required: ["status"] };
+const READY_BODY = {
+  type: "object",
+  properties: {
+    status: { type: "string", enum: ["ready"] },
+    storage: { type: "string", enum: ["up"] },
+    redis: {
+      type: "string",
+      enum: ["up", "down", "off"],
+      description: "Shared Redis: off when REDIS_URL is unset. Down does not fail readiness (docs/operations.md).",
+    },
+  },
+  required: ["status", "storage", "redis"],
+};
 
-/** GET /healthz (the process answers) and GET /readyz (storage answers too). No auth. */
-export async function healthRoutes(app: FastifyInstance, options: { storage: Pick<Storage, "ping"> }): Promise<void> {
+/**
+ * GET /healthz (the process answers) and GET /readyz (storage answers too). No auth.
+ * Redis is reported by readyz but does not fail it: every process shares the one Redis, so
+ * failing readiness on it would take the whole fleet out of the load balancer, while each
+ * process serves correctly without it (per-process limits, key cache TTL).
+ */
+export async function healthRoutes(
+  app: FastifyInstance,
+  options: { storage: Pick<Storage, "ping">; redis?: Pick<RedisHealth, "state"> | undefined },
+): Promise<void> {
   app.get(
     "/healthz",
     {
@@ -23,7 +45,7 @@ export async function healthRoutes(app: FastifyInstance, options: { storage: Pic
       schema: {
         tags: ["health"],
         summary: "Readiness: storage is reachable",
-        response: { 200: response("Storage answers.", STATUS_BODY), ...errorResponses([503]) },
+        response: { 200: response("Storage answers; Redis state reported.", READY_BODY), ...errorResponses([503]) },
       },
     },
     async () => {
@@ -33,7 +55,7 @@ export async function healthRoutes(app: FastifyInstance, options: { storage: Pic
         // Whatever the engine threw, "not ready" is the answer; the load balancer retries later.
         throw new StorageUnavailableError("storage did not answer", { cause: error });
       }
-      return { status: "ready" };
+      return { status: "ready", storage: "up", redis: options.redis?.state() ?? "off" };
     },
   );
 }

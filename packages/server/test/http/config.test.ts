@@ -32,6 +32,8 @@ describe("loadConfig", () => {
       bodyLimitBytes: 1024 * 1024,
       logLevel: "info",
       redisUrl: null,
+      redisKeyPrefix: "mosaic:",
+      apiKeyCacheTtlMs: 30_000,
     });
   });
 

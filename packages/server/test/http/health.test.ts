@@ -18,7 +18,7 @@ describe("health", () => {
   it("GET /readyz answers 200 while storage answers", async () => {
     const answer = await request("GET", `${server.url}/readyz`, null);
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ status: "ready" });
+    expect(answer.body).toEqual({ status: "ready", storage: "up", redis: "off" });
   });
 
   it("GET /readyz answers 503 storage_unavailable with Retry-After once storage is gone, and healthz stays 200", async () => {

@@ -14,6 +14,9 @@ export interface PgQueryable {
 export interface PgPoolClient extends PgQueryable {
   /** Returns the client; with an error (or true) the pool destroys it instead of reusing it. */
   release(destroy?: Error | boolean): void;
+  /** A checked-out client whose connection dies emits 'error'; unheard, it would crash the process. */
+  on(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
 }
 
 export interface PgPool extends PgQueryable {

@@ -343,6 +343,13 @@ export class PostgresStorage implements Storage {
     return this.#guard(async () => {
       const client = await this.#pool.connect();
       let destroy = false;
+      // pg-pool stops listening for a client's 'error' while it is checked out; a connection
+      // cut between two statements would then be an unhandled 'error' event and kill the
+      // process. The failed statement rejects on its own; this only marks the client dead.
+      const onConnectionError = () => {
+        destroy = true;
+      };
+      client.on("error", onConnectionError);
       try {
         await client.query("BEGIN");
         const result = await work(client);
@@ -355,6 +362,7 @@ export class PostgresStorage implements Storage {
         throw error;
       } finally {
         client.release(destroy);
+        client.off("error", onConnectionError);
       }
     });
   }
