@@ -14,6 +14,7 @@ import { generateApiKey } from "../auth/api-key-generator.js";
 import type { RevocationNotifier } from "../auth/revocation-notifier.js";
 import { HttpError } from "../http/http-error.js";
 import type { ApiKeyRecord, InstanceRecord, NewApiKey, Storage } from "../storage/storage.js";
+import { instanceNameProblem } from "./instance-name.js";
 import { ADMIN_SECURITY, errorResponses, response } from "./openapi-schemas.js";
 
 /** Body of `POST /v1/admin/instances/{id}/keys` (201). */
@@ -75,7 +76,14 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
         security: ADMIN_SECURITY,
         body: {
           type: "object",
-          properties: { name: { type: "string", minLength: 1, maxLength: MAX_INSTANCE_NAME_LENGTH } },
+          properties: {
+            name: {
+              type: "string",
+              minLength: 1,
+              maxLength: MAX_INSTANCE_NAME_LENGTH,
+              description: "Any text without control characters (U+0000 to U+001F, U+007F to U+009F).",
+            },
+          },
           required: ["name"],
         },
         response: {
@@ -90,6 +98,8 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
     },
     async (request, reply): Promise<CreateInstanceResponse> => {
       const { name } = request.body as { name: string };
+      const problem = instanceNameProblem(name);
+      if (problem !== null) throw new HttpError("invalid_request", problem);
       const createdAt = now();
       const instance: InstanceRecord = { id: randomUUID(), name: name.trim() || name, createdAt };
       const { key, record } = generateApiKey(instance.id, createdAt);

@@ -1,0 +1,67 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import Database from "better-sqlite3";
+import { startLiveServer, type LiveServer } from "../e2e/live-server.js";
+
+export const PG_URL = process.env["MOSAIC_TEST_DATABASE_URL"];
+
+/** A live server on one engine, and a way to read stored event payloads back with plain SQL. */
+export interface EngineServer {
+  server: LiveServer;
+  /** The stored payload of an event, parsed, or undefined when it is not stored. */
+  storedEvent(instanceId: string, eventId: string): Promise<Record<string, unknown> | undefined>;
+  close(): Promise<void>;
+}
+
+export type EngineName = "sqlite" | "postgres";
+
+/** The engines to run on: SQLite always, PostgreSQL when MOSAIC_TEST_DATABASE_URL is set. */
+export const ENGINES: { name: EngineName; skip: string | null }[] = [
+  { name: "sqlite", skip: null },
+  { name: "postgres", skip: PG_URL ? null : "MOSAIC_TEST_DATABASE_URL is unset" },
+];
+
+export async function startOn(engine: EngineName): Promise<EngineServer> {
+  if (engine === "sqlite") {
+    const server = await startLiveServer();
+    return {
+      server,
+      async storedEvent(instanceId, eventId) {
+        const db = new Database(server.dbPath as string, { readonly: true, fileMustExist: true });
+        try {
+          const row = db.prepare("SELECT payload FROM events WHERE instance_id = ? AND event_id = ?").get(instanceId, eventId) as
+            | { payload: string }
+            | undefined;
+          return row === undefined ? undefined : (JSON.parse(row.payload) as Record<string, unknown>);
+        } finally {
+          db.close();
+        }
+      },
+      close: () => server.close(),
+    };
+  }
+  // A schema of its own, reached through the connection's search_path, dropped at the end.
+  const schema = `sec_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const target = new URL(PG_URL as string);
+  target.searchParams.set("options", `-c search_path=${schema}`);
+  const server = await startLiveServer({ target: { engine: "postgres", url: target.toString() } });
+  return {
+    server,
+    async storedEvent(instanceId, eventId) {
+      const result = await admin.query<{ payload: string }>(
+        `SELECT payload::text AS payload FROM ${schema}.events WHERE instance_id = $1 AND event_id = $2`,
+        [instanceId, eventId],
+      );
+      const row = result.rows[0];
+      return row === undefined ? undefined : (JSON.parse(row.payload) as Record<string, unknown>);
+    },
+    async close() {
+      await server.close();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validEvent } from "../fuzz/bad-bodies.js";
+import { LIVE_ADMIN_TOKEN, createInstance, type CreatedInstance } from "../e2e/live-server.js";
+import { ENGINES, startOn, type EngineServer } from "./engines.js";
+
+for (const { skip } of ENGINES) if (skip) console.warn(`sql-metacharacters.test.ts: PostgreSQL cases skipped: ${skip}`);
+
+/** Strings that would break a query built by concatenation, or a careless encoder. */
+const NASTY = [
+  "O'Brien",
+  "it''s",
+  'say "hi"',
+  "a; DROP TABLE events; --",
+  "-- comment",
+  "/* block */",
+  "back\\slash\\",
+  "100% _match_",
+  "$1 $2 $$ $tag$",
+  "?, ?",
+  ":name @p1",
+  "' OR '1'='1",
+  "\"); DELETE FROM api_keys; --",
+  "ünïcödé ☃ 𝕏 日本語 עברית",
+  "emoji 👩‍💻🚀",
+  "\u202eright-to-left override",
+  "zero\u200bwidth",
+  "[\"json\",\"array\"]",
+  "{\"a\":1}",
+  "\\u0000 as text",
+];
+
+const post = (url: string, token: string, body: unknown) =>
+  fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = async (response: Response): Promise<any> => response.json();
+
+for (const { name: engine, skip } of ENGINES) {
+  describe.skipIf(skip !== null)(`SQL metacharacters are stored verbatim on ${engine}${skip ? ` (skipped: ${skip})` : ""}`, () => {
+    let live: EngineServer;
+    let instance: CreatedInstance;
+    beforeAll(async () => {
+      live = await startOn(engine);
+      instance = await createInstance(live.server.url, "metacharacters");
+    });
+    afterAll(async () => live?.close());
+
+    it("in instance names: created, listed and read back exactly", async () => {
+      const created: Record<string, string> = {};
+      for (const name of NASTY) {
+        const answer = await post(`${live.server.url}/v1/admin/instances`, LIVE_ADMIN_TOKEN, { name });
+        const body = await json(answer);
+        expect(answer.status, name).toBe(201);
+        expect(body.instance.name, name).toBe(name);
+        created[body.instance.id] = name;
+      }
+      const listed = await json(await fetch(`${live.server.url}/v1/admin/instances`, { headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` } }));
+      const byId = new Map<string, string>(listed.instances.map((entry: { id: string; name: string }) => [entry.id, entry.name]));
+      for (const [id, name] of Object.entries(created)) expect(byId.get(id), name).toBe(name);
+    });
+
+    it("in every free string field of an event (model, language, an extra field): stored and read back exactly", async () => {
+      const events = NASTY.map((text) => validEvent(instance.instanceId, { model: text.slice(0, 100), language: text.slice(0, 30), note: text }));
+      const answer = await post(`${live.server.url}/v1/events/batch`, instance.apiKey, { events });
+      const body = await json(answer);
+      expect(answer.status).toBe(200);
+      expect(body).toMatchObject({ accepted: NASTY.length, rejected: 0 });
+      for (const event of events) {
+        expect(await live.storedEvent(instance.instanceId, event["event_id"] as string), String(event["model"])).toEqual(event);
+      }
+      // Sent again: every one is a duplicate, so the dedup lookup matched them verbatim too.
+      const again = await json(await post(`${live.server.url}/v1/events/batch`, instance.apiKey, { events }));
+      expect(again).toMatchObject({ accepted: 0, duplicates: NASTY.length });
+    });
+
+    it("in prediction queries: each model is its own group, found again by the same string", async () => {
+      const queries = NASTY.map((text) => ({ task_type: "implementation", model: text.slice(0, 100), provider: "anthropic", complexity: "medium" }));
+      const answer = await post(`${live.server.url}/v1/predictions/batch`, instance.apiKey, { queries });
+      const body = await json(answer);
+      expect(answer.status).toBe(200);
+      expect(body.results.map((result: { query: { model: string } }) => result.query.model)).toEqual(queries.map((query) => query.model));
+    });
+
+    it("an instance name with a control character (NUL, ESC, DEL, C1) is a 400 with code and message, and nothing is created", async () => {
+      const before = (await json(await fetch(`${live.server.url}/v1/admin/instances`, { headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` } }))).instances.length;
+      for (const name of ["nul\u0000byte", "\u0000", "esc\u001b[31m", "new\nline", "tab\tname", "del\u007f", "c1\u0085"]) {
+        const answer = await post(`${live.server.url}/v1/admin/instances`, LIVE_ADMIN_TOKEN, { name });
+        const body = await json(answer);
+        expect(answer.status, JSON.stringify(name)).toBe(400);
+        expect(body.error.code).toBe("invalid_request");
+        expect(body.error.message).toMatch(/control character/);
+      }
+      const after = (await json(await fetch(`${live.server.url}/v1/admin/instances`, { headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` } }))).instances.length;
+      expect(after).toBe(before);
+    });
+
+    it("an instance name with a lone surrogate (not storable as UTF-8) is a 400, not a silently changed name", async () => {
+      const answer = await post(`${live.server.url}/v1/admin/instances`, LIVE_ADMIN_TOKEN, { name: "half \ud800 pair" });
+      expect(answer.status).toBe(400);
+      expect((await json(answer)).error.code).toBe("invalid_request");
+    });
+
+    it("NUL and other control characters in event strings never give a 5xx: stored verbatim or rejected per event", async () => {
+      const texts = ["nul\u0000byte", "\u0000", "esc\u001b", "bell\u0007", "del\u007f", "c1\u0085", "lone \ud800 half"];
+      const events = texts.map((text) => validEvent(instance.instanceId, { event_id: randomUUID(), model: text, language: text.slice(0, 30) }));
+      const answer = await post(`${live.server.url}/v1/events/batch`, instance.apiKey, { events });
+      const body = await json(answer);
+      expect(answer.status, JSON.stringify(body)).toBe(200);
+      for (const [index, event] of events.entries()) {
+        const result = body.results[index];
+        const stored = await live.storedEvent(instance.instanceId, event["event_id"] as string);
+        if (result.status === "accepted") expect(stored, JSON.stringify(event["model"])).toEqual(event);
+        else {
+          expect(result.status).toBe("rejected");
+          expect(result.message.length).toBeGreaterThan(0);
+          expect(stored).toBeUndefined();
+        }
+      }
+    });
+  });
+}
