@@ -18,8 +18,9 @@ export class TcpProxy {
   }
 
   static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    let proxy: TcpProxy | undefined;
+    const holder: { proxy?: TcpProxy } = {};
     const server = createServer((inbound) => {
+      const proxy = holder.proxy;
       if (!proxy || proxy.#cut) {
         // Cut: connections are accepted and dropped at once (a peer that went away).
         inbound.destroy();
@@ -38,8 +39,8 @@ export class TcpProxy {
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("proxy has no port");
-    proxy = new TcpProxy(server, address.port);
-    return proxy;
+    holder.proxy = new TcpProxy(server, address.port);
+    return holder.proxy;
   }
 
   /** Live connections through the proxy right now. */
