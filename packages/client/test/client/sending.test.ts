@@ -249,6 +249,56 @@ describe("sending", () => {
     await expect(client.flush()).resolves.toBeUndefined();
     await expect(client.stop()).resolves.toMatchObject({ pending: 0 });
   });
+
+  it("an async onError that rejects is contained: no unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", listener);
+    try {
+      let calls = 0;
+      const { client, track } = await setup({
+        onError: async () => {
+          calls++;
+          throw new Error("async handler bug");
+        },
+      });
+      client.track({} as never);
+      track(1);
+      server.script.push({ kind: "status", status: 500 });
+      await client.flush();
+      expect(calls).toBe(2);
+      // Node reports unhandled rejections once the microtask queue is empty: give it one turn.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", listener);
+    }
+  });
+
+  it("a 503 with Retry-After waits that long instead of the backoff", async () => {
+    const { client, track, time } = await setup();
+    track(1);
+    server.script.push({ kind: "status", status: 503, headers: { "retry-after": "9" } });
+    await client.flush();
+    expect(time.sleeps).toEqual([9_000]);
+    expect(server.requests.map((r) => r.at - time.start)).toEqual([0, 9_000]);
+    expect(client.getStats()).toMatchObject({ sent: 1, retried: 1 });
+  });
+
+  it("a 503's Retry-After holds the next requests of any kind, after the retries ran out", async () => {
+    const { client, track, time } = await setup({ maxRetries: 0 });
+    track(1);
+    server.script.push({ kind: "status", status: 503, headers: { "retry-after": "9" } });
+    await client.flush();
+    await client.refreshPredictions([{ task_type: "testing", model: "m", provider: "openai", complexity: "low" }]);
+    await client.flush();
+    expect(server.requests.map((r) => [r.path, r.at - time.start])).toEqual([
+      ["/v1/events/batch", 0],
+      ["/v1/predictions/batch", 9_000],
+      ["/v1/events/batch", 9_000],
+    ]);
+    expect(client.getStats()).toMatchObject({ sent: 1, queued: 0 });
+  });
 });
 
 describe("start, stop, dryRun, disabled", () => {
