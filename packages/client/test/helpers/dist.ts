@@ -7,7 +7,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const CLIENT_DIR = resolve(here, "../..");
 export const REPO_ROOT = resolve(CLIENT_DIR, "../..");
 export const DIST_ENTRY = resolve(CLIENT_DIR, "dist/index.js");
-export const GUIDE_PATH = resolve(REPO_ROOT, "../shared/contract/integration-guide.md");
+/** The contract's guide, beside the repository; MOSAIC_INTEGRATION_GUIDE points elsewhere (e.g. to check the skip path). */
+export const GUIDE_PATH = resolve(process.env["MOSAIC_INTEGRATION_GUIDE"] ?? resolve(REPO_ROOT, "../shared/contract/integration-guide.md"));
 
 /** Builds the protocol and the client when the dist is missing, so `npx vitest run packages/client` works alone. */
 export function ensureBuilt(): void {
