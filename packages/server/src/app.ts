@@ -12,6 +12,7 @@ import type { RedisHealth } from "./cluster/redis-health.js";
 import type { LogLevel, ServerConfig } from "./config/config.js";
 import { clientErrorHandler } from "./http/client-error.js";
 import { installErrorHandling } from "./http/error-handler.js";
+import { LOG_SERIALIZERS } from "./http/log-serializers.js";
 import { HttpError } from "./http/http-error.js";
 import { gzipBodyHook } from "./http/gzip-body.js";
 import { registerRateLimit, routeRateLimit } from "./http/rate-limit.js";
@@ -189,6 +190,8 @@ function loggerOptions(deps: AppDeps): FastifyServerOptions["logger"] {
   return {
     level,
     redact: { paths: REDACTED, censor: "[redacted]" },
+    // Request URLs are logged without their query string (a client may put a key there).
+    serializers: LOG_SERIALIZERS,
     ...(deps.logger?.stream ? { stream: deps.logger.stream } : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ErrorCode } from "@mosaicstack/telemetry-protocol";
 import { StorageUnavailableError } from "../storage/storage.js";
 import { HttpError, errorBody } from "./http-error.js";
+import { safeUrl } from "./safe-url.js";
 
 /** Seconds a client should wait before retrying while storage is down. */
 export const STORAGE_RETRY_AFTER_SECONDS = 5;
@@ -23,7 +24,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send(errorBody("not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
+    // The path is echoed to help a caller, never a query string or a key put in it by mistake.
+    return reply.code(404).send(errorBody("not_found", `no route ${request.method} ${safeUrl(request.url).split("?")[0]}`));
   });
 }
 

@@ -40,6 +40,8 @@ export interface LiveServerOptions {
   bodyLimitBytes?: number;
   eventsPerMinute?: number;
   predictionsPerMinute?: number;
+  /** @default "info", as in production */
+  logLevel?: "trace" | "debug" | "info";
 }
 
 export async function startLiveServer(options: LiveServerOptions = {}): Promise<LiveServer> {
@@ -60,12 +62,12 @@ export async function startLiveServer(options: LiveServerOptions = {}): Promise<
         eventsPerMinute: options.eventsPerMinute ?? 1_000_000,
         predictionsPerMinute: options.predictionsPerMinute ?? 1_000_000,
       },
-      logLevel: "info",
+      logLevel: options.logLevel ?? "info",
     },
     storage,
     predictor: createPredictor(storage),
     adminToken: LIVE_ADMIN_TOKEN,
-    logger: { stream, level: "info" },
+    logger: { stream, level: options.logLevel ?? "info" },
   });
   const requests: SeenRequest[] = [];
   app.addHook("onResponse", async (request, reply) => {
