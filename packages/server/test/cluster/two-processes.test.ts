@@ -1,0 +1,146 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
+import { aggregateTotals } from "../faults/aggregate-check.js";
+import { eventually } from "../faults/tcp-proxy.js";
+import { makeEvent, postJson, request } from "../http/test-server.js";
+import { ensureBuilt, spawnServer, type SpawnedServer } from "./spawned-server.js";
+
+const databaseUrl = process.env["MOSAIC_TEST_DATABASE_URL"];
+const redisUrl = process.env["MOSAIC_TEST_REDIS_URL"];
+const missing = [!databaseUrl && "MOSAIC_TEST_DATABASE_URL", !redisUrl && "MOSAIC_TEST_REDIS_URL"].filter(Boolean).join(" and ");
+if (missing) console.warn(`two-processes.test.ts: ${missing} unset, the two-process tests are skipped`);
+
+const ADMIN = `cluster-admin-${randomBytes(12).toString("hex")}`;
+/** Ingest requests per minute per key, shared by both processes through Redis. */
+const LIMIT = 12;
+
+/**
+ * Two built server processes on two ports, one fresh PostgreSQL schema and one Redis key prefix
+ * of this file's own: what operators run behind a load balancer.
+ */
+describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${missing ? ` (skipped: set ${missing} to run)` : ""}`, () => {
+  const schema = `c_${randomBytes(6).toString("hex")}`;
+  const dataDir = mkdtempSync(join(tmpdir(), "mosaic-cluster-"));
+  let admin: pg.Client;
+  let a: SpawnedServer;
+  let b: SpawnedServer;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const database = new URL(databaseUrl as string);
+    database.searchParams.set("options", `-c search_path=${schema}`);
+    database.searchParams.set("application_name", schema);
+    const env = {
+      DATABASE_URL: database.toString(),
+      REDIS_URL: redisUrl as string,
+      REDIS_KEY_PREFIX: `${schema}:`,
+      TELEMETRY_ADMIN_TOKEN: ADMIN,
+      DATA_DIR: dataDir,
+      RATE_LIMIT_EVENTS_PER_MINUTE: String(LIMIT),
+    };
+    // Both at the same moment on an empty schema: both run the migrations at start.
+    [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    const codes = await Promise.all([a?.stop(), b?.stop()]);
+    if (a && b) expect(codes).toEqual([0, 0]); // a clean SIGTERM drain, Redis and PostgreSQL closed
+    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin?.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const createInstance = async (through: SpawnedServer) => {
+    const created = await postJson(`${through.url}/v1/admin/instances`, ADMIN, { name: `c-${randomUUID().slice(0, 8)}` });
+    expect(created.status).toBe(201);
+    return { instanceId: created.body.instance.id as string, key: created.body.api_key.key as string, keyId: created.body.api_key.id as string };
+  };
+  const ingest = (through: SpawnedServer, key: string, events: unknown[]) => postJson(`${through.url}/v1/events/batch`, key, { events });
+
+  it("applies the migrations once when both start at the same moment, and both are ready with Redis up", async () => {
+    const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+    expect(rows.map((row: { version: number }) => row.version)).toEqual(POSTGRES_MIGRATIONS.map((migration) => migration.version));
+    for (const server of [a, b]) {
+      expect(await request("GET", `${server.url}/readyz`, null)).toMatchObject({ status: 200, body: { storage: "up", redis: "up" } });
+    }
+    expect(a.output()).toContain("redis connected");
+    expect(a.output()).not.toMatch(/redis:\/\/[^"]*:[^"@]+@/); // no password form of the URL in the log
+  });
+
+  it("holds one key's rate limit across both processes", async () => {
+    const { instanceId, key } = await createInstance(a);
+    const answers = await Promise.all(
+      Array.from({ length: LIMIT + 4 }, (_, i) => ingest(i % 2 === 0 ? a : b, key, [makeEvent(instanceId)])),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(LIMIT);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(4);
+    // Both processes refused some: the budget is one, not one per process.
+    expect(answers.filter((answer, i) => answer.status === 429 && i % 2 === 0).length).toBeGreaterThan(0);
+    expect(answers.filter((answer, i) => answer.status === 429 && i % 2 === 1).length).toBeGreaterThan(0);
+  });
+
+  it("refuses on the other process, within one second, a key revoked through one", async () => {
+    const { instanceId, key, keyId } = await createInstance(a);
+    expect((await ingest(b, key, [makeEvent(instanceId)])).status).toBe(200); // B has the key in its cache now
+    expect((await request("DELETE", `${a.url}/v1/admin/keys/${keyId}`, ADMIN)).status).toBe(200);
+    expect((await ingest(a, key, [makeEvent(instanceId)])).status).toBe(401);
+    // Polled, never slept: B must refuse the key before the deadline.
+    const refused = await eventually(async () => (await ingest(b, key, [makeEvent(instanceId)])).status === 401, 1000, 10);
+    expect(refused).toBe(true);
+  });
+
+  it("keeps counts exact under concurrent ingest of overlapping events through both", async () => {
+    const instances = await Promise.all(Array.from({ length: 4 }, () => createInstance(a)));
+    const before = await aggregateTotals(admin, schema);
+    const sent = new Set<string>();
+    const accepted: string[] = [];
+    const duplicates: string[] = [];
+    // Each round, each instance's 100 events go to A (first 80) and B (last 80) at the same moment:
+    // 60 of them reach both processes at once.
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(
+        instances.flatMap(({ instanceId, key }) => {
+          const events = Array.from({ length: 100 }, (_, i) =>
+            makeEvent(instanceId, { model: `m-${i % 3}`, actual_input_tokens: 100 + ((i * 37 + round) % 5000), task_duration_ms: 1000 + i * 13 }),
+          );
+          for (const event of events) sent.add(event.event_id as string);
+          return [ingest(a, key, events.slice(0, 80)), ingest(b, key, [...events.slice(20)].reverse())];
+        }),
+      );
+      for (const answer of answers) {
+        expect(answer.status).toBe(200);
+        for (const result of answer.body.results as { event_id: string; status: string }[]) {
+          (result.status === "accepted" ? accepted : duplicates).push(result.event_id);
+        }
+      }
+    }
+    // Every event accepted exactly once, by one process or the other; the other copy is a duplicate.
+    expect(accepted.length).toBe(sent.size);
+    expect(new Set(accepted).size).toBe(sent.size);
+    expect(duplicates.length).toBe(3 * 4 * 60);
+
+    const after = await aggregateTotals(admin, schema);
+    const added = after.events - before.events;
+    expect(added).toBe(sent.size);
+    expect(after.usageEvents - before.usageEvents).toBe(added);
+    expect(after.level0Events).toBe(after.events);
+    for (const metric of ["input_tokens", "output_tokens", "cost_usd_micros", "duration_ms"]) {
+      expect(after.binTotals[metric], metric).toBe(after.events);
+    }
+    expect(after.groupsWithDriftingBins).toEqual([]);
+    // Every event of this file shares one top-level group: its contributors count each instance
+    // once, whichever process saw the instance first.
+    const top = await admin.query(`SELECT contributors::int AS n FROM ${schema}.aggregate_groups WHERE level = 3`);
+    const distinct = await admin.query(`SELECT count(DISTINCT instance_id)::int AS n FROM ${schema}.events`);
+    expect(top.rows).toEqual([{ n: distinct.rows[0].n }]);
+  });
+});
