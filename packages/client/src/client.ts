@@ -190,7 +190,11 @@ export class TelemetryClient {
   }
 
   private async finish(): Promise<StopResult> {
-    const cancelDeadline = this.platform.after(() => this.abort.abort(), this.options.stopTimeoutMs);
+    // The one timer that holds the process: the caller awaits stop(), and every other wait of
+    // the SDK (retry backoff, a Retry-After pause) is unref'd, so without it an awaited stop()
+    // during such a wait would never settle (the process would exit under it). It is bounded by
+    // stopTimeoutMs and cancelled as soon as stop() is done.
+    const cancelDeadline = this.platform.after(() => this.abort.abort(), this.options.stopTimeoutMs, true);
     try {
       const wasRunning = this.flushing !== null;
       await this.flush();

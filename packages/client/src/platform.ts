@@ -30,8 +30,12 @@ export interface TelemetryClientHooks {
   random?: () => number;
   /** Calls `fn` every `ms` until the returned function is called. @default an unref'd setInterval */
   every?: (fn: () => void, ms: number) => () => void;
-  /** Calls `fn` once after `ms` unless the returned function is called first. @default an unref'd setTimeout */
-  after?: (fn: () => void, ms: number) => () => void;
+  /**
+   * Calls `fn` once after `ms` unless the returned function is called first. With `keepAlive`
+   * the timer holds the process open until then (only stop()'s deadline asks for that).
+   * @default an unref'd setTimeout (a ref'd one with `keepAlive`)
+   */
+  after?: (fn: () => void, ms: number, keepAlive?: boolean) => () => void;
 }
 
 /** The complete set of platform functions, after defaults. */
@@ -40,7 +44,7 @@ export interface Platform {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random: () => number;
   readonly every: (fn: () => void, ms: number) => () => void;
-  readonly after: (fn: () => void, ms: number) => () => void;
+  readonly after: (fn: () => void, ms: number, keepAlive?: boolean) => () => void;
 }
 
 /** Sleeps on an unref'd timer, so a pending retry never keeps the process alive. */
@@ -64,9 +68,9 @@ function realEvery(fn: () => void, ms: number): () => void {
   return () => clearInterval(timer);
 }
 
-function realAfter(fn: () => void, ms: number): () => void {
+function realAfter(fn: () => void, ms: number, keepAlive = false): () => void {
   const timer = setTimeout(fn, ms);
-  timer.unref?.();
+  if (!keepAlive) timer.unref?.();
   return () => clearTimeout(timer);
 }
 
