@@ -1,0 +1,52 @@
+/**
+ * The bench's baseline route, POST /bench/parse-only: everything POST /v1/events/batch does except
+ * storing. Same Fastify app and hooks, same API-key auth hook, same body schema and JSON parser,
+ * the same instance check and per-event validateEvent, and an answer of the same shape through a
+ * response schema of the same shape. So ingest / parse-only is the price of the SQLite write.
+ * Registered by the bench's server process only.
+ */
+import { loadProtocol, loadServerInternals } from "./server-dist.mjs";
+
+const RESULT = {
+  type: "object",
+  properties: {
+    index: { type: "integer" },
+    event_id: { type: ["string", "null"] },
+    status: { type: "string" },
+    code: { type: "string" },
+    message: { type: "string" },
+  },
+};
+const RESPONSE = {
+  type: "object",
+  properties: {
+    accepted: { type: "integer" },
+    duplicates: { type: "integer" },
+    rejected: { type: "integer" },
+    results: { type: "array", items: RESULT },
+  },
+};
+
+export async function registerParseOnlyRoute(app, storage) {
+  const { EVENT_BATCH_REQUEST_SCHEMA, validateEvent } = await loadProtocol();
+  const { apiKeyAuthHook, ApiKeyCache } = await loadServerInternals();
+  await app.register(async (scope) => {
+    scope.addHook("onRequest", apiKeyAuthHook({ storage, cache: new ApiKeyCache(), now: () => new Date() }));
+    scope.post("/bench/parse-only", { schema: { body: EVENT_BATCH_REQUEST_SCHEMA, response: { 200: RESPONSE } } }, async (request) => {
+      const { events } = request.body;
+      const instanceId = request.apiKey.instanceId.toLowerCase();
+      for (const event of events) {
+        if (typeof event.instance_id === "string" && event.instance_id.toLowerCase() !== instanceId) throw new Error("instance mismatch");
+      }
+      const now = Date.now();
+      let accepted = 0;
+      const results = events.map((event, index) => {
+        const checked = validateEvent(event, { now });
+        if (!checked.ok) return { index, event_id: null, status: "rejected", code: "invalid_event", message: checked.message };
+        accepted++;
+        return { index, event_id: checked.event.event_id, status: "accepted" };
+      });
+      return { accepted, duplicates: 0, rejected: events.length - accepted, results };
+    });
+  });
+}
