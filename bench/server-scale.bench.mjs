@@ -25,7 +25,14 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { buildBatches, sendAll } from "./lib/scale-load.mjs";
-import { machineCpuSeconds, postgresCpuSeconds, processCpuSeconds, redisCpuSeconds, selfCpuSeconds } from "./lib/scale-cpu.mjs";
+import {
+  machineCpuSeconds,
+  postgresCpuSeconds,
+  processCpuSeconds,
+  redisCpuSeconds,
+  sampleBackendStates,
+  selfCpuSeconds,
+} from "./lib/scale-cpu.mjs";
 import { intArg, median } from "./lib/stats.mjs";
 import { fmt, printMachine, printTable, printTarget } from "./lib/report.mjs";
 
@@ -102,6 +109,9 @@ async function main() {
 
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
+  // A second session for sampling backend states while the first reads CPU.
+  const sampler = new pg.Client({ connectionString: databaseUrl });
+  await sampler.connect();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   const dataDir = mkdtempSync(join(tmpdir(), "mosaic-scale-"));
   const schemas = [];
@@ -145,12 +155,14 @@ async function main() {
         const batches = buildBatches(config.instances, BATCHES);
         globalThis.gc?.();
         const before = await readCpu(config, admin, redis);
+        const states = config.schema ? sampleBackendStates(sampler, config.schema) : null;
         const result = await sendAll(config.servers.map((s) => s.url), batches, CONNECTIONS);
+        const backendStates = states ? await states.stop() : null;
         const after = await readCpu(config, admin, redis);
         const expected = BATCHES * 100;
         if (result.accepted !== expected) problems.push(`${config.name} round ${round + 1}: ${result.accepted} of ${expected} accepted`);
         problems.push(...result.problems.slice(0, 3).map((p) => `${config.name}: ${p}`));
-        runs[config.name].push({ eventsPerSecond: result.accepted / result.seconds, seconds: result.seconds, cpu: cpuDelta(before, after), events: result.accepted });
+        runs[config.name].push({ eventsPerSecond: result.accepted / result.seconds, seconds: result.seconds, cpu: cpuDelta(before, after), events: result.accepted, backendStates });
       }
     }
     report(configs, runs, problems);
@@ -162,6 +174,7 @@ async function main() {
     const keys = await redis.keys(`${prefix}_*`);
     if (keys.length > 0) await redis.del(...keys);
     await admin.end();
+    await sampler.end();
     redis.disconnect();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -212,6 +225,19 @@ function report(configs, runs, problems) {
     ["config", "events/s (median)", "rounds", "server CPU s/10k ev", "PG backends s/10k", "PG background s/10k", "Redis s/10k", "load gen s/10k", "machine busy"],
     rows,
   );
+  const stateRows = [];
+  for (const config of configs) {
+    const sums = { cpu: 0, lock: 0, io: 0, other: 0, idle: 0 };
+    for (const run of runs[config.name]) for (const [name, value] of Object.entries(run.backendStates ?? {})) sums[name] += value;
+    const total = Object.values(sums).reduce((a, b) => a + b, 0);
+    if (total === 0) continue;
+    const share = (name) => `${fmt((sums[name] / total) * 100)} %`;
+    stateRows.push([config.name, share("cpu"), share("lock"), share("io"), share("other"), share("idle")]);
+  }
+  if (stateRows.length > 0) {
+    console.log("\nPostgreSQL backends of the run, sampled every 50 ms (share of samples):\n");
+    printTable(["config", "on CPU", "waiting on a lock", "waiting on I/O / LWLock", "other wait", "idle in pool"], stateRows);
+  }
   console.log("");
   printTarget("pg-2 / pg-1 events/s", medians["pg-2"] / medians["pg-1"], ">=", 1.0);
   console.log(`- pg-1 / sqlite-1 events/s: ${(medians["pg-1"] / medians["sqlite-1"]).toFixed(2)}x (reported, no target)`);

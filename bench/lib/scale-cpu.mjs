@@ -74,3 +74,36 @@ export async function postgresCpuSeconds(admin, applicationName) {
   }
   return { backends, background, pids: rows.filter((row) => row.ours).map((row) => row.pid) };
 }
+
+/**
+ * Samples what this run's PostgreSQL backends are doing every `intervalMs` until `stop()`:
+ * on CPU (active, no wait event), waiting on a lock (row locks of popular aggregate rows show
+ * here), waiting on I/O (WAL flush at commit), or idle (waiting for the next request).
+ */
+export function sampleBackendStates(admin, applicationName, intervalMs = 50) {
+  const counts = { cpu: 0, lock: 0, io: 0, other: 0, idle: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await admin.query(
+        "SELECT state, wait_event_type FROM pg_stat_activity WHERE application_name = $1",
+        [applicationName],
+      );
+      for (const row of rows) {
+        if (row.state !== "active") counts.idle++;
+        else if (row.wait_event_type === null) counts.cpu++;
+        else if (row.wait_event_type === "Lock") counts.lock++;
+        else if (row.wait_event_type === "IO" || row.wait_event_type === "LWLock") counts.io++;
+        else counts.other++;
+      }
+      await new Promise((done) => globalThis.setTimeout(done, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return counts;
+    },
+  };
+}
