@@ -69,6 +69,29 @@ describe.skipIf(!redisUrl)(`Redis unreachable${redisUrl ? "" : " (skipped: set M
     expect(shared).toEqual([200, 200, 200, 429]);
   });
 
+  it("treats a stalled Redis (connection open, no answers) as down, without slowing requests past the command timeout", async () => {
+    const { instanceId, key } = await createInstance(a.url);
+    const warningsBefore = redisWarnings().length;
+    proxy.stall();
+    try {
+      // Answered from the local counters once the 500 ms command timeout passes; the limit holds.
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT + 2; i++) statuses.push(await sendOne(b.url, key, instanceId));
+      expect(statuses).toEqual([...Array(LIMIT).fill(200), 429, 429]);
+      expect((await readyz(b.url)).body.redis).toBe("down");
+      expect(redisWarnings()).toHaveLength(warningsBefore + 1);
+    } finally {
+      proxy.unstall();
+    }
+    // The next probe (at most once a second) finds Redis answering again.
+    expect(
+      await eventually(async () => {
+        await sendOne(b.url, key, instanceId);
+        return (await readyz(b.url)).body.redis === "up";
+      }, 10_000, 200),
+    ).toBe(true);
+  });
+
   it("bounds a revocation missed during an outage by the key cache, and empties the cache when the channel returns", async () => {
     const { instanceId, key, keyId } = await createInstance(a.url);
     expect(await sendOne(b.url, key, instanceId)).toBe(200); // B caches the key

@@ -8,7 +8,9 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 export class TcpProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  readonly #pairs = new Set<[Socket, Socket]>();
   #cut = false;
+  #stalled = false;
 
   private constructor(
     server: Server,
@@ -29,8 +31,10 @@ export class TcpProxy {
       const outbound = connect(targetPort, targetHost);
       proxy.#track(inbound);
       proxy.#track(outbound);
-      inbound.pipe(outbound);
-      outbound.pipe(inbound);
+      const pair: [Socket, Socket] = [inbound, outbound];
+      proxy.#pairs.add(pair);
+      inbound.on("close", () => proxy.#pairs.delete(pair));
+      if (!proxy.#stalled) proxy.#flow(pair);
       inbound.on("error", () => outbound.destroy());
       outbound.on("error", () => inbound.destroy());
       inbound.on("close", () => outbound.destroy());
@@ -57,6 +61,32 @@ export class TcpProxy {
 
   restore(): void {
     this.#cut = false;
+  }
+
+  /**
+   * Stops forwarding without closing anything: connections stay open and bytes wait in the
+   * buffers, as on a stalled network or a Redis busy with a slow script. `unstall` delivers them.
+   */
+  stall(): void {
+    this.#stalled = true;
+    for (const [inbound, outbound] of this.#pairs) {
+      inbound.unpipe(outbound);
+      outbound.unpipe(inbound);
+      inbound.pause();
+      outbound.pause();
+    }
+  }
+
+  unstall(): void {
+    this.#stalled = false;
+    for (const pair of this.#pairs) this.#flow(pair);
+  }
+
+  #flow([inbound, outbound]: [Socket, Socket]): void {
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    inbound.resume();
+    outbound.resume();
   }
 
   /** `url` with its host and port replaced by this proxy's. */
