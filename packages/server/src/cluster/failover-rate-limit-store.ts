@@ -21,7 +21,7 @@ export interface FailoverStoreOptions {
   /** Prefix of the counter keys, e.g. "mosaic:rl:". */
   keyPrefix: string;
   health: RedisHealth;
-  /** A Redis answer slower than this counts as a failure. @default 500 */
+  /** A Redis answer slower than this counts as a failure (generous: event-loop lag must not trip it). @default 1000 */
   commandTimeoutMs?: number;
   /** After a failure, Redis is tried again at most this often (the rest count locally). @default 1000 */
   probeIntervalMs?: number;
@@ -55,7 +55,7 @@ export class FailoverRateLimitStore implements RateLimitStore {
 
   constructor(options: FailoverStoreOptions, shared = { lastFailureAt: Number.NEGATIVE_INFINITY }) {
     this.#options = {
-      commandTimeoutMs: 500,
+      commandTimeoutMs: 1000,
       probeIntervalMs: 1000,
       localCapacity: 10_000,
       now: Date.now,

@@ -52,7 +52,7 @@ export class RedisLink implements RedisHealth {
       // Reconnect forever, backing off to maxDelay: Redis coming back must be noticed by itself.
       retryStrategy: (attempt) => Math.min(attempt * 100, maxDelay),
       // A command issued while connected but never answered (a stalled network) fails after this.
-      commandTimeout: 1000,
+      commandTimeout: 2000, // the limiter gives up after 1 s on its own; this frees stuck PUBLISHes
       maxRetriesPerRequest: 1,
     };
     this.commands = new Redis(url, { ...common, enableOfflineQueue: false, connectionName: "mosaic-commands" });

@@ -74,7 +74,7 @@ describe.skipIf(!redisUrl)(`Redis unreachable${redisUrl ? "" : " (skipped: set M
     const warningsBefore = redisWarnings().length;
     proxy.stall();
     try {
-      // Answered from the local counters once the 500 ms command timeout passes; the limit holds.
+      // Answered from the local counters once the 1 s command timeout passes; the limit holds.
       const statuses: number[] = [];
       for (let i = 0; i < LIMIT + 2; i++) statuses.push(await sendOne(b.url, key, instanceId));
       expect(statuses).toEqual([...Array(LIMIT).fill(200), 429, 429]);
