@@ -19,6 +19,29 @@ export async function loadServerInternals() {
   return { apiKeyAuthHook: auth.apiKeyAuthHook, ApiKeyCache: cache.ApiKeyCache };
 }
 
+/** One module of the built server by its path under dist/, e.g. "predictions/group-key.js". */
+export async function loadServerModule(path) {
+  return import(`${SERVER_DIST}${path}`);
+}
+
 export async function loadProtocol() {
   return import(`${PROTOCOL_DIST}index.js`);
+}
+
+/**
+ * The SQLite engine over `path`, migrated, with synchronous=OFF and a 1 GB page cache: for
+ * seeding a bench database only (no fsync per transaction; the servers measured later open it
+ * with the production settings).
+ */
+export async function openSeedingStorage(path) {
+  const [{ SqliteStorage }, { default: Database }] = await Promise.all([
+    import(`${SERVER_DIST}storage/sqlite/sqlite-storage.js`),
+    import("better-sqlite3"),
+  ]);
+  const db = new Database(path);
+  // A page cache big enough for the aggregate tables' working set: upserts then stay in memory.
+  db.pragma("cache_size = -1000000");
+  const storage = new SqliteStorage(db, { synchronous: "OFF" });
+  await storage.applyMigrations();
+  return storage;
 }
