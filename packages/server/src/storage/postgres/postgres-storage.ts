@@ -1,6 +1,8 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { GroupLevel } from "../../predictions/group-key.js";
+import { GROUP_LEVELS, groupKey } from "../../predictions/group-key.js";
 import { firstOccurrences, foldBatch } from "../batch-fold.js";
+import { GroupCommit } from "../group-commit.js";
 import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
 import {
   SKETCH_METRICS,
@@ -20,6 +22,25 @@ import { mapPgError } from "./postgres-errors.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 
 type Row = Record<string, unknown>;
+
+/**
+ * Ingest calls that arrive while a transaction runs are written together in the next one (see
+ * group-commit.ts), up to this many events per transaction.
+ */
+const DEFAULT_MAX_EVENTS_PER_TRANSACTION = 2000;
+
+/** One ingestEvents call waiting for its transaction: its first copies of each event_id. */
+interface IngestJob {
+  instanceId: string;
+  events: readonly TaskCompletionEvent[];
+  receivedAt: Date;
+}
+
+interface AcceptedEvent {
+  instanceId: string;
+  event: TaskCompletionEvent;
+  receivedAt: Date;
+}
 
 /** Attempts of one transaction aborted as a deadlock victim or serialization failure. */
 const MAX_TRANSACTION_ATTEMPTS = 3;
@@ -73,19 +94,19 @@ const GROUP_COLUMNS = `group_key, level, parent_key, events, contributors, sum_e
  */
 const INSERT_EVENTS = `
   INSERT INTO events (instance_id, event_id, received_at, "timestamp", payload)
-  SELECT $1, e.event_id, $2, e.ts::timestamptz, e.payload::json
-  FROM unnest($3::text[], $4::text[], $5::text[]) AS e (event_id, ts, payload)
-  ORDER BY e.event_id
+  SELECT e.instance_id, e.event_id, e.received_at, e.ts::timestamptz, e.payload::json
+  FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS e (instance_id, event_id, received_at, ts, payload)
+  ORDER BY e.instance_id, e.event_id
   ON CONFLICT (instance_id, event_id) DO NOTHING
-  RETURNING event_id`;
+  RETURNING instance_id, event_id`;
 
 // xmax = 0 on a row this statement inserted; an ON CONFLICT update sets it to our transaction id.
 // So "inserted" is exactly "first event of this instance in this group", even when another
 // process inserted the pair a moment ago (we waited for its commit and updated instead).
 const UPSERT_GROUP_INSTANCES = `
   INSERT INTO group_instances (group_key, instance_id, events)
-  SELECT g.group_key, $1, g.events FROM unnest($2::text[], $3::bigint[]) AS g (group_key, events)
-  ORDER BY g.group_key
+  SELECT g.group_key, g.instance_id, g.events FROM unnest($1::text[], $2::text[], $3::bigint[]) AS g (group_key, instance_id, events)
+  ORDER BY g.group_key, g.instance_id
   ON CONFLICT (group_key, instance_id) DO UPDATE SET events = group_instances.events + excluded.events
   RETURNING group_key, (xmax = 0) AS inserted`;
 
@@ -113,7 +134,9 @@ const UPSERT_BINS = `
   ON CONFLICT (group_key, metric, bin) DO UPDATE SET count = group_bins.count + excluded.count`;
 
 const UPSERT_USAGE = `
-  INSERT INTO instance_usage (instance_id, events, first_event_at, last_event_at) VALUES ($1, $2, $3, $3)
+  INSERT INTO instance_usage (instance_id, events, first_event_at, last_event_at)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS u (instance_id, events, first_at, last_at)
+  ORDER BY u.instance_id
   ON CONFLICT (instance_id) DO UPDATE SET
     events = instance_usage.events + excluded.events,
     first_event_at = LEAST(instance_usage.first_event_at, excluded.first_event_at),
@@ -127,17 +150,26 @@ const READ_GROUPS = `
 
 /**
  * The scale-out engine: a pg Pool shared by the process; several processes may ingest at once.
- * Each ingestEvents is one transaction of a fixed handful of statements, whatever the batch size.
+ * Ingest is one transaction of a fixed handful of statements, whatever the batch size; calls that
+ * arrive while one runs share the next (group commit), each answered after that commit.
  */
 export class PostgresStorage implements Storage {
   readonly engine = "postgres" as const;
   readonly #pool: PgPool;
   readonly #migrations: readonly Migration[];
+  readonly #ingestQueue: GroupCommit<IngestJob, boolean[]>;
   #closed = false;
 
-  constructor(pool: PgPool, migrations: readonly Migration[] = POSTGRES_MIGRATIONS) {
+  constructor(pool: PgPool, migrations: readonly Migration[] = POSTGRES_MIGRATIONS, options: { maxEventsPerTransaction?: number } = {}) {
     this.#pool = pool;
     this.#migrations = migrations;
+    this.#ingestQueue = new GroupCommit({
+      runTogether: (jobs) => this.#ingestTogether(jobs),
+      // An outage fails every call of the group alike; anything else may be one call's data.
+      retryAlone: (error) => !(error instanceof StorageUnavailableError),
+      weight: (job) => job.events.length,
+      maxWeight: options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION,
+    });
   }
 
   /**
@@ -233,31 +265,53 @@ export class PostgresStorage implements Storage {
   ): Promise<IngestStatus[]> {
     const statuses: IngestStatus[] = events.map(() => "duplicate");
     if (events.length === 0) return statuses;
+    if (this.#closed) throw new StorageUnavailableError("PostgreSQL storage is closed");
     const first = [...firstOccurrences(events)];
     const unique = first.map((index) => events[index] as TaskCompletionEvent);
-    await this.#transaction(async (client) => {
-      statuses.fill("duplicate"); // a retried attempt starts over
-      const inserted = await client.query(INSERT_EVENTS, [
-        instanceId,
-        receivedAt,
-        unique.map((event) => event.event_id),
-        unique.map((event) => event.timestamp),
-        unique.map((event) => JSON.stringify(event)),
-      ]);
-      // Only events this transaction inserted count: a copy another process stored first is a
-      // duplicate here, so the same event reaching two processes is aggregated once.
-      const insertedIds = new Set(inserted.rows.map((row) => row.event_id as string));
-      const accepted: TaskCompletionEvent[] = [];
-      first.forEach((index, position) => {
-        const event = unique[position] as TaskCompletionEvent;
-        if (insertedIds.has(event.event_id)) {
-          statuses[index] = "accepted";
-          accepted.push(event);
-        }
-      });
-      if (accepted.length > 0) await addToAggregates(client, instanceId, accepted, receivedAt);
+    const inserted = await this.#ingestQueue.submit({ instanceId, events: unique, receivedAt });
+    first.forEach((index, position) => {
+      if (inserted[position]) statuses[index] = "accepted";
     });
     return statuses;
+  }
+
+  /**
+   * One transaction for the ingest calls queued together: each call's events inserted (a copy of
+   * a pair an earlier call of the group holds is that call's duplicate), then the aggregates of
+   * every accepted event. Per call, per event: whether this transaction inserted it.
+   */
+  async #ingestTogether(jobs: readonly IngestJob[]): Promise<boolean[][]> {
+    return this.#transaction(async (client) => {
+      const rows = { instanceIds: [] as string[], eventIds: [] as string[], receivedAts: [] as Date[], timestamps: [] as string[], payloads: [] as string[] };
+      const claimed = new Set<string>();
+      const sentBy = jobs.map((job) =>
+        job.events.map((event) => {
+          const pair = JSON.stringify([job.instanceId, event.event_id]);
+          if (claimed.has(pair)) return false;
+          claimed.add(pair);
+          rows.instanceIds.push(job.instanceId);
+          rows.eventIds.push(event.event_id);
+          rows.receivedAts.push(job.receivedAt);
+          rows.timestamps.push(event.timestamp);
+          rows.payloads.push(JSON.stringify(event));
+          return true;
+        }),
+      );
+      const result = await client.query(INSERT_EVENTS, [rows.instanceIds, rows.eventIds, rows.receivedAts, rows.timestamps, rows.payloads]);
+      // Only events this transaction inserted count: a copy another process stored first is a
+      // duplicate here, so the same event reaching two processes is aggregated once.
+      const insertedPairs = new Set(result.rows.map((row) => JSON.stringify([row.instance_id, row.event_id])));
+      const accepted: AcceptedEvent[] = [];
+      const answers = jobs.map((job, j) =>
+        job.events.map((event, e) => {
+          const ok = sentBy[j]?.[e] === true && insertedPairs.has(JSON.stringify([job.instanceId, event.event_id]));
+          if (ok) accepted.push({ instanceId: job.instanceId, event, receivedAt: job.receivedAt });
+          return ok;
+        }),
+      );
+      if (accepted.length > 0) await addToAggregates(client, accepted);
+      return answers;
+    });
   }
 
   async readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
@@ -375,20 +429,44 @@ async function insertApiKey(db: PgQueryable, key: NewApiKey): Promise<void> {
   );
 }
 
-/** Upserts the folded deltas: four statements for any batch size, rows in key order. */
-async function addToAggregates(
-  client: PgQueryable,
-  instanceId: string,
-  accepted: readonly TaskCompletionEvent[],
-  receivedAt: Date,
-): Promise<void> {
-  const { groups, bins } = foldBatch(accepted);
-  const pairs = await client.query(UPSERT_GROUP_INSTANCES, [
-    instanceId,
-    groups.map((g) => g.groupKey),
-    groups.map((g) => g.events),
+/**
+ * Upserts the folded deltas of every accepted event of the transaction: five statements for any
+ * number of events and instances, each one's rows in key order. Bins and group sums are folded
+ * across instances; pairs and usage per instance, and a group's contributors grow by the pairs
+ * this transaction created.
+ */
+async function addToAggregates(client: PgQueryable, accepted: readonly AcceptedEvent[]): Promise<void> {
+  const { groups, bins } = foldBatch(accepted.map((item) => item.event));
+  const pairs = new Map<string, { groupKey: string; instanceId: string; events: number }>();
+  const usage = new Map<string, { events: number; first: Date; last: Date }>();
+  let latest = accepted[0]?.receivedAt ?? new Date(0);
+  for (const { instanceId, event, receivedAt } of accepted) {
+    for (const level of GROUP_LEVELS) {
+      const key = groupKey(event, level);
+      const id = JSON.stringify([key, instanceId]);
+      const pair = pairs.get(id);
+      if (pair) pair.events += 1;
+      else pairs.set(id, { groupKey: key, instanceId, events: 1 });
+    }
+    const used = usage.get(instanceId);
+    if (!used) usage.set(instanceId, { events: 1, first: receivedAt, last: receivedAt });
+    else {
+      used.events += 1;
+      if (receivedAt < used.first) used.first = receivedAt;
+      if (receivedAt > used.last) used.last = receivedAt;
+    }
+    if (receivedAt > latest) latest = receivedAt;
+  }
+  const pairList = [...pairs.values()];
+  const created = await client.query(UPSERT_GROUP_INSTANCES, [
+    pairList.map((p) => p.groupKey),
+    pairList.map((p) => p.instanceId),
+    pairList.map((p) => p.events),
   ]);
-  const newPairs = new Set(pairs.rows.filter((row) => row.inserted === true).map((row) => row.group_key as string));
+  const newContributors = new Map<string, number>();
+  for (const row of created.rows) {
+    if (row.inserted === true) newContributors.set(row.group_key as string, (newContributors.get(row.group_key as string) ?? 0) + 1);
+  }
   await client.query(UPSERT_BINS, [
     bins.map((b) => b.groupKey),
     bins.map((b) => b.metric),
@@ -396,12 +474,12 @@ async function addToAggregates(
     bins.map((b) => b.count),
   ]);
   await client.query(UPSERT_GROUPS, [
-    receivedAt,
+    latest,
     groups.map((g) => g.groupKey),
     groups.map((g) => g.level),
     groups.map((g) => g.parentKey),
     groups.map((g) => g.events),
-    groups.map((g) => (newPairs.has(g.groupKey) ? 1 : 0)),
+    groups.map((g) => newContributors.get(g.groupKey) ?? 0),
     groups.map((g) => g.sumEstimatedInputTokens),
     groups.map((g) => g.sumActualInputTokens),
     groups.map((g) => g.sumEstimatedOutputTokens),
@@ -409,6 +487,11 @@ async function addToAggregates(
     groups.map((g) => g.gatePassed),
     groups.map((g) => g.successes),
   ]);
-  await client.query(UPSERT_USAGE, [instanceId, accepted.length, receivedAt]);
+  const usageList = [...usage.entries()];
+  await client.query(UPSERT_USAGE, [
+    usageList.map(([id]) => id),
+    usageList.map(([, u]) => u.events),
+    usageList.map(([, u]) => u.first),
+    usageList.map(([, u]) => u.last),
+  ]);
 }
-
