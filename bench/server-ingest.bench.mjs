@@ -9,6 +9,8 @@
  *
  *   flock /tmp/bench.lock node --expose-gc bench/server-ingest.bench.mjs [--seconds 8] [--rounds 3] [--connections 8]
  *     [--profile <dir>]   write a V8 CPU profile of the server process into <dir>
+ *     [--only ingest|parse-only]   measure one route only (to profile it alone)
+ *     [--synchronous NORMAL]       SQLite without an fsync per commit (what durability costs)
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,7 +28,7 @@ const CONNECTIONS = intArg("connections", 8);
 const PER_BATCH = 100;
 
 await printMachine();
-console.log(`server ingest: ${PER_BATCH}-event batches, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s per route\n`);
+console.log(`server ingest: ${PER_BATCH}-event batches, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s per route, SQLite synchronous=${stringArg("synchronous", "FULL")}\n`);
 
 const { openStorage, generateApiKey } = await loadServer();
 const dir = mkdtempSync(join(tmpdir(), "mosaic-bench-ingest-"));
@@ -41,7 +43,8 @@ const { key, record } = generateApiKey(instanceId, new Date());
 // One factory per route: the bodies sent to ingest bound what can have been stored.
 const factories = { "/bench/parse-only": batchFactory(instanceId, PER_BATCH), "/v1/events/batch": batchFactory(instanceId, PER_BATCH) };
 const PROFILE_DIR = stringArg("profile", "");
-const server = await startServerChild({ db, parseOnly: true, profileDir: PROFILE_DIR });
+const SYNCHRONOUS = stringArg("synchronous", "FULL");
+const server = await startServerChild({ db, parseOnly: true, profileDir: PROFILE_DIR, synchronous: SYNCHRONOUS });
 
 /** Server CPU seconds (user + system) so far, from /proc/<pid>/stat. */
 function serverCpuSeconds() {

@@ -6,12 +6,12 @@ import { fileURLToPath } from "node:url";
 const SCRIPT = fileURLToPath(new URL("./server-process.mjs", import.meta.url));
 
 /**
- * @param {{db: string, parseOnly?: boolean, profileDir?: string}} options
+ * @param {{db: string, parseOnly?: boolean, profileDir?: string, synchronous?: "FULL" | "NORMAL"}} options
  * @returns {Promise<{url: string, pid: number, close: () => Promise<void>}>}
  */
-export async function startServerChild({ db, parseOnly = false, profileDir = "" }) {
+export async function startServerChild({ db, parseOnly = false, profileDir = "", synchronous = "FULL" }) {
   // --cpu-prof writes a V8 CPU profile of the server process when it exits: where its time goes.
-  const args = [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), SCRIPT, "--db", db, ...(parseOnly ? ["--parse-only"] : [])];
+  const args = [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), SCRIPT, "--db", db, "--synchronous", synchronous, ...(parseOnly ? ["--parse-only"] : [])];
   const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
   const port = await new Promise((resolve, reject) => {
     let buffered = "";

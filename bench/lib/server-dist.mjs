@@ -2,7 +2,11 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const SERVER_DIST = fileURLToPath(new URL("../../packages/server/dist/", import.meta.url));
+// MOSAIC_BENCH_SERVER_DIST points the benches at another build of the server (a copy of dist/ with
+// one change, inside the repository so its imports resolve): an A/B of that change in one command.
+const SERVER_DIST = process.env.MOSAIC_BENCH_SERVER_DIST
+  ? `${process.env.MOSAIC_BENCH_SERVER_DIST.replace(/\/$/, "")}/`
+  : fileURLToPath(new URL("../../packages/server/dist/", import.meta.url));
 const PROTOCOL_DIST = fileURLToPath(new URL("../../packages/protocol/dist/", import.meta.url));
 
 export async function loadServer() {

@@ -8,11 +8,13 @@
  *   --db <path>        the SQLite file (created and migrated when absent)
  *   --parse-only       also serve POST /bench/parse-only: the events route's work without storage
  *                      (bench-only: registered here, never in production routes)
+ *   --synchronous NORMAL   open SQLite with synchronous=NORMAL instead of the production FULL
+ *                      (no fsync per commit: to show what durability costs, not a setting to ship)
  */
 import { createWriteStream } from "node:fs";
 import { stringArg } from "./stats.mjs";
 import { registerParseOnlyRoute } from "./server-parse-only.mjs";
-import { loadServer } from "./server-dist.mjs";
+import { loadServer, loadServerModule } from "./server-dist.mjs";
 
 const db = stringArg("db", "");
 if (db === "") {
@@ -20,7 +22,15 @@ if (db === "") {
   process.exit(2);
 }
 const { buildApp, createPredictor, openStorage } = await loadServer();
-const storage = await openStorage({ engine: "sqlite", path: db });
+const synchronous = stringArg("synchronous", "FULL");
+const storage = synchronous === "FULL" ? await openStorage({ engine: "sqlite", path: db }) : await openWith(synchronous);
+
+async function openWith(mode) {
+  const [{ SqliteStorage }, { default: Database }] = await Promise.all([loadServerModule("storage/sqlite/sqlite-storage.js"), import("better-sqlite3")]);
+  const opened = new SqliteStorage(new Database(db), { synchronous: mode });
+  await opened.applyMigrations();
+  return opened;
+}
 const app = await buildApp({
   config: {
     bodyLimitBytes: 1024 * 1024,
