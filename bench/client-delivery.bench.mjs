@@ -4,7 +4,8 @@
  * events/s = events counted AT THE SINK / elapsed (track + drain), and the sink must have
  * counted every event.
  *   SDK         start(), track(build(fields)) x N, await stop()            (batchSize 100)
- *   fetch-loop  floor events, then 100-event batches POSTed with fetch one after another
+ *   fetch-loop  floor events (one object literal each), then 100-event batches POSTed with
+ *               fetch one after another
  *   posthog     capture x N, await shutdown()                              (flushAt/maxBatchSize 100)
  *   segment     track x N, await closeAndFlush()                           (flushAt 100)
  * The sink runs in its own process, so its parsing never shares this event loop.

@@ -1,7 +1,9 @@
 /**
  * Issue 2, "Speed and memory", measure 1: what one call costs the caller.
  *   SDK      client.track(client.eventBuilder.build(fields))  (enabled, not started, huge queue)
- *   floor    array push of {...fields, event_id, timestamp, instance_id, schema_version}
+ *   floor         array push of one object literal naming the 26 fields (uuid, ISO time, envelope)
+ *   floor-spread  the same with {...fields, event_id, timestamp, instance_id, schema_version},
+ *                 as earlier runs wrote the floor (shown for comparison; targets use floor)
  *   posthog  capture({distinctId, event, properties: fields})  (flushAt/queue 10M, no timer)
  *   segment  track({userId, event, properties: fields})        (flushAt 10M, 24 h interval)
  * Both peers finish a call in promise or timer callbacks, so every timed round ends by yielding

@@ -14,7 +14,7 @@
  */
 import { EVENT_FIELDS, INSTANCE_ID, SCHEMA_VERSION } from "./event-fields.mjs";
 
-export const SUBJECT_NAMES = ["floor", "sdk", "posthog", "segment"];
+export const SUBJECT_NAMES = ["floor", "floor-spread", "sdk", "posthog", "segment"];
 
 /** The delivery bench's subjects: the floor cannot deliver, the fetch loop can only deliver. */
 export const DELIVERY_SUBJECT_NAMES = ["fetch-loop", "sdk", "posthog", "segment"];
@@ -23,8 +23,49 @@ const HUGE = 10_000_000;
 const DAY_MS = 86_400_000;
 const CLOSE_TIMEOUT_MS = 120_000;
 
-/** The floor's event, exactly as the brief writes it (spread, then the four envelope fields). */
+/**
+ * The floor's event: the caller's 22 fields and the four envelope fields in ONE object literal,
+ * the cheapest way to make it on V8 (every event shares one hidden class). The targets are
+ * judged against this floor.
+ */
 function floorEvent() {
+  const f = EVENT_FIELDS;
+  return {
+    event_id: globalThis.crypto.randomUUID(),
+    instance_id: INSTANCE_ID,
+    schema_version: SCHEMA_VERSION,
+    timestamp: new Date().toISOString(),
+    task_duration_ms: f.task_duration_ms,
+    task_type: f.task_type,
+    complexity: f.complexity,
+    harness: f.harness,
+    model: f.model,
+    provider: f.provider,
+    estimated_input_tokens: f.estimated_input_tokens,
+    estimated_output_tokens: f.estimated_output_tokens,
+    actual_input_tokens: f.actual_input_tokens,
+    actual_output_tokens: f.actual_output_tokens,
+    estimated_cost_usd_micros: f.estimated_cost_usd_micros,
+    actual_cost_usd_micros: f.actual_cost_usd_micros,
+    quality_gate_passed: f.quality_gate_passed,
+    quality_gates_run: f.quality_gates_run,
+    quality_gates_failed: f.quality_gates_failed,
+    context_compactions: f.context_compactions,
+    context_rotations: f.context_rotations,
+    context_utilization_final: f.context_utilization_final,
+    outcome: f.outcome,
+    retry_count: f.retry_count,
+    language: f.language,
+    repo_size_category: f.repo_size_category,
+  };
+}
+
+/**
+ * The floor as the earlier runs wrote it (spread, then the four envelope fields). Kept beside
+ * the floor for comparison with those runs: on Node 20 (V8 11.3) such a spread gives every
+ * event its own hidden class, which costs time and about 780 bytes per event.
+ */
+function floorSpreadEvent() {
   return {
     ...EVENT_FIELDS,
     event_id: globalThis.crypto.randomUUID(),
@@ -35,11 +76,11 @@ function floorEvent() {
 }
 
 /** The floor: what any SDK must at least do per event (give it an id, a time and the envelope). */
-function createFloor() {
+function createFloor(makeEvent) {
   let queue = [];
   return {
     track() {
-      queue.push(floorEvent());
+      queue.push(makeEvent());
     },
     ready: async () => {},
     processed: () => queue.length,
@@ -185,7 +226,9 @@ async function createSegment({ sinkUrl, mode }) {
 export async function createSubject(name, context) {
   switch (name) {
     case "floor":
-      return createFloor();
+      return createFloor(floorEvent);
+    case "floor-spread":
+      return createFloor(floorSpreadEvent);
     case "fetch-loop":
       return createFetchLoop(context);
     case "sdk":
