@@ -20,6 +20,12 @@ export interface OpenStorageOptions {
    */
   connectTimeoutMs?: number;
   /**
+   * PostgreSQL: how long a statement may go unanswered before it fails with
+   * StorageUnavailableError and its connection is dropped. Client-side, so a stalled network or
+   * server ends too (a server-side statement_timeout would never be heard). @default 15000
+   */
+  queryTimeoutMs?: number;
+  /**
    * PostgreSQL: told about an error on an idle pooled connection (server restart, network cut).
    * The pool has already dropped that connection; the next call opens a new one. Errors carry
    * no credentials from us, but log `error.message` rather than the whole object.
@@ -68,10 +74,15 @@ async function openEngine(target: StorageTarget, options: OpenStorageOptions): P
 }
 
 function openPostgres(url: string, options: OpenStorageOptions): PostgresStorage {
+  const connectTimeoutMs = Math.max(1, Math.trunc(options.connectTimeoutMs ?? 5000));
   const pool = new pg.Pool({
     connectionString: url,
     max: Math.max(1, Math.trunc(options.poolSize ?? 10)),
-    connectionTimeoutMillis: Math.max(1, Math.trunc(options.connectTimeoutMs ?? 5000)),
+    connectionTimeoutMillis: connectTimeoutMs,
+    query_timeout: Math.max(1, Math.trunc(options.queryTimeoutMs ?? 15_000)),
+    // TCP keepalive: a peer that vanished without a FIN (a dead host, a dropped NAT entry) is
+    // noticed on idle pooled connections too, not only when a query times out.
+    keepAlive: true,
     idleTimeoutMillis: 30_000,
   });
   // Without a listener, an error on an idle client (e.g. 57P01 when the server restarts) is an
@@ -79,7 +90,8 @@ function openPostgres(url: string, options: OpenStorageOptions): PostgresStorage
   const onIdleError = options.onIdleConnectionError;
   pool.on("error", (error) => onIdleError?.(error));
   // pg connects lazily: an unreachable server surfaces as StorageUnavailableError from migrate.
-  return new PostgresStorage(pool);
+  // An ingest call waits for the group ahead of it at most as long as for a connection.
+  return new PostgresStorage(pool, undefined, { maxQueueWaitMs: connectTimeoutMs });
 }
 
 function openSqlite(path: string): SqliteStorage {

@@ -42,6 +42,8 @@ const DRIVER_MESSAGES = [
   /cannot use a pool after calling end/i,
   /client was closed/i,
   /connection timeout/i,
+  // query_timeout: no answer in time, e.g. a stalled network or server (open-storage.ts).
+  /query read timeout/i,
 ];
 
 /** Turns a driver error into StorageUnavailableError when storage, not the call, is at fault. */

@@ -29,6 +29,19 @@ type Row = Record<string, unknown>;
  */
 const DEFAULT_MAX_EVENTS_PER_TRANSACTION = 2000;
 
+/** Events allowed to wait for a transaction, in transactions' worth: beyond it a call gets 503 at once. */
+const QUEUED_TRANSACTIONS = 10;
+
+/** Migrations may wait for another process's migration lock and rewrite big tables: no read timeout. */
+const MIGRATION_QUERY_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+
+export interface PostgresStorageOptions {
+  /** @default 2000 */
+  maxEventsPerTransaction?: number;
+  /** An ingest call still waiting for its transaction after this long gets StorageUnavailableError. @default 5000 */
+  maxQueueWaitMs?: number;
+}
+
 /** One ingestEvents call waiting for its transaction: its first copies of each event_id. */
 interface IngestJob {
   instanceId: string;
@@ -160,15 +173,18 @@ export class PostgresStorage implements Storage {
   readonly #ingestQueue: GroupCommit<IngestJob, boolean[]>;
   #closed = false;
 
-  constructor(pool: PgPool, migrations: readonly Migration[] = POSTGRES_MIGRATIONS, options: { maxEventsPerTransaction?: number } = {}) {
+  constructor(pool: PgPool, migrations: readonly Migration[] = POSTGRES_MIGRATIONS, options: PostgresStorageOptions = {}) {
     this.#pool = pool;
     this.#migrations = migrations;
+    const maxWeight = options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION;
     this.#ingestQueue = new GroupCommit({
       runTogether: (jobs) => this.#ingestTogether(jobs),
       // An outage fails every call of the group alike; anything else may be one call's data.
       retryAlone: (error) => !(error instanceof StorageUnavailableError),
       weight: (job) => job.events.length,
-      maxWeight: options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION,
+      maxWeight,
+      maxWaitMs: options.maxQueueWaitMs ?? 5000,
+      maxQueuedWeight: maxWeight * QUEUED_TRANSACTIONS,
     });
   }
 
@@ -178,7 +194,8 @@ export class PostgresStorage implements Storage {
    * if the process dies mid-way (and then nothing was applied).
    */
   async applyMigrations(): Promise<MigrationResult> {
-    return this.#transaction(async (client) => {
+    return this.#transaction(async (pooled) => {
+      const client = { query: (text: string, values?: unknown[]) => pooled.query({ text, values, query_timeout: MIGRATION_QUERY_TIMEOUT_MS }) };
       await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_ID]);
       await client.query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
@@ -410,9 +427,14 @@ export class PostgresStorage implements Storage {
         await client.query("COMMIT");
         return result;
       } catch (error) {
-        await client.query("ROLLBACK").catch(() => {
-          destroy = true;
-        });
+        // After a read timeout the connection is stuck behind the unanswered query: a ROLLBACK
+        // would only wait out the timeout again. Destroying the connection rolls back as well.
+        if (isReadTimeout(error)) destroy = true;
+        if (!destroy) {
+          await client.query("ROLLBACK").catch(() => {
+            destroy = true;
+          });
+        }
         throw error;
       } finally {
         client.release(destroy);
@@ -420,6 +442,10 @@ export class PostgresStorage implements Storage {
       }
     });
   }
+}
+
+function isReadTimeout(error: unknown): boolean {
+  return error instanceof Error && /query read timeout/i.test(error.message);
 }
 
 async function insertApiKey(db: PgQueryable, key: NewApiKey): Promise<void> {
