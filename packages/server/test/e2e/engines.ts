@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import Database from "better-sqlite3";
-import { startLiveServer, type LiveServer } from "../e2e/live-server.js";
+import { startLiveServer, type LiveServer, type LiveServerOptions } from "./live-server.js";
 
 export const PG_URL = process.env["MOSAIC_TEST_DATABASE_URL"];
 
@@ -21,9 +21,9 @@ export const ENGINES: { name: EngineName; skip: string | null }[] = [
   { name: "postgres", skip: PG_URL ? null : "MOSAIC_TEST_DATABASE_URL is unset" },
 ];
 
-export async function startOn(engine: EngineName): Promise<EngineServer> {
+export async function startOn(engine: EngineName, options: Omit<LiveServerOptions, "target"> = {}): Promise<EngineServer> {
   if (engine === "sqlite") {
-    const server = await startLiveServer();
+    const server = await startLiveServer(options);
     return {
       server,
       async storedEvent(instanceId, eventId) {
@@ -47,7 +47,7 @@ export async function startOn(engine: EngineName): Promise<EngineServer> {
   await admin.query(`CREATE SCHEMA ${schema}`);
   const target = new URL(PG_URL as string);
   target.searchParams.set("options", `-c search_path=${schema}`);
-  const server = await startLiveServer({ target: { engine: "postgres", url: target.toString() } });
+  const server = await startLiveServer({ ...options, target: { engine: "postgres", url: target.toString() } });
   return {
     server,
     async storedEvent(instanceId, eventId) {
