@@ -22,7 +22,7 @@ export interface OpenStorageOptions {
   /**
    * PostgreSQL: how long a statement may go unanswered before it fails with
    * StorageUnavailableError and its connection is dropped. Client-side, so a stalled network or
-   * server ends too (a server-side statement_timeout would never be heard). @default 15000
+   * server ends too (a server-side statement_timeout would never be heard). @default 10000
    */
   queryTimeoutMs?: number;
   /**
@@ -79,7 +79,7 @@ function openPostgres(url: string, options: OpenStorageOptions): PostgresStorage
     connectionString: url,
     max: Math.max(1, Math.trunc(options.poolSize ?? 10)),
     connectionTimeoutMillis: connectTimeoutMs,
-    query_timeout: Math.max(1, Math.trunc(options.queryTimeoutMs ?? 15_000)),
+    query_timeout: Math.max(1, Math.trunc(options.queryTimeoutMs ?? 10_000)),
     // TCP keepalive: a peer that vanished without a FIN (a dead host, a dropped NAT entry) is
     // noticed on idle pooled connections too, not only when a query times out.
     keepAlive: true,

@@ -66,6 +66,43 @@ describe.skipIf(!databaseUrl)(`PostgreSQL unreachable${databaseUrl ? "" : " (ski
     expect(await sendOne(server.url, key, instanceId)).toBe(200);
   });
 
+  it("answers 503 (not a hang) while the database stalls (connections open, no bytes), loses no accepted event, and recovers when the stall ends", async () => {
+    const { instanceId, key } = await createInstance(server.url);
+    expect(await sendOne(server.url, key, instanceId)).toBe(200); // key cached, pooled connections open
+    const batches = Array.from({ length: 20 }, () => Array.from({ length: 3 }, () => makeEvent(instanceId)));
+    proxy.stall();
+    let stalled: { status: number; headers: Headers }[];
+    try {
+      // Without a read timeout and a bounded queue none of these settled while the stall lasted.
+      // Each must settle by itself (the test's own timeout is the generous bound), with a 503.
+      stalled = await Promise.all(batches.map((events) => postJson(`${server.url}/v1/events/batch`, key, { events })));
+      expect((await readyz(server.url)).status).toBe(503);
+    } finally {
+      proxy.unstall();
+    }
+    expect(stalled.map((answer) => answer.status)).toEqual(batches.map(() => 503));
+    for (const answer of stalled) expect(answer.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
+
+    expect(await eventually(async () => (await sendOne(server.url, key, instanceId)) === 200, 20_000, 100)).toBe(true);
+    // The SDK resends refused batches: every event ends stored exactly once, its aggregates with it.
+    const accepted: string[] = [];
+    for (const events of batches) {
+      const answer = await postJson(`${server.url}/v1/events/batch`, key, { events });
+      expect(answer.status).toBe(200);
+      for (const result of answer.body.results as { event_id: string; status: string }[]) {
+        expect(["accepted", "duplicate"]).toContain(result.status);
+        if (result.status === "accepted") accepted.push(result.event_id);
+      }
+    }
+    const stored = await admin.query(`SELECT event_id FROM ${schema}.events WHERE event_id = ANY ($1::text[])`, [batches.flat().map((event) => event.event_id)]);
+    expect(stored.rows.length).toBe(batches.flat().length);
+    expect(accepted.every((id) => stored.rows.some((row: { event_id: string }) => row.event_id === id))).toBe(true);
+    const totals = await aggregateTotals(admin, schema);
+    expect(totals.usageEvents).toBe(totals.events);
+    expect(totals.level0Events).toBe(totals.events);
+    expect(totals.groupsWithDriftingBins).toEqual([]);
+  }, 90_000);
+
   it("survives its connections being terminated (pg_terminate_backend) and serves again", async () => {
     const { instanceId, key } = await createInstance(server.url);
     expect(await sendOne(server.url, key, instanceId)).toBe(200);
