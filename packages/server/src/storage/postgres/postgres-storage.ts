@@ -40,6 +40,8 @@ export interface PostgresStorageOptions {
   maxEventsPerTransaction?: number;
   /** An ingest call still waiting for its transaction after this long gets StorageUnavailableError. @default 5000 */
   maxQueueWaitMs?: number;
+  /** Told the number of ingest calls each transaction writes (tests, metrics). */
+  onIngestTransaction?: (calls: number) => void;
 }
 
 /** One ingestEvents call waiting for its transaction: its first copies of each event_id. */
@@ -125,9 +127,9 @@ const UPSERT_GROUP_INSTANCES = `
 
 const UPSERT_GROUPS = `
   INSERT INTO aggregate_groups (${GROUP_COLUMNS})
-  SELECT g.*, $1::timestamptz FROM unnest($2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::bigint[],
-    $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::bigint[], $12::bigint[])
-    AS g (group_key, level, parent_key, events, contributors, s1, s2, s3, s4, gate_passed, successes)
+  SELECT g.* FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[],
+    $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::bigint[], $11::bigint[], $12::timestamptz[])
+    AS g (group_key, level, parent_key, events, contributors, s1, s2, s3, s4, gate_passed, successes, last_updated)
   ORDER BY g.group_key
   ON CONFLICT (group_key) DO UPDATE SET
     events = aggregate_groups.events + excluded.events,
@@ -178,7 +180,10 @@ export class PostgresStorage implements Storage {
     this.#migrations = migrations;
     const maxWeight = options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION;
     this.#ingestQueue = new GroupCommit({
-      runTogether: (jobs) => this.#ingestTogether(jobs),
+      runTogether: (jobs) => {
+        options.onIngestTransaction?.(jobs.length);
+        return this.#ingestTogether(jobs);
+      },
       // An outage fails every call of the group alike; anything else may be one call's data.
       retryAlone: (error) => !(error instanceof StorageUnavailableError),
       weight: (job) => job.events.length,
@@ -465,10 +470,14 @@ async function addToAggregates(client: PgQueryable, accepted: readonly AcceptedE
   const { groups, bins } = foldBatch(accepted.map((item) => item.event));
   const pairs = new Map<string, { groupKey: string; instanceId: string; events: number }>();
   const usage = new Map<string, { events: number; first: Date; last: Date }>();
-  let latest = accepted[0]?.receivedAt ?? new Date(0);
+  // Per group, the newest receivedAt of the events it gains here: a row touched only by an
+  // earlier call of the group keeps that call's time, as it would on SQLite.
+  const latestByGroup = new Map<string, Date>();
   for (const { instanceId, event, receivedAt } of accepted) {
     for (const level of GROUP_LEVELS) {
       const key = groupKey(event, level);
+      const latest = latestByGroup.get(key);
+      if (latest === undefined || receivedAt > latest) latestByGroup.set(key, receivedAt);
       const id = JSON.stringify([key, instanceId]);
       const pair = pairs.get(id);
       if (pair) pair.events += 1;
@@ -481,7 +490,6 @@ async function addToAggregates(client: PgQueryable, accepted: readonly AcceptedE
       if (receivedAt < used.first) used.first = receivedAt;
       if (receivedAt > used.last) used.last = receivedAt;
     }
-    if (receivedAt > latest) latest = receivedAt;
   }
   const pairList = [...pairs.values()];
   const created = await client.query(UPSERT_GROUP_INSTANCES, [
@@ -500,7 +508,6 @@ async function addToAggregates(client: PgQueryable, accepted: readonly AcceptedE
     bins.map((b) => b.count),
   ]);
   await client.query(UPSERT_GROUPS, [
-    latest,
     groups.map((g) => g.groupKey),
     groups.map((g) => g.level),
     groups.map((g) => g.parentKey),
@@ -512,6 +519,7 @@ async function addToAggregates(client: PgQueryable, accepted: readonly AcceptedE
     groups.map((g) => g.sumActualOutputTokens),
     groups.map((g) => g.gatePassed),
     groups.map((g) => g.successes),
+    groups.map((g) => latestByGroup.get(g.groupKey)),
   ]);
   const usageList = [...usage.entries()];
   await client.query(UPSERT_USAGE, [
