@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStorage } from "../../src/storage/open-storage.js";
+import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js";
 import { SKETCH_METRICS, type Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
 import { aggregateTotals } from "../faults/aggregate-check.js";
@@ -72,5 +73,86 @@ describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${ur
     const results = await Promise.allSettled([first, ...[good[0]!, bad, good[1]!, good[2]!].map((events) => storage.ingestEvents(instance.id, events, new Date()))]);
     expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"]);
     expect((await storage.usage(instance.id)).events).toBe(31);
+  });
+});
+
+/** A storage that reports how many calls each ingest transaction wrote, so a test can see the grouping. */
+describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
+  const schema = `h_${randomBytes(6).toString("hex")}`;
+  let admin: pg.Client;
+  let pool: pg.Pool;
+  let storage: PostgresStorage;
+  const transactions: number[] = [];
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const target = new URL(url as string);
+    target.searchParams.set("options", `-c search_path=${schema}`);
+    pool = new pg.Pool({ connectionString: target.toString(), max: 4 });
+    storage = new PostgresStorage(pool, undefined, { onIngestTransaction: (calls) => transactions.push(calls) });
+    await storage.applyMigrations();
+  });
+  afterAll(async () => {
+    await storage?.close();
+    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin?.end();
+  });
+
+  /** Starts a call that runs alone, so the calls made right after it queue and share the next transaction. */
+  const occupy = (instanceId: string) => storage.ingestEvents(instanceId, [makeEvent(instanceId, { model: `warm-${randomBytes(3).toString("hex")}` })], new Date());
+
+  it("answers one accepted and one duplicate when two calls of one group carry the same new event_id, and counts it once", async () => {
+    const { instance } = await seedInstance(storage, "same-id");
+    const model = `same-${randomBytes(4).toString("hex")}`;
+    const twin = makeEvent(instance.id, { model });
+    const before = transactions.length;
+    const first = occupy(instance.id);
+    const calls = [
+      storage.ingestEvents(instance.id, [twin, makeEvent(instance.id, { model })], new Date()),
+      storage.ingestEvents(instance.id, [makeEvent(instance.id, { model }), twin], new Date()),
+    ];
+    await first;
+    const [a, b] = await Promise.all(calls);
+    expect(transactions.slice(before)).toEqual([1, 2]); // the two calls shared one transaction
+    expect([a![0], b![1]].sort()).toEqual(["accepted", "duplicate"]);
+    expect([a![1], b![0]]).toEqual(["accepted", "accepted"]);
+
+    const stored = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.events WHERE event_id = $1`, [twin.event_id]);
+    expect(stored.rows[0].n).toBe(1);
+    expect((await storage.usage(instance.id)).events).toBe(4); // the occupying event + three distinct
+    // The model's groups (levels 0-2; level 3 is the provider alone, shared with the occupying call).
+    const groups = await admin.query(`SELECT level, events::int AS events FROM ${schema}.aggregate_groups WHERE group_key LIKE $1 ORDER BY level`, [`%"${model}"%`]);
+    expect(groups.rows).toEqual([0, 1, 2].map((level) => ({ level, events: 3 })));
+    const bins = await admin.query(`SELECT metric, sum(count)::int AS n FROM ${schema}.group_bins WHERE group_key = $1 GROUP BY metric`, [JSON.stringify([twin.provider, model])]);
+    expect(bins.rows).toHaveLength(4);
+    for (const row of bins.rows as { n: number }[]) expect(row.n).toBe(3);
+  });
+
+  it("sets last_updated per group row: a row only an earlier call of the group touched keeps that call's time", async () => {
+    const { instance } = await seedInstance(storage, "last-updated");
+    const early = new Date("2026-11-29T08:00:00.000Z");
+    const late = new Date("2026-11-29T09:00:00.000Z");
+    const earlyModel = `early-${randomBytes(4).toString("hex")}`;
+    const lateModel = `late-${randomBytes(4).toString("hex")}`;
+    const before = transactions.length;
+    const first = occupy(instance.id);
+    const calls = [
+      storage.ingestEvents(instance.id, [makeEvent(instance.id, { model: earlyModel })], early),
+      storage.ingestEvents(instance.id, [makeEvent(instance.id, { model: lateModel })], late),
+    ];
+    await Promise.all([first, ...calls]);
+    expect(transactions.slice(before)).toEqual([1, 2]);
+    // Levels 0-2 of each model are its own rows (level 3, the provider alone, is shared with every call).
+    const rows = await admin.query(`SELECT group_key, last_updated FROM ${schema}.aggregate_groups WHERE group_key LIKE $1 OR group_key LIKE $2`, [
+      `%"${earlyModel}"%`,
+      `%"${lateModel}"%`,
+    ]);
+    expect(rows.rows).toHaveLength(6);
+    for (const row of rows.rows as { group_key: string; last_updated: Date }[]) {
+      const expected = row.group_key.includes(earlyModel) ? early : late;
+      expect([row.group_key, row.last_updated.toISOString()]).toEqual([row.group_key, expected.toISOString()]);
+    }
   });
 });
