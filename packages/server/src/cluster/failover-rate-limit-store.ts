@@ -50,10 +50,14 @@ type ScriptedRedis = Redis & { mosaicFixedWindow?: (key: string, windowMs: numbe
 export class FailoverRateLimitStore implements RateLimitStore {
   readonly #options: Required<Omit<FailoverStoreOptions, "redis" | "health">> & Pick<FailoverStoreOptions, "redis" | "health">;
   readonly #local: LocalWindows;
-  /** Shared by a store and its children: one failure stops every route from waiting on Redis. */
-  readonly #shared: { lastFailureAt: number };
+  /**
+   * Shared by a store and its children: one failure stops every route from waiting on Redis.
+   * After a failure Redis is suspect: one request at a time probes it (at most one per
+   * probeIntervalMs), the others count locally meanwhile, so a stall holds one request, not all.
+   */
+  readonly #shared: { lastFailureAt: number; suspect: boolean; probing: boolean };
 
-  constructor(options: FailoverStoreOptions, shared = { lastFailureAt: Number.NEGATIVE_INFINITY }) {
+  constructor(options: FailoverStoreOptions, shared = { lastFailureAt: Number.NEGATIVE_INFINITY, suspect: false, probing: false }) {
     this.#options = {
       commandTimeoutMs: 1000,
       probeIntervalMs: 1000,
@@ -69,18 +73,25 @@ export class FailoverRateLimitStore implements RateLimitStore {
 
   incr(key: string, callback: IncrCallback, timeWindow: number): void {
     const { redis, health, now, probeIntervalMs } = this.#options;
-    const recentlyFailed = now() - this.#shared.lastFailureAt < probeIntervalMs;
-    if (redis.status !== "ready" || recentlyFailed) {
+    const shared = this.#shared;
+    const recentlyFailed = now() - shared.lastFailureAt < probeIntervalMs;
+    if (redis.status !== "ready" || recentlyFailed || (shared.suspect && shared.probing)) {
       callback(null, this.#local.incr(key, timeWindow));
       return;
     }
+    const probe = shared.suspect;
+    if (probe) shared.probing = true;
     this.#redisIncr(this.#options.keyPrefix + key, timeWindow).then(
       (count) => {
+        if (probe) shared.probing = false;
+        shared.suspect = false;
         health.reportCommandSuccess();
         callback(null, count);
       },
       (error: unknown) => {
-        this.#shared.lastFailureAt = now();
+        if (probe) shared.probing = false;
+        shared.suspect = true;
+        shared.lastFailureAt = now();
         health.reportCommandFailure(error instanceof Error ? error : new Error(String(error)));
         callback(null, this.#local.incr(key, timeWindow));
       },
