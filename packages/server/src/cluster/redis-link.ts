@@ -14,7 +14,12 @@ export interface RedisLinkOptions {
   log: RedisLinkLog;
   /** Longest wait between reconnect attempts. @default 2000 */
   maxReconnectDelayMs?: number;
+  /** While a command has failed on open connections, Redis is PINGed this often to notice it answer again. @default 1000 */
+  stallProbeIntervalMs?: number;
 }
+
+/** How long close() lets QUIT wait for Redis's answer before dropping the connection. */
+const QUIT_WAIT_MS = 500;
 
 /**
  * The two connections a server process keeps to Redis, and their state.
@@ -39,12 +44,15 @@ export class RedisLink implements RedisHealth {
   /** A command failed while both connections looked open (a stalled Redis or network). */
   #stalled = false;
   #closed = false;
+  #stallProbe: NodeJS.Timeout | null = null;
+  readonly #stallProbeIntervalMs: number;
   readonly #listeners = new Set<(state: RedisState) => void>();
 
   constructor(url: string, options: RedisLinkOptions) {
     this.keyPrefix = options.keyPrefix;
     this.#log = options.log;
     this.#url = redactedUrl(url);
+    this.#stallProbeIntervalMs = Math.max(10, options.stallProbeIntervalMs ?? 1000);
     const maxDelay = Math.max(50, options.maxReconnectDelayMs ?? 2000);
     const common: RedisOptions = {
       lazyConnect: true,
@@ -61,7 +69,11 @@ export class RedisLink implements RedisHealth {
     for (const client of [this.commands, this.subscriber]) {
       // Without an 'error' listener ioredis prints every failed reconnect; the state change is logged instead.
       client.on("error", () => this.#update());
-      client.on("ready", () => this.#update());
+      // A connection (re)established answers by definition: a stall noticed on the old one is over.
+      client.on("ready", () => {
+        this.#stalled = false;
+        this.#update();
+      });
       client.on("close", () => this.#update());
       client.on("end", () => this.#update());
     }
@@ -93,6 +105,7 @@ export class RedisLink implements RedisHealth {
   reportCommandFailure(): void {
     this.#stalled = true;
     this.#update();
+    this.#probeWhileStalled();
   }
 
   reportCommandSuccess(): void {
@@ -101,22 +114,56 @@ export class RedisLink implements RedisHealth {
     this.#update();
   }
 
+  /**
+   * PINGs until Redis answers, so an idle process (no rate-limited request to report a success)
+   * also sees the stall end: readyz says "up" again and "reachable again" is logged.
+   */
+  #probeWhileStalled(): void {
+    if (this.#stallProbe !== null || this.#closed) return;
+    this.#stallProbe = setTimeout(() => {
+      // PING fails after the commands client's commandTimeout while the stall lasts.
+      this.commands.ping().then(
+        () => {
+          this.#stallProbe = null;
+          this.reportCommandSuccess();
+        },
+        () => {
+          this.#stallProbe = null;
+          if (this.#stalled) this.#probeWhileStalled();
+        },
+      );
+    }, this.#stallProbeIntervalMs);
+    this.#stallProbe.unref();
+  }
+
   /** Called on every change of state. Returns the unsubscribe function. */
   onStateChange(listener: (state: RedisState) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
-  /** Closes both connections (QUIT, then a hard disconnect if Redis does not answer). Idempotent. */
+  /**
+   * Closes both connections. Idempotent, and never waits on Redis for long: a stalled Redis must
+   * not keep a SIGTERM from closing storage. The commands connection gets a QUIT (pending
+   * replies arrive first) for at most QUIT_WAIT_MS, then is dropped; the subscriber has nothing
+   * to flush and is dropped at once.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(
-      [this.commands, this.subscriber].map(async (client) => {
-        if (client.status === "ready") await client.quit().catch(() => client.disconnect());
-        else client.disconnect();
-      }),
-    );
+    if (this.#stallProbe !== null) clearTimeout(this.#stallProbe);
+    this.subscriber.disconnect();
+    const commands = this.commands;
+    if (commands.status !== "ready") {
+      commands.disconnect();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((done) => (timer = setTimeout(done, QUIT_WAIT_MS)));
+    await Promise.race([commands.quit().catch(() => undefined), waited]);
+    clearTimeout(timer);
+    // After QUIT's answer the connection is already closing; otherwise this cuts it.
+    commands.disconnect();
   }
 
   #update(): void {
