@@ -46,6 +46,8 @@ export async function connectCluster(options: ConnectClusterOptions): Promise<Cl
     // start must not be missed.
     await Promise.race([revocations.ready, delay(1000)]);
   }
+  // Not subscribed by now: the cache the process fills may miss revocations until it is.
+  revocations.markServing();
   return {
     link,
     appDeps: { revocations, rateLimitRedis: link.commands, redisHealth: link, rateLimitKeyPrefix: `${options.keyPrefix}rl:` },

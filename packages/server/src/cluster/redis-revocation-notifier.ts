@@ -29,7 +29,16 @@ const KEY_ID = /^[\w-]{1,128}$/;
  */
 export function createRedisRevocationNotifier(
   options: RedisRevocationNotifierOptions,
-): RevocationNotifier & { /** Resolves once the first subscription is in place. */ ready: Promise<void> } {
+): RevocationNotifier & {
+  /** Resolves once the first subscription is in place. */
+  ready: Promise<void>;
+  /**
+   * The process serves from here on. If it is not subscribed yet (it started with Redis down),
+   * revocations published meanwhile are missed, so its first subscription counts as a return
+   * (onResubscribed) as well.
+   */
+  markServing(): void;
+} {
   const listeners = new Set<(keyId: string) => void>();
   const deliver = (keyId: string) => {
     for (const listener of listeners) listener(keyId);
@@ -57,6 +66,9 @@ export function createRedisRevocationNotifier(
   if (subscriber.status === "ready") subscribe();
   return {
     ready,
+    markServing() {
+      subscribedBefore = true;
+    },
     async publish(keyId) {
       deliver(keyId);
       try {
