@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -41,10 +41,18 @@ export async function startLoggedServer(env: Record<string, string>): Promise<Lo
   };
 }
 
-/** A fresh data folder (SQLite file) that several servers can share. */
+const tempDirs: string[] = [];
+
+/** A fresh data folder (SQLite file) that several servers can share; removeTempDirs deletes it. */
 export function sharedSqliteEnv(): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), "mosaic-faults-"));
+  tempDirs.push(dir);
   return { DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, "telemetry.db")}` };
+}
+
+/** Deletes every folder sharedSqliteEnv made in this test file (call once its servers stopped). */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Creates an instance through the admin API; returns its id and first key. */

@@ -1,13 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeEvent, postJson } from "../http/test-server.js";
 import { eventually, TcpProxy } from "./tcp-proxy.js";
-import { createInstance, readyz, revokeKey, sendOne, sharedSqliteEnv, startLoggedServer, type LoggedServer } from "./fault-servers.js";
+import { createInstance, readyz, removeTempDirs, revokeKey, sendOne, sharedSqliteEnv, startLoggedServer, type LoggedServer } from "./fault-servers.js";
 
 const redisUrl = process.env["MOSAIC_TEST_REDIS_URL"];
 if (!redisUrl) console.warn("redis-down.test.ts: MOSAIC_TEST_REDIS_URL is unset, the Redis-outage tests are skipped");
 
 /** Requests per minute per key on ingest in these servers. */
 const LIMIT = 3;
+/** The rate limiter's Redis command timeout and probe interval (failover-rate-limit-store.ts defaults). */
+const COMMAND_TIMEOUT_MS = 1000;
+
+afterAll(() => removeTempDirs());
 
 /**
  * Two servers on one SQLite file: A reaches Redis directly, B through a proxy the test cuts and
@@ -72,6 +77,7 @@ describe.skipIf(!redisUrl)(`Redis unreachable${redisUrl ? "" : " (skipped: set M
   it("treats a stalled Redis (connection open, no answers) as down, without slowing requests past the command timeout", async () => {
     const { instanceId, key } = await createInstance(a.url);
     const warningsBefore = redisWarnings().length;
+    const backBefore = b.lines(30, /redis reachable again/).length;
     proxy.stall();
     try {
       // Answered from the local counters once the 1 s command timeout passes; the limit holds.
@@ -80,16 +86,30 @@ describe.skipIf(!redisUrl)(`Redis unreachable${redisUrl ? "" : " (skipped: set M
       expect(statuses).toEqual([...Array(LIMIT).fill(200), 429, 429]);
       expect((await readyz(b.url)).body.redis).toBe("down");
       expect(redisWarnings()).toHaveLength(warningsBefore + 1);
+
+      // Requests keep coming during the stall, a new one every 100 ms for 3 s. Only a probe of
+      // Redis waits for the command timeout, and one probe at a time runs, at most one a second;
+      // every other request is counted locally at once. (Each request sent to the stalled Redis
+      // waits the full timeout, so "waited about the timeout" counts Redis round trips.)
+      const spanMs = 3000;
+      const durations = await Promise.all(
+        Array.from({ length: spanMs / 100 }, async (_, i) => {
+          await new Promise((done) => setTimeout(done, i * 100));
+          const started = performance.now();
+          const answer = await postJson(`${b.url}/v1/events/batch`, key, { events: [makeEvent(instanceId)] });
+          expect(answer.status).toBe(429);
+          return performance.now() - started;
+        }),
+      );
+      const waitedForRedis = durations.filter((ms) => ms >= COMMAND_TIMEOUT_MS * 0.8).length;
+      expect(waitedForRedis).toBeLessThanOrEqual(Math.ceil(spanMs / COMMAND_TIMEOUT_MS) + 1);
+      expect(waitedForRedis).toBeLessThan(durations.length / 4);
     } finally {
       proxy.unstall();
     }
-    // The next probe (at most once a second) finds Redis answering again.
-    expect(
-      await eventually(async () => {
-        await sendOne(b.url, key, instanceId);
-        return (await readyz(b.url)).body.redis === "up";
-      }, 10_000, 200),
-    ).toBe(true);
+    // No request needed: the link PINGs while stalled and sees Redis answer again by itself.
+    expect(await eventually(async () => (await readyz(b.url)).body.redis === "up", 10_000, 100)).toBe(true);
+    expect(b.lines(30, /redis reachable again/)).toHaveLength(backBefore + 1);
   });
 
   it("bounds a revocation missed during an outage by the key cache, and empties the cache when the channel returns", async () => {
@@ -130,6 +150,32 @@ describe.skipIf(!redisUrl)(`Redis unreachable at start${redisUrl ? "" : " (skipp
       proxy.restore();
       expect(await eventually(async () => (await readyz(server.url)).body.redis === "up", 10_000)).toBe(true);
       expect(server.lines(40, /redis/i)).toHaveLength(1);
+      // It served (and cached keys) without the revocation channel: its first subscription empties the cache.
+      expect(await eventually(() => server.lines(30, /key cache emptied/).length === 1, 5000)).toBe(true);
+    } finally {
+      await server.server.stop();
+      await proxy.close();
+    }
+  });
+});
+
+describe.skipIf(!redisUrl)(`Redis stalled at shutdown${redisUrl ? "" : " (skipped: set MOSAIC_TEST_REDIS_URL to run)"}`, () => {
+  it("stops (stop() resolves) and closes storage although Redis answers nothing", async () => {
+    const target = new URL(redisUrl as string);
+    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
+    const server = await startLoggedServer({
+      ...sharedSqliteEnv(),
+      REDIS_URL: proxy.rewrite(redisUrl as string),
+      REDIS_KEY_PREFIX: `t${randomBytes(5).toString("hex")}:`,
+    });
+    try {
+      expect((await readyz(server.url)).body.redis).toBe("up");
+      const { instanceId, key } = await createInstance(server.url);
+      expect(await sendOne(server.url, key, instanceId)).toBe(200);
+      proxy.stall();
+      // Before the fix, QUIT waited for an answer forever and storage.close() never ran.
+      await server.server.stop();
+      await expect(server.server.storage.ping()).rejects.toThrow();
     } finally {
       await server.server.stop();
       await proxy.close();
