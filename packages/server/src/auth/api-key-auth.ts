@@ -39,8 +39,10 @@ export function apiKeyAuthHook(deps: ApiKeyAuthDeps) {
     const hash = sha256Hex(key);
     let record = deps.cache.get(hash);
     if (record === undefined) {
+      // A revocation arriving while the lookup runs must not leave its result cached (api-key-cache.ts).
+      const generation = deps.cache.generation;
       record = await deps.storage.findApiKeyByHash(hash);
-      deps.cache.set(hash, record);
+      deps.cache.set(hash, record, generation);
     }
     if (record === null || !hexDigestsEqual(record.hash, hash)) throw unauthorized("invalid API key");
     const now = deps.now().getTime();

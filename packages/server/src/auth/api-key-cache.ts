@@ -23,12 +23,18 @@ interface Entry {
  * after its hash was cached as unknown is practically impossible (256 random bits).
  * Revocation calls `invalidate(keyId)`, through this process's admin API or a RevocationNotifier
  * that other nodes publish on.
+ *
+ * A lookup that was already running when a revocation arrived may have read the key before the
+ * revocation committed; the eviction found nothing to evict then. So `invalidate` and `clear`
+ * bump a generation, and `set` drops a lookup result that started in an earlier generation
+ * (the next request looks the key up again instead of trusting it for a whole TTL).
  */
 export class ApiKeyCache {
   private readonly entries = new Map<string, Entry>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  #generation = 0;
 
   constructor(options: ApiKeyCacheOptions = {}) {
     this.ttlMs = Math.max(0, options.ttlMs ?? DEFAULT_KEY_CACHE_TTL_MS);
@@ -47,8 +53,18 @@ export class ApiKeyCache {
     return entry.record;
   }
 
-  set(hash: string, record: ApiKeyRecord | null): void {
+  /** Take this before a storage lookup and hand it to `set` with the result. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Caches a lookup result. With `lookupGeneration` (the `generation` read before the lookup
+   * started), a result that a revocation or clear may have overtaken is not cached.
+   */
+  set(hash: string, record: ApiKeyRecord | null, lookupGeneration?: number): void {
     if (this.ttlMs === 0) return;
+    if (lookupGeneration !== undefined && lookupGeneration !== this.#generation) return;
     this.entries.delete(hash);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
@@ -59,12 +75,14 @@ export class ApiKeyCache {
 
   /** Forgets the key with this id at once (it was revoked). */
   invalidate(keyId: string): void {
+    this.#generation++;
     for (const [hash, entry] of this.entries) {
       if (entry.record?.id === keyId) this.entries.delete(hash);
     }
   }
 
   clear(): void {
+    this.#generation++;
     this.entries.clear();
   }
 
