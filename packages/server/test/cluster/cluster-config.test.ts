@@ -30,4 +30,11 @@ describe("cluster settings", () => {
     expect(redactedUrl("redis://cache:6379")).toBe("redis://cache:6379");
     expect(redactedUrl("not a url")).not.toContain("not a url");
   });
+
+  it("masks a user name that may be the secret: alone in the userinfo, or token-long; keeps short ACL user names", () => {
+    expect(redactedUrl("rediss://AbCdEf0123456789xyz@cache:6379")).toBe("rediss://***@cache:6379");
+    expect(redactedUrl("redis://short@cache:6379")).toBe("redis://***@cache:6379");
+    expect(redactedUrl("redis://tok_0123456789abcdefghij:s3cret@cache:6379")).toBe("redis://***:***@cache:6379");
+    expect(redactedUrl("redis://default:s3cret@cache:6379")).toBe("redis://default:***@cache:6379");
+  });
 });
