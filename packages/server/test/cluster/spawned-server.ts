@@ -8,9 +8,14 @@ const repoRoot = resolve(serverDir, "../..");
 /** The built server entry, as operators run it. */
 export const MAIN_JS = join(serverDir, "dist/main.js");
 
-/** Builds dist when it is missing (npm test builds first anyway). */
+/** Builds dist when it is missing (npm test builds first anyway); says so when it runs an existing build. */
 export function ensureBuilt(): void {
-  if (!existsSync(MAIN_JS)) execSync("npm run build -w packages/protocol -w packages/server", { cwd: repoRoot, stdio: "ignore" });
+  if (existsSync(MAIN_JS)) {
+    // A stale dist would test old code: `npm test` rebuilds; alone, run `npm run build` first.
+    console.warn(`spawned-server: running the existing build ${MAIN_JS} (not rebuilt here; run npm run build after changing src/)`);
+    return;
+  }
+  execSync("npm run build -w packages/protocol -w packages/server", { cwd: repoRoot, stdio: "ignore" });
 }
 
 /** A server child process and the URL it logged once listening. */
