@@ -63,6 +63,9 @@ export interface GroupAggregate extends GroupSummary {
   bins: Record<SketchMetric, Map<number, number>>;
 }
 
+/** Per metric, the bin of each asked quantile (in the order asked), null when the metric is empty. */
+export type QuantileBins = Record<SketchMetric, (number | null)[]>;
+
 export interface InstanceUsage {
   events: number;
   firstEventAt: Date | null;
@@ -102,6 +105,15 @@ export interface Storage {
   readChildSummaries(parentKeys: readonly string[]): Promise<GroupSummary[]>;
   /** Per group, each contributing instance's event count (for the privacy rule's complements). */
   readInstanceCounts(groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>>;
+  /** Summaries, without bins, of the groups that exist among `groupKeys`. */
+  readGroupSummaries(groupKeys: readonly string[]): Promise<Map<string, GroupSummary>>;
+  /**
+   * Per group among `groupKeys` and per metric, the bin that holds each lower q-quantile of
+   * `quantiles` (with n values, the one at 0-based rank floor(q * (n - 1)), n summed from the
+   * bins themselves), in the order of `quantiles`; null where the metric holds no value. The
+   * database walks the bins, so a read costs rows returned per quantile, not per bin.
+   */
+  readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>>;
 
   usage(instanceId: string): Promise<InstanceUsage>;
 }

@@ -3,6 +3,7 @@ import type { GroupLevel } from "../../predictions/group-key.js";
 import { GROUP_LEVELS, groupKey } from "../../predictions/group-key.js";
 import { firstOccurrences, foldBatch } from "../batch-fold.js";
 import { GroupCommit } from "../group-commit.js";
+import { quantileBinsOf } from "../quantile-bins.js";
 import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
 import {
   SKETCH_METRICS,
@@ -14,6 +15,7 @@ import {
   type InstanceRecord,
   type InstanceUsage,
   type NewApiKey,
+  type QuantileBins,
   type SketchMetric,
   type Storage,
 } from "../storage.js";
@@ -162,6 +164,22 @@ const READ_GROUPS = `
   SELECT g.*, (SELECT json_agg(json_build_array(b.metric, b.bin, b.count))
                FROM group_bins b WHERE b.group_key = g.group_key) AS bins
   FROM aggregate_groups g WHERE g.group_key = ANY ($1::text[])`;
+
+/**
+ * The bin of each asked quantile: a running count over each (group, metric)'s bins in ascending
+ * order, kept where it first passes the rank floor(q * (n - 1)). q is float8 and n - 1 is cast to
+ * float8, so the product is the same double as in JS (a numeric product could round otherwise).
+ */
+const READ_QUANTILE_BINS = `
+  WITH wanted AS (SELECT position - 1 AS position, q FROM unnest($2::float8[]) WITH ORDINALITY AS w(q, position)),
+  running AS (
+    SELECT group_key, metric, bin, count,
+      (SUM(count) OVER (PARTITION BY group_key, metric ORDER BY bin ROWS UNBOUNDED PRECEDING))::bigint AS through,
+      (SUM(count) OVER (PARTITION BY group_key, metric))::bigint AS total
+    FROM group_bins WHERE group_key = ANY ($1::text[]) AND count > 0
+  ),
+  ranked AS (SELECT r.*, w.position, floor(w.q * (r.total - 1)::float8)::bigint AS rank FROM running r CROSS JOIN wanted w)
+  SELECT group_key, metric, position, bin FROM ranked WHERE through - count <= rank AND through > rank`;
 
 /**
  * The scale-out engine: a pg Pool shared by the process; several processes may ingest at once.
@@ -376,6 +394,22 @@ export class PostgresStorage implements Storage {
       counts.set(row.instance_id as string, num(row.events));
     }
     return result;
+  }
+
+  async readGroupSummaries(groupKeys: readonly string[]): Promise<Map<string, GroupSummary>> {
+    if (groupKeys.length === 0) return new Map();
+    const { rows } = await this.#query("SELECT * FROM aggregate_groups WHERE group_key = ANY ($1::text[])", [groupKeys]);
+    return new Map(rows.map((row) => [row.group_key as string, toSummary(row)]));
+  }
+
+  async readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>> {
+    if (groupKeys.length === 0 || quantiles.length === 0) return new Map();
+    const { rows } = await this.#query(READ_QUANTILE_BINS, [groupKeys, quantiles]);
+    return quantileBinsOf(
+      groupKeys,
+      quantiles.length,
+      rows.map((row) => ({ group_key: row.group_key as string, metric: row.metric as SketchMetric, position: num(row.position), bin: num(row.bin) })),
+    );
   }
 
   async usage(instanceId: string): Promise<InstanceUsage> {

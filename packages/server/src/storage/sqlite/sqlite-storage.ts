@@ -1,6 +1,7 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { GroupLevel } from "../../predictions/group-key.js";
 import { firstOccurrences, foldBatch } from "../batch-fold.js";
+import { quantileBinsOf } from "../quantile-bins.js";
 import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
 import {
   SKETCH_METRICS,
@@ -11,6 +12,7 @@ import {
   type InstanceRecord,
   type InstanceUsage,
   type NewApiKey,
+  type QuantileBins,
   type SketchMetric,
   type Storage,
 } from "../storage.js";
@@ -98,6 +100,22 @@ function toSummary(row: GroupRow): GroupSummary {
 
 /** A list of keys as one JSON parameter, expanded by json_each: one cached statement for any length. */
 const KEYS_PARAM = "(SELECT value FROM json_each(?))";
+
+/**
+ * The bin of each asked quantile: a running count over each (group, metric)'s bins in ascending
+ * order, kept where it first passes the rank floor(q * (n - 1)). CAST truncates, which is floor
+ * for ranks >= 0; q arrives as a JSON number, so q * (n - 1) is the same double as in JS.
+ */
+const READ_QUANTILE_BINS = `
+  WITH wanted(position, q) AS (SELECT key, value FROM json_each(@quantiles)),
+  running AS (
+    SELECT group_key, metric, bin, count,
+      SUM(count) OVER (PARTITION BY group_key, metric ORDER BY bin ROWS UNBOUNDED PRECEDING) AS through,
+      SUM(count) OVER (PARTITION BY group_key, metric) AS total
+    FROM group_bins WHERE group_key IN (SELECT value FROM json_each(@keys)) AND count > 0
+  )
+  SELECT group_key, metric, position, bin FROM running JOIN wanted
+    ON through - count <= CAST(q * (total - 1) AS INTEGER) AND through > CAST(q * (total - 1) AS INTEGER)`;
 
 /**
  * The embedded engine: one better-sqlite3 handle in WAL mode. better-sqlite3 is synchronous, so
@@ -287,6 +305,20 @@ export class SqliteStorage implements Storage {
       counts.set(row.instance_id, row.events);
     }
     return result;
+  }
+
+  async readGroupSummaries(groupKeys: readonly string[]): Promise<Map<string, GroupSummary>> {
+    const rows = this.#run(() =>
+      this.#statement(`SELECT * FROM aggregate_groups WHERE group_key IN ${KEYS_PARAM}`).all(JSON.stringify(groupKeys)),
+    ) as GroupRow[];
+    return new Map(rows.map((row) => [row.group_key, toSummary(row)]));
+  }
+
+  async readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>> {
+    const rows = this.#run(() =>
+      this.#statement(READ_QUANTILE_BINS).all({ keys: JSON.stringify(groupKeys), quantiles: JSON.stringify(quantiles) }),
+    ) as { group_key: string; metric: SketchMetric; position: number; bin: number }[];
+    return quantileBinsOf(groupKeys, quantiles.length, rows);
   }
 
   async usage(instanceId: string): Promise<InstanceUsage> {
