@@ -7,9 +7,13 @@
  * the two so both meet the same machine noise.
  *
  *   flock /tmp/bench.lock node --expose-gc bench/server-predictions.bench.mjs [--large 1000000] [--small 10000] [--requests 300]
- *     [--instances 300] [--profile <dir>]
+ *     [--instances 300] [--profile <dir>] [--keep <dir>]
+ *
+ * --keep <dir>: seed each database once into <dir> (named by its event and instance counts) and
+ * reuse it in later runs, so an iteration does not pay the ~4 min of seeding 1 M events. The
+ * reader's API key is kept next to it (owner-only file); delete <dir> to seed afresh.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServerChild } from "./lib/server-child.mjs";
@@ -26,11 +30,19 @@ const QUERIES = 50;
 
 await printMachine();
 const { generateApiKey } = await loadServer();
-const dir = mkdtempSync(join(tmpdir(), "mosaic-bench-predictions-"));
+const KEEP_DIR = stringArg("keep", "");
+if (KEEP_DIR) mkdirSync(KEEP_DIR, { recursive: true, mode: 0o700 });
+const dir = KEEP_DIR || mkdtempSync(join(tmpdir(), "mosaic-bench-predictions-"));
 const readerId = "11111111-2222-4333-8444-555555555555";
 
 async function seedDatabase(name, total) {
-  const db = join(dir, `${name}.db`);
+  const db = join(dir, KEEP_DIR ? `${name}-${total}-events-${INSTANCES}-instances.db` : `${name}.db`);
+  const keyFile = `${db}.reader-key`;
+  if (KEEP_DIR && existsSync(db) && existsSync(keyFile)) {
+    console.log(`reusing ${name}: ${db} (${fmt(statSync(db).size / 1e6, 1)} MB)`);
+    return { db, key: readFileSync(keyFile, "utf8").trim() };
+  }
+  for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
   const storage = await openSeedingStorage(db);
   const started = process.hrtime.bigint();
   // Each instance's events in one call: the fold turns them into one upsert per distinct group,
@@ -41,6 +53,8 @@ async function seedDatabase(name, total) {
   const { key, record } = generateApiKey(readerId, new Date());
   await storage.createInstance({ id: readerId, name: "reader", createdAt: new Date() }, record);
   await storage.close();
+  // Written last: a run killed while seeding leaves no key, so the next run seeds again.
+  if (KEEP_DIR) writeFileSync(keyFile, key, { mode: 0o600 });
   console.log(`seeded ${name}: ${fmt(total)} events from ${INSTANCES} instances in ${fmt(seconds, 1)} s (${fmt(total / seconds)} events/s), ${fmt(statSync(db).size / 1e6, 1)} MB`);
   return { db, key };
 }
@@ -99,7 +113,7 @@ for (const name of ["small", "large"]) {
   binRows[name] = { candidates: candidates.length, read: count.get(JSON.stringify(candidates)).n, answering: count.get(JSON.stringify(answering)).n };
   db.close();
 }
-rmSync(dir, { recursive: true, force: true });
+if (!KEEP_DIR) rmSync(dir, { recursive: true, force: true });
 
 const quantile = (list, q) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))];
 console.log(`\n${QUERIES} queries per request, ${REQUESTS} requests per database, alternating, after 30 warm-up requests each\n`);
