@@ -4,12 +4,12 @@ import {
   type PredictionQuery,
   type PredictionResponse,
 } from "@mosaicstack/telemetry-protocol";
-import type { GroupAggregate, Storage } from "../storage/storage.js";
+import type { GroupSummary, QuantileBins, Storage } from "../storage/storage.js";
 import { confidenceOf } from "./confidence.js";
 import { GROUP_LEVELS, groupKey, type GroupLevel } from "./group-key.js";
 import { GroupTreeReader } from "./group-tree-reader.js";
 import { DEFAULT_PREDICTION_THRESHOLDS, judgeGroup, type PredictionThresholds, type Verdict } from "./privacy-rule.js";
-import { quantilesFromBins } from "./quantiles.js";
+import { QUANTILES_ASKED, quantilesFromQuantileBins } from "./quantiles.js";
 
 export type { PredictionThresholds } from "./privacy-rule.js";
 
@@ -21,10 +21,14 @@ export interface Predictor {
 
 /**
  * A predictor over `storage`. The reads of one request are batched over all its queries: one
- * read of every group any query could fall back to (with bins); then, level by level and only
- * for queries still unanswered, the qualifying subtree under their groups (one read per level
- * below) and the per-instance counts the privacy rule needs (one read). Nothing grows with the
- * number of stored events, only with the number of groups and instances read.
+ * read of the summaries of every group any query could fall back to (no bins); then, level by
+ * level and only for queries still unanswered, the qualifying subtree under their groups (one
+ * read per level below) and the per-instance counts the privacy rule needs (one read); last, one
+ * read of the quantiles' bins of the groups that answer, located by the database, so a request
+ * receives a few rows per answering group and metric however many bins the sketches hold.
+ * Nothing grows with the number of stored events, only with the number of groups and instances.
+ * The summaries and the quantiles are two reads: an ingest committed between them can make
+ * sample_size lag the quantiles by that commit, which no answer's meaning depends on.
  *
  * `now` is accepted for a future freshness rule; answers today depend only on stored data.
  *
@@ -44,7 +48,7 @@ export function createPredictor(
       if (queries.length === 0) return [];
       const keys = new Set<string>();
       for (const query of queries) for (const level of GROUP_LEVELS) keys.add(groupKey(query, level));
-      const groups = await storage.readGroups([...keys]);
+      const groups = await storage.readGroupSummaries([...keys]);
 
       const tree = new GroupTreeReader(storage, limits);
       const verdicts = new Map<string, Verdict>();
@@ -58,18 +62,20 @@ export function createPredictor(
           if (group !== undefined && judgeGroup(group, tree, limits, verdicts).answerable) answers[index] = { level, group };
         }
       }
-      return queries.map((query, index) => respond(query, answers[index]));
+      const answering = [...new Set(answers.flatMap((answer) => (answer === undefined ? [] : [answer.group.groupKey])))];
+      const bins = answering.length === 0 ? new Map<string, QuantileBins>() : await storage.readQuantileBins(answering, QUANTILES_ASKED);
+      return queries.map((query, index) => respond(query, answers[index], bins));
     },
   };
 }
 
 interface Answer {
   level: GroupLevel;
-  group: GroupAggregate;
+  group: GroupSummary;
 }
 
 /** The answer of `query` at its first answerable level, or the no-data answer. */
-function respond(query: PredictionQuery, answer: Answer | undefined): PredictionResponse {
+function respond(query: PredictionQuery, answer: Answer | undefined, bins: ReadonlyMap<string, QuantileBins>): PredictionResponse {
   const echo: PredictionQuery = { task_type: query.task_type, model: query.model, provider: query.provider, complexity: query.complexity };
   if (answer === undefined) {
     return {
@@ -81,7 +87,7 @@ function respond(query: PredictionQuery, answer: Answer | undefined): Prediction
   const { level, group } = answer;
   return {
     query: echo,
-    prediction: predictionOf(group),
+    prediction: predictionOf(group, bins.get(group.groupKey)),
     metadata: {
       sample_size: group.events,
       contributors: group.contributors,
@@ -98,12 +104,12 @@ export function correctionFactor(sumActual: number, sumEstimated: number): numbe
   return sumEstimated > 0 ? sumActual / sumEstimated : 1;
 }
 
-function predictionOf(group: GroupAggregate): Prediction {
+function predictionOf(group: GroupSummary, bins: QuantileBins | undefined): Prediction {
   return {
-    input_tokens: quantilesFromBins(group.bins.input_tokens),
-    output_tokens: quantilesFromBins(group.bins.output_tokens),
-    cost_usd_micros: quantilesFromBins(group.bins.cost_usd_micros),
-    duration_ms: quantilesFromBins(group.bins.duration_ms),
+    input_tokens: quantilesFromQuantileBins(bins?.input_tokens),
+    output_tokens: quantilesFromQuantileBins(bins?.output_tokens),
+    cost_usd_micros: quantilesFromQuantileBins(bins?.cost_usd_micros),
+    duration_ms: quantilesFromQuantileBins(bins?.duration_ms),
     correction_factors: {
       input: correctionFactor(group.sumActualInputTokens, group.sumEstimatedInputTokens),
       output: correctionFactor(group.sumActualOutputTokens, group.sumEstimatedOutputTokens),

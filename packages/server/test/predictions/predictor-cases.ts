@@ -17,6 +17,8 @@ function countingReads(storage: Storage): { storage: Storage; calls: string[]; k
   let keys = 0;
   const wrapped: Storage = Object.create(storage) as Storage;
   wrapped.readGroups = (k) => (calls.push("readGroups"), (keys += k.length), storage.readGroups(k));
+  wrapped.readGroupSummaries = (k) => (calls.push("readGroupSummaries"), (keys += k.length), storage.readGroupSummaries(k));
+  wrapped.readQuantileBins = (k, q) => (calls.push("readQuantileBins"), (keys += k.length), storage.readQuantileBins(k, q));
   wrapped.readChildSummaries = (k) => (calls.push("readChildSummaries"), (keys += k.length), storage.readChildSummaries(k));
   wrapped.readInstanceCounts = (k) => (calls.push("readInstanceCounts"), (keys += k.length), storage.readInstanceCounts(k));
   return { storage: wrapped, calls, keysRead: () => keys };
@@ -238,18 +240,21 @@ export function predictorCases(open: OpenFreshStorage): void {
       };
       const few = await reads(2);
       const many = await reads(20);
-      expect(few.calls.filter((c) => c === "readGroups")).toHaveLength(1);
+      expect(few.calls.filter((c) => c === "readGroupSummaries")).toHaveLength(1);
+      expect(few.calls.filter((c) => c === "readQuantileBins")).toHaveLength(1);
+      // Bins are located by the database: the predictor never reads whole sketches.
+      expect(few.calls).not.toContain("readGroups");
       expect(few.calls.length).toBeLessThanOrEqual(10);
       expect(many).toEqual(few);
     });
 
-    it("reads storage once when every query answers at level 0", async () => {
+    it("reads storage twice (summaries, then the answering groups' quantile bins) when every query answers at level 0", async () => {
       await seedGroup(storage, BASE_QUERY, 5, 2);
       await seedGroup(storage, at({ model: "gpt-5" }), 5, 2);
       const counting = countingReads(storage);
       const results = await createPredictor(counting.storage, THRESHOLDS).predict([BASE_QUERY, at({ model: "gpt-5" })]);
       expect(results.map((r) => r.metadata.fallback_level)).toEqual([0, 0]);
-      expect(counting.calls).toEqual(["readGroups"]);
+      expect(counting.calls).toEqual(["readGroupSummaries", "readQuantileBins"]);
     });
 
     it("answers repeated queries alike and an empty batch without reading storage", async () => {
@@ -263,8 +268,12 @@ export function predictorCases(open: OpenFreshStorage): void {
 
     it("passes a storage failure on as the rejection, not a crash or a wrong answer", async () => {
       const failing: Storage = Object.create(storage) as Storage;
-      failing.readGroups = () => Promise.reject(new StorageUnavailableError("database is down"));
+      failing.readGroupSummaries = () => Promise.reject(new StorageUnavailableError("database is down"));
       await expect(createPredictor(failing, THRESHOLDS).predict([BASE_QUERY])).rejects.toBeInstanceOf(StorageUnavailableError);
+      await seedGroup(storage, BASE_QUERY, 5, 2); // an answering group, so the quantiles are read
+      const failingBins = countingReads(storage).storage; // the other reads still reach the real engine
+      failingBins.readQuantileBins = () => Promise.reject(new StorageUnavailableError("database is down"));
+      await expect(createPredictor(failingBins, THRESHOLDS).predict([BASE_QUERY])).rejects.toBeInstanceOf(StorageUnavailableError);
     });
   });
 }
