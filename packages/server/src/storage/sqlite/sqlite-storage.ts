@@ -1,7 +1,7 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { GroupLevel } from "../../predictions/group-key.js";
 import { firstOccurrences, foldBatch } from "../batch-fold.js";
-import { quantileBinsOf } from "../quantile-bins.js";
+import { quantileBinsOf, quantileBinsOfList } from "../quantile-bins.js";
 import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
 import {
   SKETCH_METRICS,
@@ -102,20 +102,14 @@ function toSummary(row: GroupRow): GroupSummary {
 const KEYS_PARAM = "(SELECT value FROM json_each(?))";
 
 /**
- * The bin of each asked quantile: a running count over each (group, metric)'s bins in ascending
- * order, kept where it first passes the rank floor(q * (n - 1)). CAST truncates, which is floor
- * for ranks >= 0; q arrives as a JSON number, so q * (n - 1) is the same double as in JS.
+ * Each (group, metric)'s bins as one "bin count bin count ..." string, concatenated by SQLite:
+ * one row per sketch instead of one per bin (a window function over the bins measured 10x slower
+ * here, and a JS object per bin row is what the quantiles' cost used to be). quantileBinsOfList
+ * walks them.
  */
-const READ_QUANTILE_BINS = `
-  WITH wanted(position, q) AS (SELECT key, value FROM json_each(@quantiles)),
-  running AS (
-    SELECT group_key, metric, bin, count,
-      SUM(count) OVER (PARTITION BY group_key, metric ORDER BY bin ROWS UNBOUNDED PRECEDING) AS through,
-      SUM(count) OVER (PARTITION BY group_key, metric) AS total
-    FROM group_bins WHERE group_key IN (SELECT value FROM json_each(@keys)) AND count > 0
-  )
-  SELECT group_key, metric, position, bin FROM running JOIN wanted
-    ON through - count <= CAST(q * (total - 1) AS INTEGER) AND through > CAST(q * (total - 1) AS INTEGER)`;
+const READ_BIN_LISTS = `
+  SELECT group_key, metric, group_concat(bin || ' ' || count, ' ') AS bins FROM group_bins
+  WHERE group_key IN ${KEYS_PARAM} AND count > 0 GROUP BY group_key, metric`;
 
 /**
  * The embedded engine: one better-sqlite3 handle in WAL mode. better-sqlite3 is synchronous, so
@@ -315,10 +309,17 @@ export class SqliteStorage implements Storage {
   }
 
   async readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>> {
-    const rows = this.#run(() =>
-      this.#statement(READ_QUANTILE_BINS).all({ keys: JSON.stringify(groupKeys), quantiles: JSON.stringify(quantiles) }),
-    ) as { group_key: string; metric: SketchMetric; position: number; bin: number }[];
-    return quantileBinsOf(groupKeys, quantiles.length, rows);
+    const rows = this.#run(() => this.#statement(READ_BIN_LISTS).all(JSON.stringify(groupKeys))) as {
+      group_key: string;
+      metric: SketchMetric;
+      bins: string;
+    }[];
+    const located = rows.flatMap((row) =>
+      quantileBinsOfList(row.bins, quantiles).flatMap((bin, position) =>
+        bin === null ? [] : [{ group_key: row.group_key, metric: row.metric, position, bin }],
+      ),
+    );
+    return quantileBinsOf(groupKeys, quantiles.length, located);
   }
 
   async usage(instanceId: string): Promise<InstanceUsage> {
