@@ -15,10 +15,12 @@ import {
   type QuantileBins,
   type SketchMetric,
   type Storage,
+  StorageUnavailableError,
 } from "../storage.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 import { mapSqliteError } from "./sqlite-errors.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+import { TurnGroupCommit } from "./turn-group-commit.js";
 
 interface InstanceRow {
   id: string;
@@ -61,6 +63,27 @@ export interface SqliteSettings {
   synchronous?: "FULL" | "NORMAL";
   /** How long a writer waits for another process's write lock before SQLITE_BUSY. @default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * Most events written in one group-commit transaction; more waiting requests go in the next one.
+   * @default 5000
+   */
+  maxEventsPerTransaction?: number;
+  /** Called with the number of ingest calls each group-commit transaction holds (tests count them). */
+  onIngestTransaction?(calls: number): void;
+}
+
+/** One ingestEvents call waiting for its group's transaction. */
+interface IngestJob {
+  instanceId: string;
+  events: readonly TaskCompletionEvent[];
+  receivedMs: number;
+}
+
+/** The accepted events of one instance within a transaction, with the receive times they span. */
+interface InstanceAccepted {
+  events: TaskCompletionEvent[];
+  firstMs: number;
+  lastMs: number;
 }
 
 const fromMs = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -121,11 +144,22 @@ export class SqliteStorage implements Storage {
   readonly #db: SqliteDatabase;
   readonly #statements = new Map<string, SqliteStatement>();
   readonly #migrations: readonly Migration[];
+  readonly #ingestQueue: TurnGroupCommit<IngestJob, IngestStatus[]>;
   #closed = false;
 
   constructor(db: SqliteDatabase, settings: SqliteSettings = {}, migrations: readonly Migration[] = SQLITE_MIGRATIONS) {
     this.#db = db;
     this.#migrations = migrations;
+    this.#ingestQueue = new TurnGroupCommit({
+      runTogether: (jobs) => {
+        settings.onIngestTransaction?.(jobs.length);
+        return this.#run(() => this.#transaction(() => this.#ingestTogether(jobs)));
+      },
+      // An unavailable database fails every call alike; anything else may be one call's data.
+      retryAlone: (error) => !(error instanceof StorageUnavailableError),
+      weight: (job) => job.events.length,
+      maxWeight: Math.max(1, settings.maxEventsPerTransaction ?? 5000),
+    });
     // WAL: readers never block the writer and a commit is one sequential append.
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${settings.synchronous ?? "FULL"}`);
@@ -169,6 +203,8 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Calls already accepted into the next group are written before the handle goes.
+    this.#ingestQueue.flush();
     this.#closed = true;
     this.#statements.clear();
     if (this.#db.open) this.#db.close();
@@ -226,33 +262,19 @@ export class SqliteStorage implements Storage {
     return row ? toApiKey(row) : null;
   }
 
+  /**
+   * Group commit: calls made in the same turn of the event loop share one transaction (one fsync),
+   * written in call order, so a later call's copy of an event_id is the duplicate. Each call
+   * resolves after that commit.
+   */
   async ingestEvents(
     instanceId: string,
     events: readonly TaskCompletionEvent[],
     receivedAt: Date,
   ): Promise<IngestStatus[]> {
-    const statuses: IngestStatus[] = events.map(() => "duplicate");
-    if (events.length === 0) return statuses;
-    const receivedMs = receivedAt.getTime();
-    const first = firstOccurrences(events);
-    this.#run(() =>
-      this.#transaction(() => {
-        const insertEvent = this.#statement(
-          "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        );
-        const accepted: TaskCompletionEvent[] = [];
-        for (const index of first) {
-          const event = events[index] as TaskCompletionEvent;
-          const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, JSON.stringify(event));
-          if (changes === 1) {
-            statuses[index] = "accepted";
-            accepted.push(event);
-          }
-        }
-        if (accepted.length > 0) this.#addToAggregates(instanceId, accepted, receivedMs);
-      }),
-    );
-    return statuses;
+    if (events.length === 0) return [];
+    if (this.#closed) throw mapSqliteError(new TypeError("The database connection is not open"));
+    return this.#ingestQueue.submit({ instanceId, events, receivedMs: receivedAt.getTime() });
   }
 
   async readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
@@ -330,8 +352,35 @@ export class SqliteStorage implements Storage {
     return { events: row.events, firstEventAt: new Date(row.first_event_at), lastEventAt: new Date(row.last_event_at) };
   }
 
+  /** Inserts the events of several calls and adds the accepted ones to their groups; inside a transaction. */
+  #ingestTogether(jobs: readonly IngestJob[]): IngestStatus[][] {
+    const insertEvent = this.#statement(
+      "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    );
+    const acceptedByInstance = new Map<string, InstanceAccepted>();
+    const results = jobs.map(({ instanceId, events, receivedMs }) => {
+      const statuses: IngestStatus[] = events.map(() => "duplicate");
+      let accepted = acceptedByInstance.get(instanceId);
+      for (const index of firstOccurrences(events)) {
+        const event = events[index] as TaskCompletionEvent;
+        const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, JSON.stringify(event));
+        if (changes !== 1) continue;
+        statuses[index] = "accepted";
+        if (!accepted) acceptedByInstance.set(instanceId, (accepted = { events: [], firstMs: receivedMs, lastMs: receivedMs }));
+        accepted.events.push(event);
+        accepted.firstMs = Math.min(accepted.firstMs, receivedMs);
+        accepted.lastMs = Math.max(accepted.lastMs, receivedMs);
+      }
+      return statuses;
+    });
+    // One fold and one set of upserts per instance, however many of its calls share the transaction.
+    for (const [instanceId, accepted] of acceptedByInstance) this.#addToAggregates(instanceId, accepted);
+    return results;
+  }
+
   /** Adds accepted events to their groups: one upsert per touched row, inside the caller's transaction. */
-  #addToAggregates(instanceId: string, accepted: readonly TaskCompletionEvent[], receivedMs: number): void {
+  #addToAggregates(instanceId: string, { events: accepted, firstMs, lastMs }: InstanceAccepted): void {
+    const receivedMs = lastMs;
     const fold = foldBatch(accepted);
     const insertPair = this.#statement(
       "INSERT INTO group_instances (group_key, instance_id, events) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -383,7 +432,7 @@ export class SqliteStorage implements Storage {
       );
     }
     for (const bin of fold.bins) upsertBin.run(bin.groupKey, bin.metric, bin.bin, bin.count);
-    upsertUsage.run(instanceId, accepted.length, receivedMs, receivedMs);
+    upsertUsage.run(instanceId, accepted.length, firstMs, lastMs);
   }
 
   #insertApiKey(key: NewApiKey): void {

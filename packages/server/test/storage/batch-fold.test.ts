@@ -1,0 +1,105 @@
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { describe, expect, it } from "vitest";
+import { GROUP_LEVELS, groupKey, parentGroupKey } from "../../src/predictions/group-key.js";
+import { sketchBin } from "../../src/predictions/sketch-mapping.js";
+import { compareKeys, foldBatch, sketchValue, type BatchFold, type BinDelta, type GroupDelta } from "../../src/storage/batch-fold.js";
+import { SKETCH_METRICS } from "../../src/storage/storage.js";
+import { makeEvent } from "./storage-fixtures.js";
+
+/** The fold written the plain way (a JSON key per group and per bin): what foldBatch must equal. */
+function referenceFold(events: readonly TaskCompletionEvent[]): BatchFold {
+  const groups = new Map<string, GroupDelta>();
+  const bins = new Map<string, BinDelta>();
+  for (const event of events) {
+    for (const level of GROUP_LEVELS) {
+      const key = groupKey(event, level);
+      const group = groups.get(key) ?? {
+        groupKey: key, level, parentKey: parentGroupKey(event, level), events: 0, sumEstimatedInputTokens: 0,
+        sumActualInputTokens: 0, sumEstimatedOutputTokens: 0, sumActualOutputTokens: 0, gatePassed: 0, successes: 0,
+      };
+      groups.set(key, group);
+      group.events += 1;
+      group.sumEstimatedInputTokens += event.estimated_input_tokens;
+      group.sumActualInputTokens += event.actual_input_tokens;
+      group.sumEstimatedOutputTokens += event.estimated_output_tokens;
+      group.sumActualOutputTokens += event.actual_output_tokens;
+      if (event.quality_gate_passed) group.gatePassed += 1;
+      if (event.outcome === "success") group.successes += 1;
+      for (const metric of SKETCH_METRICS) {
+        const bin = sketchBin(sketchValue(event, metric));
+        const binKey = JSON.stringify([key, metric, bin]);
+        const existing = bins.get(binKey);
+        if (existing) existing.count += 1;
+        else bins.set(binKey, { groupKey: key, metric, bin, count: 1 });
+      }
+    }
+  }
+  return {
+    groups: [...groups.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey)),
+    bins: [...bins.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey) || compareKeys(a.metric, b.metric) || a.bin - b.bin),
+  };
+}
+
+/** A deterministic generator (mulberry32), so a failure names a reproducible batch. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Dimension values that a joined-string key would confuse: separators, quotes, U+0000.
+const PROVIDERS = ["anthropic", "a\u0000b", "a", 'x"y'];
+const MODELS = ["m", "b\u0000m", "\u0000", "m,1", ""];
+const TASKS = ["implementation", "review"];
+const COMPLEXITIES = ["low", "high"];
+
+function randomBatch(random: () => number, size: number): TaskCompletionEvent[] {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+  return Array.from({ length: size }, () =>
+    makeEvent("instance", {
+      provider: pick(PROVIDERS),
+      model: pick(MODELS),
+      task_type: pick(TASKS) as TaskCompletionEvent["task_type"],
+      complexity: pick(COMPLEXITIES) as TaskCompletionEvent["complexity"],
+      actual_input_tokens: Math.floor(random() * 1e6),
+      actual_output_tokens: Math.floor(random() * 1e5),
+      task_duration_ms: Math.floor(random() * 1e7),
+      actual_cost_usd_micros: random() < 0.1 ? 0 : Math.floor(random() * 1e6),
+      quality_gate_passed: random() < 0.5,
+      outcome: random() < 0.5 ? "success" : "failure",
+    }),
+  );
+}
+
+describe("foldBatch", () => {
+  it("gives the same groups and bins, in the same order, as the plain fold on random batches", () => {
+    const random = seeded(7);
+    for (let trial = 0; trial < 100; trial++) {
+      const batch = randomBatch(random, 1 + Math.floor(random() * 200));
+      expect(foldBatch(batch), `trial ${trial}`).toEqual(referenceFold(batch));
+    }
+  });
+
+  it("keeps dimension tuples apart that would join to the same string", () => {
+    const one = makeEvent("instance", { provider: "a\u0000b", model: "c" });
+    const other = makeEvent("instance", { provider: "a", model: "b\u0000c" });
+    const fold = foldBatch([one, other]);
+    expect(fold.groups.filter((group) => group.level === 0).map((group) => group.events)).toEqual([1, 1]);
+    expect(fold).toEqual(referenceFold([one, other]));
+  });
+
+  it("counts one bin per event, metric and group", () => {
+    const batch = randomBatch(seeded(11), 50);
+    const fold = foldBatch(batch);
+    for (const group of fold.groups) {
+      for (const metric of SKETCH_METRICS) {
+        const total = fold.bins.filter((bin) => bin.groupKey === group.groupKey && bin.metric === metric).reduce((sum, bin) => sum + bin.count, 0);
+        expect(total).toBe(group.events);
+      }
+    }
+  });
+});
