@@ -4,6 +4,8 @@ import {
   Complexity,
   EVENT_FIELDS,
   Harness,
+  UTC_TIMESTAMP_PATTERN,
+  UUID_PATTERN,
   Outcome,
   Provider,
   QualityGate,
@@ -11,7 +13,7 @@ import {
   TaskType,
   validateEvent,
 } from "@mosaicstack/telemetry-protocol";
-import { isValidEvent } from "../../src/event-check.js";
+import { isUuid, isValidEvent } from "../../src/event-check.js";
 import { EventBuilder } from "../../src/event-builder.js";
 import { INSTANCE_ID, fields } from "../helpers/fixtures.js";
 
@@ -176,5 +178,46 @@ describe("isValidEvent (track()'s fast check)", () => {
     const event = builder.build(fields());
     for (const skew of [-1, 0, 1]) agree(event, NOW - 5 * 60_000 + skew);
     for (const value of [null, undefined, 0, "event", [], [event], () => event]) agree(value);
+  });
+
+  it("checks a UUID exactly as UUID_PATTERN does, character by character", () => {
+    const pattern = new RegExp(UUID_PATTERN);
+    const uuidLike = fc
+      .array(fc.constantFrom(..."0123456789abcdefABCDEFgG-xz \u00e9\u0660\uff10\ud83d\n"), { minLength: 34, maxLength: 38 })
+      .map((chars) => chars.join(""));
+    const edited = fc
+      .tuple(fc.uuid(), fc.nat(35), fc.string({ maxLength: 2 }), fc.boolean())
+      .map(([id, at, text, replace]) => id.slice(0, at) + text + id.slice(replace ? at + 1 : at));
+    fc.assert(
+      fc.property(fc.oneof(fc.uuid(), uuidLike, edited, fc.string()), (value) => {
+        expect(isUuid(value), value).toBe(pattern.test(value));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const value of ["A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d\n", "a1b2c3d4e5f6-4a7b-8c9d-0e1f2a3b4c5d-"]) {
+      expect(isUuid(value), value).toBe(pattern.test(value));
+    }
+  });
+
+  // The check remembers the last timestamp string it parsed: a different string after it, a
+  // broken one after a good one and the same one again must each get their own verdict.
+  it("agrees on timestamps that alternate between good, broken and future ones", () => {
+    const timestamps = [
+      "2026-03-01T12:00:00.000Z",
+      "2026-02-30T12:00:00Z",
+      "2026-03-01T12:00:00.000Z",
+      "2026-03-01T12:00:00.000Z",
+      "2026-03-01T12:06:00.000Z",
+      "2026-03-01 12:00:00Z",
+      "2026-03-01T11:59:59.999+00:00",
+    ];
+    const pattern = new RegExp(UTC_TIMESTAMP_PATTERN);
+    expect(timestamps.some((timestamp) => !pattern.test(timestamp))).toBe(true);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...timestamps), { minLength: 1, maxLength: 12 }), fc.integer({ min: -600_000, max: 600_000 }), (sequence, skew) => {
+        for (const timestamp of sequence) agree({ ...builder.build(fields()), timestamp }, NOW + skew);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
