@@ -36,13 +36,14 @@ describe("SQLite storage: engine specifics", () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
-  it("runs in WAL mode with synchronous=FULL, a busy timeout and foreign keys on", async () => {
+  it("runs in WAL mode with synchronous=FULL, a busy timeout, foreign keys on and a 64 MiB page cache", async () => {
     const db = new Database(join(root, "pragmas.db"));
     const storage = new SqliteStorage(db);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.pragma("synchronous", { simple: true })).toBe(2); // 2 = FULL
     expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(db.pragma("cache_size", { simple: true })).toBe(-64 * 1024); // 64 MiB: the dedup index stays cached
     await storage.close();
     expect(db.open).toBe(false);
   });
