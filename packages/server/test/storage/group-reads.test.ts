@@ -8,7 +8,7 @@ import { groupKey } from "../../src/predictions/group-key.js";
 import { quantileFromBins } from "../../src/predictions/quantiles.js";
 import { ZERO_BIN, binValue } from "../../src/predictions/sketch-mapping.js";
 import { openStorage } from "../../src/storage/open-storage.js";
-import { quantileBinsOfList } from "../../src/storage/quantile-bins.js";
+import { quantileBinsOfLists } from "../../src/storage/quantile-bins.js";
 import { SKETCH_METRICS, type Storage } from "../../src/storage/storage.js";
 import { logNormalInt, seededRandom } from "../predictions/seeded-random.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
@@ -117,19 +117,23 @@ function groupReadsContract(open: () => Promise<Storage>): void {
   });
 }
 
-describe("quantileBinsOfList (the SQLite engine's walk of one sketch)", () => {
-  it("finds quantileFromBins' bin whatever the order of the pairs, the zero bin and one-bin sketches included", () => {
+describe("quantileBinsOfLists (the SQLite engine's walk of one sketch)", () => {
+  it("finds quantileFromBins' bin whatever the order of the bins, the zero bin, zero counts and one-bin sketches included", () => {
     const random = seededRandom(7);
     for (let round = 0; round < 200; round += 1) {
       const bins = new Map<number, number>();
       const size = 1 + Math.floor(random() * 40);
-      for (let i = 0; i < size; i += 1) bins.set(random() < 0.1 ? ZERO_BIN : Math.floor(random() * 2000) - 300, 1 + Math.floor(random() * 1000));
-      const pairs = [...bins].sort(() => random() - 0.5);
-      const list = pairs.map(([bin, count]) => `${bin} ${count}`).join(" ");
-      const located = quantileBinsOfList(list, QUANTILES).map((bin) => (bin === null ? null : binValue(bin)));
-      expect(located, list).toEqual(QUANTILES.map((q) => quantileFromBins(bins, q)));
+      for (let i = 0; i < size; i += 1) {
+        const count = random() < 0.1 ? 0 : 1 + Math.floor(random() * 1000);
+        bins.set(random() < 0.1 ? ZERO_BIN : Math.floor(random() * 2000) - 300, count);
+      }
+      const pairs = round % 2 === 0 ? [...bins].sort(([a], [b]) => a - b) : [...bins].sort(() => random() - 0.5);
+      const [binList, countList] = [pairs.map(([bin]) => bin).join(","), pairs.map(([, count]) => count).join(",")];
+      const located = quantileBinsOfLists(binList, countList, QUANTILES).map((bin) => (bin === null ? null : binValue(bin)));
+      expect(located, `${binList} / ${countList}`).toEqual(QUANTILES.map((q) => quantileFromBins(bins, q)));
     }
-    expect(quantileBinsOfList("", [0.5])).toEqual([null]);
+    expect(quantileBinsOfLists("", "", [0.5])).toEqual([null]);
+    expect(quantileBinsOfLists("3", "0", [0.5])).toEqual([null]);
   });
 });
 
