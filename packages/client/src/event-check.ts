@@ -39,8 +39,8 @@ const HARNESSES = enumSet("harness");
 const PROVIDERS = enumSet("provider");
 const OUTCOMES = enumSet("outcome");
 const REPO_SIZES = enumSet("repo_size_category");
-const GATE_RULE = ruleOf("quality_gates_run", "enum-list");
-const GATES: ReadonlySet<unknown> = new Set(GATE_RULE.values);
+const GATE_VALUES: readonly unknown[] = ruleOf("quality_gates_run", "enum-list").values;
+if (GATE_VALUES.length > 30) throw new Error("event-check: too many quality gates for a 31-bit mask");
 const MODEL = ruleOf("model", "string");
 const LANGUAGE = ruleOf("language", "string");
 
@@ -71,13 +71,27 @@ function isString(value: unknown, rule: { minLength: number; maxLength: number }
   return typeof value === "string" && value.length >= rule.minLength && value.length <= rule.maxLength;
 }
 
-function isGateList(value: unknown): value is string[] {
-  if (!Array.isArray(value) || value.length > GATE_RULE.values.length) return false;
+/**
+ * The set of gates a valid list names, one bit per gate of the schema (in its table order), or
+ * -1 when the value is not a list of distinct schema gates. Bits let the caller test "failed
+ * within run" with one `&`, where arrays would need a search per failed gate.
+ */
+function gateMask(value: unknown): number {
+  if (!Array.isArray(value) || value.length > GATE_VALUES.length) return -1;
+  let mask = 0;
   for (let i = 0; i < value.length; i++) {
-    const gate: unknown = value[i];
-    if (!GATES.has(gate) || value.indexOf(gate) !== i) return false;
+    const bit = gateBit(value[i]);
+    if (bit === 0 || (mask & bit) !== 0) return -1;
+    mask |= bit;
   }
-  return true;
+  return mask;
+}
+
+function gateBit(gate: unknown): number {
+  for (let i = 0; i < GATE_VALUES.length; i++) {
+    if (GATE_VALUES[i] === gate) return 1 << i;
+  }
+  return 0;
 }
 
 /**
@@ -101,7 +115,7 @@ function timestampMs(timestamp: string): number {
 export function isValidEvent(value: unknown, now: number): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const e = value as Record<string, unknown>;
-  const { event_id, instance_id, timestamp, quality_gates_run: run, quality_gates_failed: failed } = e;
+  const { event_id, instance_id, timestamp } = e;
   if (typeof event_id !== "string" || !isUuid(event_id)) return false;
   if (typeof instance_id !== "string" || !isUuid(instance_id)) return false;
   if (e["schema_version"] !== SCHEMA) return false;
@@ -122,8 +136,6 @@ export function isValidEvent(value: unknown, now: number): boolean {
     !isCount(e["estimated_cost_usd_micros"]) ||
     !isCount(e["actual_cost_usd_micros"]) ||
     typeof e["quality_gate_passed"] !== "boolean" ||
-    !isGateList(run) ||
-    !isGateList(failed) ||
     !isCount(e["context_compactions"]) ||
     !isCount(e["context_rotations"]) ||
     !OUTCOMES.has(e["outcome"]) ||
@@ -137,8 +149,8 @@ export function isValidEvent(value: unknown, now: number): boolean {
   if (language !== undefined && language !== null && !isString(language, LANGUAGE)) return false;
   const size = e["repo_size_category"];
   if (size !== undefined && size !== null && !REPO_SIZES.has(size)) return false;
-  for (let i = 0; i < failed.length; i++) {
-    if (!run.includes(failed[i] as string)) return false;
-  }
-  return true;
+  const run = gateMask(e["quality_gates_run"]);
+  const failed = gateMask(e["quality_gates_failed"]);
+  // Every failed gate must have been run.
+  return run !== -1 && failed !== -1 && (failed & ~run) === 0;
 }
