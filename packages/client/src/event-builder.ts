@@ -5,10 +5,24 @@ const NO_FIELDS = Object.freeze({}) as TaskCompletionFields;
 
 /** Completes the caller's fields into an event: id, timestamp, instance and schema version. */
 export class EventBuilder {
+  /** The last clock reading and its ISO string: events built within one millisecond share it. */
+  private lastMs = Number.NaN;
+  private lastIso = "";
+
   constructor(
     private readonly instanceId: string,
     private readonly now: () => number,
   ) {}
+
+  /** `new Date(now()).toISOString()`, formatted once per millisecond (and never for a NaN clock). */
+  private timestamp(): string {
+    const ms = this.now();
+    if (ms !== this.lastMs) {
+      this.lastIso = new Date(ms).toISOString();
+      this.lastMs = ms;
+    }
+    return this.lastIso;
+  }
 
   /**
    * Names every field of schema 1.0, in wire order, in one object literal. Not `{...fields, ...}`:
@@ -26,9 +40,9 @@ export class EventBuilder {
     const fields = given ?? NO_FIELDS;
     const { language, repo_size_category } = fields;
     if (language !== undefined && repo_size_category !== undefined) {
-      return withOptionals(randomUUID(), this.instanceId, new Date(this.now()).toISOString(), fields, language, repo_size_category);
+      return withOptionals(randomUUID(), this.instanceId, this.timestamp(), fields, language, repo_size_category);
     }
-    const event = requiredOnly(randomUUID(), this.instanceId, new Date(this.now()).toISOString(), fields);
+    const event = requiredOnly(randomUUID(), this.instanceId, this.timestamp(), fields);
     // An absent optional field stays absent (not an `undefined` key) and a null stays null,
     // as the caller wrote them.
     if (language !== undefined) event.language = language;

@@ -61,6 +61,17 @@ describe("eventBuilder.build", () => {
     expect(client.getStats()).toMatchObject({ queued: 0, invalid: 1, dropped: 1 });
   });
 
+  // The ISO string is formatted once per clock reading; every event must still get its own
+  // clock's time, whichever way the clock moves.
+  it("stamps each event with the clock's time at build, forwards, repeated and backwards", () => {
+    const readings = [NOW, NOW, NOW + 1, NOW + 1, NOW - 60_000, NOW, NOW + 86_400_000];
+    let at = 0;
+    const clocked = new EventBuilder(INSTANCE_ID, () => readings[at++] as number);
+    for (const reading of readings) {
+      expect(clocked.build(fields()).timestamp).toBe(new Date(reading).toISOString());
+    }
+  });
+
   it("gives each event its own id", () => {
     const ids = new Set(Array.from({ length: 100 }, () => builder.build(fields()).event_id));
     expect(ids.size).toBe(100);
