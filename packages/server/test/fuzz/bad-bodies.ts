@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { EVENT_FIELDS } from "@mosaicstack/telemetry-protocol";
+import { makeEvent } from "../http/test-server.js";
 
 /** One request to fire at a route: what fast-check generates and shrinks. */
 export interface BadRequest {
@@ -33,37 +34,9 @@ const nastyString = fc.oneof(
 
 const FIELD_NAMES = EVENT_FIELDS.map((field) => field.name);
 
-/** A valid event of `instanceId` as the SDK would send it. */
+/** A valid event of `instanceId` as the SDK would send it; overrides may break it on purpose. */
 export function validEvent(instanceId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    event_id: randomUUID(),
-    instance_id: instanceId,
-    schema_version: "1.0",
-    timestamp: "2026-11-28T12:00:00.000Z",
-    task_duration_ms: 60_000,
-    task_type: "implementation",
-    complexity: "medium",
-    harness: "claude_code",
-    model: "claude-sonnet-4-5",
-    provider: "anthropic",
-    estimated_input_tokens: 1000,
-    estimated_output_tokens: 500,
-    actual_input_tokens: 1200,
-    actual_output_tokens: 450,
-    estimated_cost_usd_micros: 10_000,
-    actual_cost_usd_micros: 12_000,
-    quality_gate_passed: true,
-    quality_gates_run: ["build", "test"],
-    quality_gates_failed: [],
-    context_compactions: 0,
-    context_rotations: 0,
-    context_utilization_final: 0.5,
-    outcome: "success",
-    retry_count: 0,
-    language: "typescript",
-    repo_size_category: "medium",
-    ...overrides,
-  };
+  return makeEvent(instanceId, overrides);
 }
 
 /** JSON text nested `depth` levels deep, as arrays or objects. */

@@ -9,6 +9,7 @@ import { buildApp, type AppDeps } from "../../src/app.js";
 import { generateApiKey } from "../../src/auth/api-key-generator.js";
 import type { Predictor } from "../../src/routes/predictions-routes.js";
 import { openStorage } from "../../src/storage/open-storage.js";
+import { makeEvent as makeStoredEvent } from "../storage/storage-fixtures.js";
 import type { Storage } from "../../src/storage/storage.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -96,37 +97,9 @@ export async function seedInstance(storage: Storage, name: string): Promise<{ in
   return { instanceId, apiKey: key, apiKeyId: record.id };
 }
 
-/** A valid event of `instanceId`; overrides change what a case is about. */
+/** A valid event of `instanceId` (storage-fixtures' event); overrides may break it on purpose. */
 export function makeEvent(instanceId: string, overrides: Partial<Record<keyof TaskCompletionEvent, unknown>> = {}): Record<string, unknown> {
-  return {
-    event_id: randomUUID(),
-    instance_id: instanceId,
-    schema_version: "1.0",
-    timestamp: "2026-11-28T12:00:00.000Z",
-    task_duration_ms: 60_000,
-    task_type: "implementation",
-    complexity: "medium",
-    harness: "claude_code",
-    model: "claude-sonnet-4-5",
-    provider: "anthropic",
-    estimated_input_tokens: 1000,
-    estimated_output_tokens: 500,
-    actual_input_tokens: 1200,
-    actual_output_tokens: 450,
-    estimated_cost_usd_micros: 10_000,
-    actual_cost_usd_micros: 12_000,
-    quality_gate_passed: true,
-    quality_gates_run: ["build", "test"],
-    quality_gates_failed: [],
-    context_compactions: 0,
-    context_rotations: 0,
-    context_utilization_final: 0.5,
-    outcome: "success",
-    retry_count: 0,
-    language: "typescript",
-    repo_size_category: "medium",
-    ...overrides,
-  };
+  return { ...makeStoredEvent(instanceId), ...overrides };
 }
 
 /** A parsed JSON answer: tests read into it freely and assert each field they rely on. */
