@@ -14,7 +14,7 @@ export class EventBuilder {
     private readonly now: () => number,
   ) {}
 
-  /** `new Date(now()).toISOString()`, formatted once per millisecond (and never for a NaN clock). */
+  /** `new Date(now()).toISOString()`, formatted once per clock reading (lastMs starts as NaN, so the first call formats; a NaN clock throws, as before). */
   private timestamp(): string {
     const ms = this.now();
     if (ms !== this.lastMs) {

@@ -42,7 +42,8 @@ export function quantileBinsOfLists(binList: string, countList: string, quantile
   let n = 0;
   let sorted = true;
   for (let i = 0; i < counts.length; i += 1) {
-    n += counts[i] as number;
+    // Counts only grow, so none is below 1; a non-positive one is left out, as PostgreSQL's read does.
+    n += Math.max(0, counts[i] as number);
     if (i > 0 && (bins[i] as number) <= (bins[i - 1] as number)) sorted = false;
   }
   // SQLite hands the bins over in primary-key order; any other order is sorted here.
@@ -53,7 +54,7 @@ export function quantileBinsOfLists(binList: string, countList: string, quantile
     let through = 0;
     for (let k = 0; k < counts.length; k += 1) {
       const i = order === null ? k : (order[k] as number);
-      through += counts[i] as number;
+      through += Math.max(0, counts[i] as number);
       if (through > rank) return bins[i] as number;
     }
     return null;
