@@ -107,7 +107,7 @@ function required(value: string | undefined, usage: string): string {
 
 async function runMigrate(io: CliIo): Promise<number> {
   const config = loadConfig(io.env, { cwd: io.cwd });
-  const result = await migrate(config.storage);
+  const result = await migrate(config.storage, { connectTimeoutMs: config.database.connectTimeoutMs });
   io.stdout(
     result.applied.length === 0
       ? `schema is current (version ${result.version})\n`

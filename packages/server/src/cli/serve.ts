@@ -46,6 +46,7 @@ export async function startServer(options: {
   let storage: Storage;
   try {
     storage = await openStorage(config.storage, {
+      ...config.database,
       // pg's message, never the error object: it could carry connection details.
       onIdleConnectionError: (error) => process.stderr.write(`storage: idle connection error: ${error.message}\n`),
     });

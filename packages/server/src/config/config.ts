@@ -45,6 +45,15 @@ export interface ServerConfig {
    * revoked key while Redis is unreachable. @default 30000
    */
   readonly apiKeyCacheTtlMs: number;
+  /** PostgreSQL connection pool of this process (ignored on SQLite). */
+  readonly database: {
+    /** @default 10 */
+    readonly poolSize: number;
+    /** Longest wait for a connection, and for the ingest group ahead of a call. @default 5000 */
+    readonly connectTimeoutMs: number;
+    /** Longest wait for one query's answer: a stalled database then answers 503. @default 10000 */
+    readonly queryTimeoutMs: number;
+  };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -83,6 +92,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
     redisUrl: redisUrl(env),
     redisKeyPrefix: redisKeyPrefix(env),
     apiKeyCacheTtlMs: integer(env, "API_KEY_CACHE_TTL_MS", 30_000, 0, 3_600_000),
+    database: {
+      poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+      connectTimeoutMs: integer(env, "DATABASE_CONNECT_TIMEOUT_MS", 5000, 100, 600_000),
+      queryTimeoutMs: integer(env, "DATABASE_QUERY_TIMEOUT_MS", 10_000, 100, 3_600_000),
+    },
   };
   return deepFreeze(config);
 }

@@ -29,7 +29,7 @@ describe.skipIf(!databaseUrl)(`PostgreSQL unreachable${databaseUrl ? "" : " (ski
     const viaProxy = new URL(proxy.rewrite(databaseUrl as string));
     viaProxy.searchParams.set("options", `-c search_path=${schema}`);
     viaProxy.searchParams.set("application_name", schema);
-    server = await startLoggedServer({ DATABASE_URL: viaProxy.toString(), RATE_LIMIT_EVENTS_PER_MINUTE: "100000" });
+    server = await startLoggedServer({ DATABASE_URL: viaProxy.toString(), RATE_LIMIT_EVENTS_PER_MINUTE: "100000", DATABASE_QUERY_TIMEOUT_MS: "3000" });
   });
   afterAll(async () => {
     await server?.server.stop();

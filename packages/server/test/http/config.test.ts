@@ -34,6 +34,7 @@ describe("loadConfig", () => {
       redisUrl: null,
       redisKeyPrefix: "mosaic:",
       apiKeyCacheTtlMs: 30_000,
+      database: { poolSize: 10, connectTimeoutMs: 5000, queryTimeoutMs: 10_000 },
     });
   });
 
@@ -73,6 +74,11 @@ describe("loadConfig", () => {
     expect(config.redisUrl).toBe("redis://127.0.0.1:6379/2");
   });
 
+  it("reads the PostgreSQL pool settings", () => {
+    const config = loadConfig({ DATABASE_POOL_SIZE: "4", DATABASE_CONNECT_TIMEOUT_MS: "2000", DATABASE_QUERY_TIMEOUT_MS: "3000" }, { cwd: "/srv" });
+    expect(config.database).toEqual({ poolSize: 4, connectTimeoutMs: 2000, queryTimeoutMs: 3000 });
+  });
+
   it("parses DATABASE_URL into a storage target", () => {
     expect(loadConfig({ DATABASE_URL: "sqlite:./db/t.db" }, { cwd }).storage).toEqual({ engine: "sqlite", path: "/srv/app/db/t.db" });
     expect(loadConfig({ DATABASE_URL: "sqlite:///tmp/x.db" }, { cwd }).storage).toEqual({ engine: "sqlite", path: "/tmp/x.db" });
@@ -102,6 +108,9 @@ describe("loadConfig", () => {
     ["REDIS_URL", "http://127.0.0.1:6379"],
     ["DATABASE_URL", "mysql://db/t"],
     ["DATABASE_URL", "sqlite:"],
+    ["DATABASE_POOL_SIZE", "0"],
+    ["DATABASE_CONNECT_TIMEOUT_MS", "5s"],
+    ["DATABASE_QUERY_TIMEOUT_MS", "99"],
   ])("names %s when its value %j is wrong", (variable, value) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
