@@ -6,28 +6,23 @@ import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js"
 import { SKETCH_METRICS, type Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
 import { aggregateTotals } from "../faults/aggregate-check.js";
+import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 
 const url = process.env["MOSAIC_TEST_DATABASE_URL"];
 if (!url) console.warn("group-commit-postgres.test.ts: MOSAIC_TEST_DATABASE_URL is unset, these tests are skipped");
 
 /** Ingest calls issued together in one process share transactions: the answers must not notice. */
 describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
-  const schema = `g_${randomBytes(6).toString("hex")}`;
-  let admin: pg.Client;
+  let schema: TestSchema;
   let storage: Storage;
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const target = new URL(url as string);
-    target.searchParams.set("options", `-c search_path=${schema}`);
-    storage = await openStorage({ engine: "postgres", url: target.toString() });
+    schema = await createTestSchema(url as string, "g");
+    storage = await openStorage({ engine: "postgres", url: schema.url });
   });
   afterAll(async () => {
     await storage?.close();
-    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    await schema?.drop();
   });
 
   it("answers each call for itself: one accepted copy per event across calls of one group, exact aggregates and contributors", async () => {
@@ -53,14 +48,14 @@ describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${ur
     expect(acceptedIds.length).toBe(distinct.size);
     expect(distinct.size).toBe(30 + 4 * 5 + 2 * 4 * 20);
 
-    const totals = await aggregateTotals(admin, schema);
+    const totals = await aggregateTotals(schema.admin, schema.name);
     expect(totals.events).toBe(distinct.size);
     expect(totals.usageEvents).toBe(distinct.size);
     expect(totals.groupsWithDriftingBins).toEqual([]);
     for (const metric of SKETCH_METRICS) expect(totals.binTotals[metric]).toBe(distinct.size);
     expect((await storage.usage(ids[0] as string)).events).toBe(50);
     expect((await storage.usage(ids[1] as string)).events).toBe(80);
-    const top = await admin.query(`SELECT contributors::int AS n FROM ${schema}.aggregate_groups WHERE level = 3`);
+    const top = await schema.admin.query(`SELECT contributors::int AS n FROM ${schema.name}.aggregate_groups WHERE level = 3`);
     expect(top.rows).toEqual([{ n: 3 }]);
   });
 
@@ -78,26 +73,20 @@ describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${ur
 
 /** A storage that reports how many calls each ingest transaction wrote, so a test can see the grouping. */
 describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
-  const schema = `h_${randomBytes(6).toString("hex")}`;
-  let admin: pg.Client;
+  let schema: TestSchema;
   let pool: pg.Pool;
   let storage: PostgresStorage;
   const transactions: number[] = [];
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const target = new URL(url as string);
-    target.searchParams.set("options", `-c search_path=${schema}`);
-    pool = new pg.Pool({ connectionString: target.toString(), max: 4 });
+    schema = await createTestSchema(url as string, "h");
+    pool = new pg.Pool({ connectionString: schema.url, max: 4 });
     storage = new PostgresStorage(pool, undefined, { onIngestTransaction: (calls) => transactions.push(calls) });
     await storage.applyMigrations();
   });
   afterAll(async () => {
     await storage?.close();
-    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    await schema?.drop();
   });
 
   /** Starts a call that runs alone, so the calls made right after it queue and share the next transaction. */
@@ -119,13 +108,13 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
     expect([a![0], b![1]].sort()).toEqual(["accepted", "duplicate"]);
     expect([a![1], b![0]]).toEqual(["accepted", "accepted"]);
 
-    const stored = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.events WHERE event_id = $1`, [twin.event_id]);
+    const stored = await schema.admin.query(`SELECT count(*)::int AS n FROM ${schema.name}.events WHERE event_id = $1`, [twin.event_id]);
     expect(stored.rows[0].n).toBe(1);
     expect((await storage.usage(instance.id)).events).toBe(4); // the occupying event + three distinct
     // The model's groups (levels 0-2; level 3 is the provider alone, shared with the occupying call).
-    const groups = await admin.query(`SELECT level, events::int AS events FROM ${schema}.aggregate_groups WHERE group_key LIKE $1 ORDER BY level`, [`%"${model}"%`]);
+    const groups = await schema.admin.query(`SELECT level, events::int AS events FROM ${schema.name}.aggregate_groups WHERE group_key LIKE $1 ORDER BY level`, [`%"${model}"%`]);
     expect(groups.rows).toEqual([0, 1, 2].map((level) => ({ level, events: 3 })));
-    const bins = await admin.query(`SELECT metric, sum(count)::int AS n FROM ${schema}.group_bins WHERE group_key = $1 GROUP BY metric`, [JSON.stringify([twin.provider, model])]);
+    const bins = await schema.admin.query(`SELECT metric, sum(count)::int AS n FROM ${schema.name}.group_bins WHERE group_key = $1 GROUP BY metric`, [JSON.stringify([twin.provider, model])]);
     expect(bins.rows).toHaveLength(4);
     for (const row of bins.rows as { n: number }[]) expect(row.n).toBe(3);
   });
@@ -145,7 +134,7 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
     await Promise.all([first, ...calls]);
     expect(transactions.slice(before)).toEqual([1, 2]);
     // Levels 0-2 of each model are its own rows (level 3, the provider alone, is shared with every call).
-    const rows = await admin.query(`SELECT group_key, last_updated FROM ${schema}.aggregate_groups WHERE group_key LIKE $1 OR group_key LIKE $2`, [
+    const rows = await schema.admin.query(`SELECT group_key, last_updated FROM ${schema.name}.aggregate_groups WHERE group_key LIKE $1 OR group_key LIKE $2`, [
       `%"${earlyModel}"%`,
       `%"${lateModel}"%`,
     ]);

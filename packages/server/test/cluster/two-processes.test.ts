@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
 import { aggregateTotals } from "../faults/aggregate-check.js";
+import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { eventually } from "../faults/tcp-proxy.js";
 import { makeEvent, postJson, request } from "../http/test-server.js";
 import { ensureBuilt, spawnServer, type SpawnedServer } from "./spawned-server.js";
@@ -29,24 +29,20 @@ const LIMIT = 12;
  * of this file's own: what operators run behind a load balancer.
  */
 describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${missing ? ` (skipped: set ${missing} to run)` : ""}`, () => {
-  const schema = `c_${randomBytes(6).toString("hex")}`;
   const dataDir = mkdtempSync(join(tmpdir(), "mosaic-cluster-"));
-  let admin: pg.Client;
+  let schema: TestSchema;
   let a: SpawnedServer;
   let b: SpawnedServer;
 
   beforeAll(async () => {
     ensureBuilt();
-    admin = new pg.Client({ connectionString: databaseUrl });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const database = new URL(databaseUrl as string);
-    database.searchParams.set("options", `-c search_path=${schema}`);
-    database.searchParams.set("application_name", schema);
+    schema = await createTestSchema(databaseUrl as string, "c");
+    const database = new URL(schema.url);
+    database.searchParams.set("application_name", schema.name);
     const env = {
       DATABASE_URL: database.toString(),
       REDIS_URL: withPassword(redisUrl as string, REDIS_PASSWORD),
-      REDIS_KEY_PREFIX: `${schema}:`,
+      REDIS_KEY_PREFIX: `${schema.name}:`,
       TELEMETRY_ADMIN_TOKEN: ADMIN,
       DATA_DIR: dataDir,
       RATE_LIMIT_EVENTS_PER_MINUTE: String(LIMIT),
@@ -65,8 +61,7 @@ describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${mis
   afterAll(async () => {
     const codes = await Promise.all([a?.stop(), b?.stop()]);
     if (a && b) expect(codes).toEqual([0, 0]); // a clean SIGTERM drain, Redis and PostgreSQL closed
-    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    await schema?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -78,7 +73,7 @@ describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${mis
   const ingest = (through: SpawnedServer, key: string, events: unknown[]) => postJson(`${through.url}/v1/events/batch`, key, { events });
 
   it("applies the migrations once when both start at the same moment, and both are ready with Redis up", async () => {
-    const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+    const { rows } = await schema.admin.query(`SELECT version FROM ${schema.name}.schema_migrations ORDER BY version`);
     expect(rows.map((row: { version: number }) => row.version)).toEqual(POSTGRES_MIGRATIONS.map((migration) => migration.version));
     for (const server of [a, b]) {
       expect(await request("GET", `${server.url}/readyz`, null)).toMatchObject({ status: 200, body: { storage: "up", redis: "up" } });
@@ -119,7 +114,7 @@ describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${mis
 
   it("keeps counts exact under concurrent ingest of overlapping events through both", async () => {
     const instances = await Promise.all(Array.from({ length: 4 }, () => createInstance(a)));
-    const before = await aggregateTotals(admin, schema);
+    const before = await aggregateTotals(schema.admin, schema.name);
     const sent = new Set<string>();
     const accepted: string[] = [];
     const duplicates: string[] = [];
@@ -147,7 +142,7 @@ describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${mis
     expect(new Set(accepted).size).toBe(sent.size);
     expect(duplicates.length).toBe(3 * 4 * 60);
 
-    const after = await aggregateTotals(admin, schema);
+    const after = await aggregateTotals(schema.admin, schema.name);
     const added = after.events - before.events;
     expect(added).toBe(sent.size);
     expect(after.usageEvents - before.usageEvents).toBe(added);
@@ -158,8 +153,8 @@ describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${mis
     expect(after.groupsWithDriftingBins).toEqual([]);
     // Every event of this file shares one top-level group: its contributors count each instance
     // once, whichever process saw the instance first.
-    const top = await admin.query(`SELECT contributors::int AS n FROM ${schema}.aggregate_groups WHERE level = 3`);
-    const distinct = await admin.query(`SELECT count(DISTINCT instance_id)::int AS n FROM ${schema}.events`);
+    const top = await schema.admin.query(`SELECT contributors::int AS n FROM ${schema.name}.aggregate_groups WHERE level = 3`);
+    const distinct = await schema.admin.query(`SELECT count(DISTINCT instance_id)::int AS n FROM ${schema.name}.events`);
     expect(top.rows).toEqual([{ n: distinct.rows[0].n }]);
   });
 });

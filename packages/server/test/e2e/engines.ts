@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import Database from "better-sqlite3";
+import { createTestSchema } from "../helpers/postgres-schema.js";
 import { startLiveServer, type LiveServer, type LiveServerOptions } from "./live-server.js";
 
 export const PG_URL = process.env["MOSAIC_TEST_DATABASE_URL"];
@@ -40,19 +39,13 @@ export async function startOn(engine: EngineName, options: Omit<LiveServerOption
       close: () => server.close(),
     };
   }
-  // A schema of its own, reached through the connection's search_path, dropped at the end.
-  const schema = `sec_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const target = new URL(PG_URL as string);
-  target.searchParams.set("options", `-c search_path=${schema}`);
-  const server = await startLiveServer({ ...options, target: { engine: "postgres", url: target.toString() } });
+  const schema = await createTestSchema(PG_URL as string, "sec");
+  const server = await startLiveServer({ ...options, target: { engine: "postgres", url: schema.url } });
   return {
     server,
     async storedEvent(instanceId, eventId) {
-      const result = await admin.query<{ payload: string }>(
-        `SELECT payload::text AS payload FROM ${schema}.events WHERE instance_id = $1 AND event_id = $2`,
+      const result = await schema.admin.query<{ payload: string }>(
+        `SELECT payload::text AS payload FROM ${schema.name}.events WHERE instance_id = $1 AND event_id = $2`,
         [instanceId, eventId],
       );
       const row = result.rows[0];
@@ -60,8 +53,7 @@ export async function startOn(engine: EngineName, options: Omit<LiveServerOption
     },
     async close() {
       await server.close();
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await admin.end();
+      await schema.drop();
     },
   };
 }

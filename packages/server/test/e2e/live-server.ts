@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { createPredictor } from "../../src/predictions/predictor.js";
 import { openStorage, type StorageTarget } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
+import { logCapture } from "../helpers/log-capture.js";
 
 export const LIVE_ADMIN_TOKEN = "live-admin-token-" + "0123456789abcdef".repeat(2);
 
@@ -48,13 +48,7 @@ export async function startLiveServer(options: LiveServerOptions = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), "mosaic-live-"));
   const target = options.target ?? { engine: "sqlite", path: join(dir, "telemetry.db") };
   const storage = await openStorage(target);
-  const logs: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logs.push(chunk.toString("utf8"));
-      callback();
-    },
-  });
+  const { stream, logs } = logCapture();
   const app = await buildApp({
     config: {
       bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,

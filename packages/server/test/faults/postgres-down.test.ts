@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEvent, postJson, request } from "../http/test-server.js";
+import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { aggregateTotals } from "./aggregate-check.js";
 import { eventually, TcpProxy } from "./tcp-proxy.js";
 import { createInstance, readyz, sendOne, startLoggedServer, type LoggedServer } from "./fault-servers.js";
@@ -15,31 +14,26 @@ if (!databaseUrl) console.warn("postgres-down.test.ts: MOSAIC_TEST_DATABASE_URL 
  * a database restart as the server sees it, without restarting the machine's PostgreSQL.
  */
 describe.skipIf(!databaseUrl)(`PostgreSQL unreachable${databaseUrl ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
-  const schema = `f_${randomBytes(6).toString("hex")}`;
-  let admin: pg.Client;
+  let schema: TestSchema;
   let proxy: TcpProxy;
   let server: LoggedServer;
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: databaseUrl });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
+    schema = await createTestSchema(databaseUrl as string, "f");
     const target = new URL(databaseUrl as string);
     proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
-    const viaProxy = new URL(proxy.rewrite(databaseUrl as string));
-    viaProxy.searchParams.set("options", `-c search_path=${schema}`);
-    viaProxy.searchParams.set("application_name", schema);
+    const viaProxy = new URL(proxy.rewrite(schema.url));
+    viaProxy.searchParams.set("application_name", schema.name);
     server = await startLoggedServer({ DATABASE_URL: viaProxy.toString(), RATE_LIMIT_EVENTS_PER_MINUTE: "100000", DATABASE_QUERY_TIMEOUT_MS: "3000" });
   });
   afterAll(async () => {
     await server?.server.stop();
     await proxy?.close();
-    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    await schema?.drop();
   });
 
   const terminateServerBackends = async () =>
-    (await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [schema])).rowCount ?? 0;
+    (await schema.admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [schema.name])).rowCount ?? 0;
 
   it("answers 503 with Retry-After on data routes and fails readyz while the database is unreachable, stays up, and recovers by itself", async () => {
     const { instanceId, key } = await createInstance(server.url);
@@ -94,10 +88,10 @@ describe.skipIf(!databaseUrl)(`PostgreSQL unreachable${databaseUrl ? "" : " (ski
         if (result.status === "accepted") accepted.push(result.event_id);
       }
     }
-    const stored = await admin.query(`SELECT event_id FROM ${schema}.events WHERE event_id = ANY ($1::text[])`, [batches.flat().map((event) => event.event_id)]);
+    const stored = await schema.admin.query(`SELECT event_id FROM ${schema.name}.events WHERE event_id = ANY ($1::text[])`, [batches.flat().map((event) => event.event_id)]);
     expect(stored.rows.length).toBe(batches.flat().length);
     expect(accepted.every((id) => stored.rows.some((row: { event_id: string }) => row.event_id === id))).toBe(true);
-    const totals = await aggregateTotals(admin, schema);
+    const totals = await aggregateTotals(schema.admin, schema.name);
     expect(totals.usageEvents).toBe(totals.events);
     expect(totals.level0Events).toBe(totals.events);
     expect(totals.groupsWithDriftingBins).toEqual([]);
@@ -154,8 +148,8 @@ describe.skipIf(!databaseUrl)(`PostgreSQL unreachable${databaseUrl ? "" : " (ski
     const accepted = sentIds.filter((id) => answered.get(id) === "accepted");
     // Every event ends accepted, or duplicate when its first try committed but the answer was lost.
     expect(sentIds.every((id) => answered.get(id) === "accepted" || answered.get(id) === "duplicate")).toBe(true);
-    const stored = await admin.query(
-      `SELECT event_id, count(*)::int AS copies FROM ${schema}.events WHERE instance_id = $1 GROUP BY event_id`,
+    const stored = await schema.admin.query(
+      `SELECT event_id, count(*)::int AS copies FROM ${schema.name}.events WHERE instance_id = $1 GROUP BY event_id`,
       [instanceId],
     );
     const copies = new Map(stored.rows.map((row: { event_id: string; copies: number }) => [row.event_id, row.copies]));
@@ -163,7 +157,7 @@ describe.skipIf(!databaseUrl)(`PostgreSQL unreachable${databaseUrl ? "" : " (ski
     expect(stored.rows.length).toBe(sentIds.length);
 
     // The aggregates moved with the stored events, once each: bins sum to the events counted.
-    const totals = await aggregateTotals(admin, schema);
+    const totals = await aggregateTotals(schema.admin, schema.name);
     expect(totals.usageEvents).toBe(totals.events);
     expect(totals.level0Events).toBe(totals.events);
     expect(totals.binTotals).toEqual({

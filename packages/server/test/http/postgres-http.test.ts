@@ -1,30 +1,22 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStorage } from "../../src/storage/open-storage.js";
+import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { ADMIN_TOKEN, makeEvent, postJson, request, startTestServer, type TestServer } from "./test-server.js";
 
 const url = process.env["MOSAIC_TEST_DATABASE_URL"];
 if (!url) console.warn("postgres-http.test.ts: MOSAIC_TEST_DATABASE_URL is unset, the HTTP-over-PostgreSQL tests are skipped");
 
 describe.skipIf(!url)(`the API over PostgreSQL${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
-  const schema = `http_${randomBytes(6).toString("hex")}`;
-  let admin: pg.Client;
+  let schema: TestSchema;
   let server: TestServer;
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    // A schema of its own, reached through the connection's search_path.
-    const target = new URL(url as string);
-    target.searchParams.set("options", `-c search_path=${schema}`);
-    server = await startTestServer({ storage: await openStorage({ engine: "postgres", url: target.toString() }) });
+    schema = await createTestSchema(url as string, "http");
+    server = await startTestServer({ storage: await openStorage({ engine: "postgres", url: schema.url }) });
   });
   afterAll(async () => {
     await server?.close();
-    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    await schema?.drop();
   });
 
   it("ingests with dedup, refuses another instance's events, and administers keys", async () => {

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { PredictionQuery, PredictionResponse, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { buildApp, type AppDeps } from "../../src/app.js";
@@ -11,6 +10,7 @@ import type { Predictor } from "../../src/routes/predictions-routes.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import { makeEvent as makeStoredEvent } from "../storage/storage-fixtures.js";
 import type { Storage } from "../../src/storage/storage.js";
+import { logCapture } from "../helpers/log-capture.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -50,13 +50,7 @@ export const noDataPredictor: Predictor = {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "mosaic-http-"));
   const storage = options.storage ?? (await openStorage({ engine: "sqlite", path: join(dir, "telemetry.db") }));
-  const logs: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logs.push(chunk.toString("utf8"));
-      callback();
-    },
-  });
+  const { stream, logs } = logCapture();
   const app = await buildApp({
     config: {
       bodyLimitBytes: 1024 * 1024,

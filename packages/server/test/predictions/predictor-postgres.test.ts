@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe } from "vitest";
 import { openStorage } from "../../src/storage/open-storage.js";
+import { withSearchPath } from "../helpers/postgres-schema.js";
 import { predictorCases } from "./predictor-cases.js";
 
 const url = process.env.MOSAIC_TEST_DATABASE_URL;
@@ -24,9 +25,7 @@ describe.skipIf(!url)(`predictor over real PostgreSQL storage${url ? "" : " (ski
     const schema = `p_${randomBytes(6).toString("hex")}`;
     await admin?.query(`CREATE SCHEMA ${schema}`);
     schemas.push(schema);
-    const target = new URL(url as string);
-    target.searchParams.set("options", `-c search_path=${schema}`);
-    const storage = await openStorage({ engine: "postgres", url: target.toString() }, { poolSize: 2 });
+    const storage = await openStorage({ engine: "postgres", url: withSearchPath(url as string, schema) }, { poolSize: 2 });
     return { storage, dispose: () => storage.close() };
   });
 });

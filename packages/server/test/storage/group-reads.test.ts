@@ -1,13 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupKey } from "../../src/predictions/group-key.js";
 import { quantileFromBins } from "../../src/predictions/quantiles.js";
 import { ZERO_BIN, binValue } from "../../src/predictions/sketch-mapping.js";
 import { openStorage } from "../../src/storage/open-storage.js";
+import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { quantileBinsOfLists } from "../../src/storage/quantile-bins.js";
 import { SKETCH_METRICS, type Storage } from "../../src/storage/storage.js";
 import { logNormalInt, seededRandom } from "../predictions/seeded-random.js";
@@ -148,19 +147,12 @@ const url = process.env.MOSAIC_TEST_DATABASE_URL;
 if (!url) console.warn("group-reads.test.ts: MOSAIC_TEST_DATABASE_URL is unset, the PostgreSQL group reads are skipped");
 
 describe.skipIf(!url)(`group reads over PostgreSQL${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
-  // A schema of its own, reached through search_path, dropped at the end.
-  const schema = `r_${randomBytes(6).toString("hex")}`;
-  let admin: pg.Client | undefined;
+  let schema: TestSchema | undefined;
   afterAll(async () => {
-    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    await schema?.drop();
   });
   groupReadsContract(async () => {
-    admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const target = new URL(url as string);
-    target.searchParams.set("options", `-c search_path=${schema}`);
-    return openStorage({ engine: "postgres", url: target.toString() }, { poolSize: 2 });
+    schema = await createTestSchema(url as string, "r");
+    return openStorage({ engine: "postgres", url: schema.url }, { poolSize: 2 });
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupKey } from "../../src/predictions/group-key.js";
 import { migrate, openStorage, type OpenStorageOptions } from "../../src/storage/open-storage.js";
 import { SKETCH_METRICS, StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
+import { withSearchPath } from "../helpers/postgres-schema.js";
 import { storageContract } from "./storage-contract.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
 import { runScenario } from "./storage-scenario.js";
@@ -26,8 +27,7 @@ async function createSchema(): Promise<string> {
 }
 
 function schemaUrl(schema: string): string {
-  const target = new URL(url as string);
-  target.searchParams.set("options", `-c search_path=${schema}`);
+  const target = new URL(withSearchPath(url as string, schema));
   target.searchParams.set("application_name", schema);
   return target.toString();
 }
