@@ -60,9 +60,9 @@ describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${mis
 
   afterAll(async () => {
     const codes = await Promise.all([a?.stop(), b?.stop()]);
-    if (a && b) expect(codes).toEqual([0, 0]); // a clean SIGTERM drain, Redis and PostgreSQL closed
     await schema?.drop();
     rmSync(dataDir, { recursive: true, force: true });
+    if (a && b) expect(codes).toEqual([0, 0]); // a clean SIGTERM drain, Redis and PostgreSQL closed
   });
 
   const createInstance = async (through: SpawnedServer) => {
