@@ -19,8 +19,12 @@ export async function loadServer() {
 
 /** Parts the bench-only route needs that the package does not export by name. */
 export async function loadServerInternals() {
-  const [auth, cache] = await Promise.all([import(`${SERVER_DIST}auth/api-key-auth.js`), import(`${SERVER_DIST}auth/api-key-cache.js`)]);
-  return { apiKeyAuthHook: auth.apiKeyAuthHook, ApiKeyCache: cache.ApiKeyCache };
+  const [auth, cache, parser] = await Promise.all([
+    import(`${SERVER_DIST}auth/api-key-auth.js`),
+    import(`${SERVER_DIST}auth/api-key-cache.js`),
+    import(`${SERVER_DIST}http/events-json-parser.js`),
+  ]);
+  return { apiKeyAuthHook: auth.apiKeyAuthHook, ApiKeyCache: cache.ApiKeyCache, installEventsJsonParser: parser.installEventsJsonParser };
 }
 
 /** One module of the built server by its path under dist/, e.g. "predictions/group-key.js". */

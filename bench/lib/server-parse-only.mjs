@@ -1,7 +1,8 @@
 /**
  * The bench's baseline route, POST /bench/parse-only: everything POST /v1/events/batch does except
- * storing. Same Fastify app and hooks, same API-key auth hook, same body schema and JSON parser,
- * the same instance check and per-event validateEvent, and an answer of the same shape through a
+ * storing. Same Fastify app and hooks, same API-key auth hook, same body schema and JSON parser
+ * (the events route's, which also keeps each event's text), the same instance check and per-event
+ * validateEvent, the valid events' texts gathered as ingest does, and an answer of the same shape through a
  * response schema of the same shape. So ingest / parse-only is the price of the SQLite write.
  * Registered by the bench's server process only.
  */
@@ -29,8 +30,9 @@ const RESPONSE = {
 
 export async function registerParseOnlyRoute(app, storage) {
   const { EVENT_BATCH_REQUEST_SCHEMA, validateEvent } = await loadProtocol();
-  const { apiKeyAuthHook, ApiKeyCache } = await loadServerInternals();
+  const { apiKeyAuthHook, ApiKeyCache, installEventsJsonParser } = await loadServerInternals();
   await app.register(async (scope) => {
+    installEventsJsonParser(scope);
     scope.addHook("onRequest", apiKeyAuthHook({ storage, cache: new ApiKeyCache(), now: () => new Date() }));
     scope.post("/bench/parse-only", { schema: { body: EVENT_BATCH_REQUEST_SCHEMA, response: { 200: RESPONSE } } }, async (request) => {
       const { events } = request.body;
@@ -38,11 +40,14 @@ export async function registerParseOnlyRoute(app, storage) {
       for (const event of events) {
         if (typeof event.instance_id === "string" && event.instance_id.toLowerCase() !== instanceId) throw new Error("instance mismatch");
       }
+      const texts = request.eventTexts !== null && request.eventTexts.length === events.length ? request.eventTexts : null;
       const now = Date.now();
       let accepted = 0;
+      const validTexts = [];
       const results = events.map((event, index) => {
         const checked = validateEvent(event, { now });
         if (!checked.ok) return { index, event_id: null, status: "rejected", code: "invalid_event", message: checked.message };
+        if (texts !== null) validTexts.push(texts[index]);
         accepted++;
         return { index, event_id: checked.event.event_id, status: "accepted" };
       });

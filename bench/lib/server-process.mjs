@@ -8,8 +8,8 @@
  *   --db <path>        the SQLite file (created and migrated when absent)
  *   --parse-only       also serve POST /bench/parse-only: the events route's work without storage
  *                      (bench-only: registered here, never in production routes)
- *   --synchronous NORMAL   open SQLite with synchronous=NORMAL instead of the production FULL
- *                      (no fsync per commit: to show what durability costs, not a setting to ship)
+ *   --synchronous NORMAL   no WAL sync before a write resolves (durableWrites: false), instead of
+ *                      the production sync (to show what durability costs, not a setting to ship)
  */
 import { createWriteStream } from "node:fs";
 import { stringArg } from "./stats.mjs";
@@ -27,7 +27,7 @@ const storage = synchronous === "FULL" ? await openStorage({ engine: "sqlite", p
 
 async function openWith(mode) {
   const [{ SqliteStorage }, { default: Database }] = await Promise.all([loadServerModule("storage/sqlite/sqlite-storage.js"), import("better-sqlite3")]);
-  const opened = new SqliteStorage(new Database(db), { synchronous: mode });
+  const opened = new SqliteStorage(new Database(db), { durableWrites: mode === "FULL" });
   await opened.applyMigrations();
   return opened;
 }

@@ -7,6 +7,7 @@ import {
   type EventResult,
   type TaskCompletionEvent,
 } from "@mosaicstack/telemetry-protocol";
+import { installEventsJsonParser } from "../http/events-json-parser.js";
 import { HttpError } from "../http/http-error.js";
 import type { Storage } from "../storage/storage.js";
 import { API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "./openapi-schemas.js";
@@ -43,6 +44,7 @@ const BATCH_RESPONSE_SCHEMA = {
 
 /** POST /v1/events/batch: 1 to 100 events, validated one by one, the valid ones stored at once. */
 export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOptions): Promise<void> {
+  installEventsJsonParser(app);
   app.post(
     "/v1/events/batch",
     {
@@ -66,6 +68,8 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
       const key = request.apiKey;
       if (key === null) throw new HttpError("unauthorized", "missing API key");
       const { events } = request.body as { events: unknown[] };
+      // Each event's text as sent: stored as is. Null only if another parser ran (then storage serialises).
+      const texts = request.eventTexts !== null && request.eventTexts.length === events.length ? request.eventTexts : null;
       const instanceId = key.instanceId.toLowerCase();
 
       // A batch naming another instance is refused whole, before anything is stored.
@@ -79,6 +83,7 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
       const now = options.now();
       const results: EventResult[] = new Array(events.length);
       const valid: TaskCompletionEvent[] = [];
+      const validTexts: string[] = [];
       const validIndexes: number[] = [];
       for (let index = 0; index < events.length; index++) {
         const event = events[index] as Record<string, unknown>;
@@ -86,6 +91,7 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
         const checked = validateEvent(event, { now: now.getTime() });
         if (checked.ok) {
           valid.push(checked.event);
+          if (texts !== null) validTexts.push(texts[index] as string);
           validIndexes.push(index);
           continue;
         }
@@ -100,7 +106,7 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
         };
       }
 
-      const statuses = valid.length === 0 ? [] : await options.storage.ingestEvents(key.instanceId, valid, now);
+      const statuses = valid.length === 0 ? [] : await options.storage.ingestEvents(key.instanceId, valid, now, texts === null ? undefined : validTexts);
       if (statuses.length !== valid.length) throw new Error("storage answered a different number of statuses than events");
       let accepted = 0;
       let duplicates = 0;

@@ -96,8 +96,15 @@ export interface Storage {
    * groups in the same transaction. Dedup is exact on (instance_id, event_id), for all time; a
    * repeated event_id within the call is stored once and its later copies are "duplicate".
    * Resolves only once every accepted event is durable. Statuses answer `events` in order.
+   * `texts[i]`, when given, is events[i]'s JSON text as received (it parses to events[i]) and is
+   * stored as the payload instead of serialising the event again.
    */
-  ingestEvents(instanceId: string, events: readonly TaskCompletionEvent[], receivedAt: Date): Promise<IngestStatus[]>;
+  ingestEvents(
+    instanceId: string,
+    events: readonly TaskCompletionEvent[],
+    receivedAt: Date,
+    texts?: readonly string[],
+  ): Promise<IngestStatus[]>;
 
   /** Aggregates with bins of the groups that exist among `groupKeys`. */
   readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>>;

@@ -50,6 +50,8 @@ export interface PostgresStorageOptions {
 interface IngestJob {
   instanceId: string;
   events: readonly TaskCompletionEvent[];
+  /** Each event's JSON text as received (stored as is), or undefined to serialise the event. */
+  texts: readonly string[] | undefined;
   receivedAt: Date;
 }
 
@@ -302,13 +304,15 @@ export class PostgresStorage implements Storage {
     instanceId: string,
     events: readonly TaskCompletionEvent[],
     receivedAt: Date,
+    texts?: readonly string[],
   ): Promise<IngestStatus[]> {
     const statuses: IngestStatus[] = events.map(() => "duplicate");
     if (events.length === 0) return statuses;
     if (this.#closed) throw new StorageUnavailableError("PostgreSQL storage is closed");
     const first = [...firstOccurrences(events)];
     const unique = first.map((index) => events[index] as TaskCompletionEvent);
-    const inserted = await this.#ingestQueue.submit({ instanceId, events: unique, receivedAt });
+    const uniqueTexts = texts && first.map((index) => texts[index] as string);
+    const inserted = await this.#ingestQueue.submit({ instanceId, events: unique, texts: uniqueTexts, receivedAt });
     first.forEach((index, position) => {
       if (inserted[position]) statuses[index] = "accepted";
     });
@@ -325,7 +329,7 @@ export class PostgresStorage implements Storage {
       const rows = { instanceIds: [] as string[], eventIds: [] as string[], receivedAts: [] as Date[], timestamps: [] as string[], payloads: [] as string[] };
       const claimed = new Set<string>();
       const sentBy = jobs.map((job) =>
-        job.events.map((event) => {
+        job.events.map((event, index) => {
           const pair = JSON.stringify([job.instanceId, event.event_id]);
           if (claimed.has(pair)) return false;
           claimed.add(pair);
@@ -333,7 +337,7 @@ export class PostgresStorage implements Storage {
           rows.eventIds.push(event.event_id);
           rows.receivedAts.push(job.receivedAt);
           rows.timestamps.push(event.timestamp);
-          rows.payloads.push(JSON.stringify(event));
+          rows.payloads.push(job.texts?.[index] ?? JSON.stringify(event));
           return true;
         }),
       );

@@ -13,6 +13,10 @@ export interface SqliteStatement {
 }
 
 export interface SqliteDatabase {
+  /** The file name as opened (its WAL is `${name}-wal`). */
+  readonly name: string;
+  /** True for an in-memory database, which has no file to sync. */
+  readonly memory: boolean;
   readonly open: boolean;
   readonly inTransaction: boolean;
   prepare(sql: string): SqliteStatement;

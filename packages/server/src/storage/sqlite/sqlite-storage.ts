@@ -21,6 +21,7 @@ import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 import { mapSqliteError } from "./sqlite-errors.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 import { TurnGroupCommit } from "./turn-group-commit.js";
+import { WalSync, type WalSyncOptions } from "./wal-sync.js";
 
 interface InstanceRow {
   id: string;
@@ -56,11 +57,14 @@ interface GroupRow {
 /** Connection settings applied at open; why each one is in docs/decisions/0001-storage.md. */
 export interface SqliteSettings {
   /**
-   * FULL fsyncs the WAL at every commit, so a 200 survives power loss; NORMAL only survives a
-   * process crash.
-   * @default "FULL"
+   * true: every write resolves only after its WAL frames were fdatasync'ed, so a 200 survives
+   * power loss (done off the event loop: wal-sync.ts; or with synchronous=FULL where the file is
+   * not in WAL mode). false: survives a process crash only; for benchmarks, nothing ships it.
+   * @default true
    */
-  synchronous?: "FULL" | "NORMAL";
+  durableWrites?: boolean;
+  /** fdatasync of the WAL, injectable so a test can hold a sync open (wal-sync.ts). */
+  syncData?: WalSyncOptions["syncData"];
   /** How long a writer waits for another process's write lock before SQLITE_BUSY. @default 5000 */
   busyTimeoutMs?: number;
   /**
@@ -84,6 +88,8 @@ export interface SqliteSettings {
 interface IngestJob {
   instanceId: string;
   events: readonly TaskCompletionEvent[];
+  /** Each event's JSON text as received, or undefined to serialise the event. */
+  texts: readonly string[] | undefined;
   receivedMs: number;
 }
 
@@ -153,6 +159,8 @@ export class SqliteStorage implements Storage {
   readonly #statements = new Map<string, SqliteStatement>();
   readonly #migrations: readonly Migration[];
   readonly #ingestQueue: TurnGroupCommit<IngestJob, IngestStatus[]>;
+  /** Null where no WAL file is synced: an in-memory database, or synchronous=FULL does it. */
+  readonly #walSync: WalSync | null;
   #closed = false;
 
   constructor(db: SqliteDatabase, settings: SqliteSettings = {}, migrations: readonly Migration[] = SQLITE_MIGRATIONS) {
@@ -167,10 +175,15 @@ export class SqliteStorage implements Storage {
       retryAlone: (error) => !(error instanceof StorageUnavailableError),
       weight: (job) => job.events.length,
       maxWeight: Math.max(1, settings.maxEventsPerTransaction ?? 5000),
+      afterCommit: () => this.#durable(),
     });
     // WAL: readers never block the writer and a commit is one sequential append.
-    db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${settings.synchronous ?? "FULL"}`);
+    const journalMode = db.pragma("journal_mode = WAL", { simple: true });
+    const durable = settings.durableWrites ?? true;
+    // The WAL is synced by WalSync, off the loop; a file that could not enter WAL mode (and so
+    // has no -wal file) gets SQLite's own fsync at every commit instead.
+    this.#walSync = durable && journalMode === "wal" ? new WalSync({ databasePath: db.name, syncData: settings.syncData }) : null;
+    db.pragma(`synchronous = ${durable && this.#walSync === null && !db.memory ? "FULL" : "NORMAL"}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(settings.busyTimeoutMs ?? 5000))}`);
     db.pragma("foreign_keys = ON");
     // Negative: a size in KiB rather than in pages.
@@ -179,7 +192,7 @@ export class SqliteStorage implements Storage {
 
   /** Applies pending migrations under a write lock, so concurrent starts apply each once. */
   async applyMigrations(): Promise<MigrationResult> {
-    return this.#run(() =>
+    const result = this.#run(() =>
       this.#transaction(() => {
         this.#db.exec(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",
@@ -201,6 +214,8 @@ export class SqliteStorage implements Storage {
         return { applied, version };
       }),
     );
+    await this.#durable();
+    return result;
   }
 
   async migrate(): Promise<void> {
@@ -213,9 +228,10 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    // Calls already accepted into the next group are written before the handle goes.
+    // Calls already accepted into the next group are written (and synced) before the handle goes.
     this.#ingestQueue.flush();
     this.#closed = true;
+    await this.#walSync?.close();
     this.#statements.clear();
     if (this.#db.open) this.#db.close();
   }
@@ -231,6 +247,7 @@ export class SqliteStorage implements Storage {
         this.#insertApiKey(firstKey);
       }),
     );
+    await this.#durable();
   }
 
   async getInstance(id: string): Promise<InstanceRecord | null> {
@@ -245,6 +262,7 @@ export class SqliteStorage implements Storage {
 
   async insertApiKey(key: NewApiKey): Promise<void> {
     this.#run(() => this.#insertApiKey(key));
+    await this.#durable();
   }
 
   async listApiKeys(instanceId?: string): Promise<ApiKeyRecord[]> {
@@ -269,6 +287,7 @@ export class SqliteStorage implements Storage {
         id,
       ),
     ) as ApiKeyRow | undefined;
+    await this.#durable();
     return row ? toApiKey(row) : null;
   }
 
@@ -281,10 +300,11 @@ export class SqliteStorage implements Storage {
     instanceId: string,
     events: readonly TaskCompletionEvent[],
     receivedAt: Date,
+    texts?: readonly string[],
   ): Promise<IngestStatus[]> {
     if (events.length === 0) return [];
     if (this.#closed) throw mapSqliteError(new TypeError("The database connection is not open"));
-    return this.#ingestQueue.submit({ instanceId, events, receivedMs: receivedAt.getTime() });
+    return this.#ingestQueue.submit({ instanceId, events, texts, receivedMs: receivedAt.getTime() });
   }
 
   async readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
@@ -369,12 +389,12 @@ export class SqliteStorage implements Storage {
       "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
     const acceptedByInstance = new Map<string, InstanceAccepted>();
-    const results = jobs.map(({ instanceId, events, receivedMs }) => {
+    const results = jobs.map(({ instanceId, events, texts, receivedMs }) => {
       const statuses: IngestStatus[] = events.map(() => "duplicate");
       let accepted = acceptedByInstance.get(instanceId);
       for (const index of firstOccurrences(events)) {
         const event = events[index] as TaskCompletionEvent;
-        const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, JSON.stringify(event));
+        const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, texts?.[index] ?? JSON.stringify(event));
         if (changes !== 1) continue;
         statuses[index] = "accepted";
         if (!accepted) acceptedByInstance.set(instanceId, (accepted = { events: [], firstMs: receivedMs, lastMs: receivedMs }));
@@ -485,6 +505,17 @@ export class SqliteStorage implements Storage {
       return work();
     } finally {
       if (this.#db.inTransaction) this.#db.exec("COMMIT");
+    }
+  }
+
+  /** Resolves when every write committed so far is on disk (see WalSync). */
+  async #durable(): Promise<void> {
+    if (this.#walSync === null) return;
+    try {
+      await this.#walSync.afterCommit();
+    } catch (error) {
+      // Committed but maybe not on disk: the caller must not answer as if it were durable.
+      throw new StorageUnavailableError("SQLite storage unavailable: the write could not be synced to disk", { cause: error });
     }
   }
 

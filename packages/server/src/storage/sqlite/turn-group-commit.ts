@@ -2,7 +2,8 @@
  * Group commit for a synchronous engine: jobs submitted during one turn of the event loop wait
  * until the loop's check phase (setImmediate) and are written together in one transaction, so
  * concurrent requests share one commit and its fsync. Each job resolves with its own result only
- * after that commit, so "resolved" still means durable.
+ * after that commit and `afterCommit` (the WAL sync, wal-sync.ts), so "resolved" still means
+ * durable; while a group waits for its sync, the loop goes on and the next group forms.
  *
  * Why not ../group-commit.ts: it starts a group as soon as the first job arrives and collects the
  * next group while the previous one awaits the database. better-sqlite3 never awaits (the write
@@ -20,6 +21,8 @@ export interface TurnGroupCommitOptions<J, R> {
   /** A job's weight (events); a transaction holds at most `maxWeight`, or one heavier job alone. */
   weight(job: J): number;
   maxWeight: number;
+  /** Resolves once a committed group is durable; a rejection fails the group's jobs. */
+  afterCommit?(): Promise<void>;
 }
 
 interface Waiting<J, R> {
@@ -85,6 +88,10 @@ export class TurnGroupCommit<J, R> {
       for (const item of group) this.#runGroup([item]);
       return;
     }
-    group.forEach((item, index) => item.resolve(results[index] as R));
+    const resolveAll = (): void => group.forEach((item, index) => item.resolve(results[index] as R));
+    if (!this.#options.afterCommit) return resolveAll();
+    this.#options.afterCommit().then(resolveAll, (error: unknown) => {
+      for (const item of group) item.reject(error);
+    });
   }
 }
