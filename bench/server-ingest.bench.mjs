@@ -10,7 +10,7 @@
  *   flock /tmp/bench.lock node --expose-gc bench/server-ingest.bench.mjs [--seconds 8] [--rounds 3] [--connections 8]
  *     [--profile <dir>]   write a V8 CPU profile of the server process into <dir>
  *     [--only ingest|parse-only]   measure one route only (to profile it alone)
- *     [--synchronous NORMAL]       SQLite without an fsync per commit (what durability costs)
+ *     [--synchronous NORMAL]       SQLite without the WAL sync before each answer (what durability costs)
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,7 +28,7 @@ const CONNECTIONS = intArg("connections", 8);
 const PER_BATCH = 100;
 
 await printMachine();
-console.log(`server ingest: ${PER_BATCH}-event batches, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s per route, SQLite synchronous=${stringArg("synchronous", "FULL")}\n`);
+console.log(`server ingest: ${PER_BATCH}-event batches, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s per route, SQLite ${stringArg("synchronous", "FULL") === "FULL" ? "durable writes (each answer after its WAL fdatasync)" : "without WAL sync (--synchronous NORMAL)"}\n`);
 
 const { openStorage, generateApiKey } = await loadServer();
 const dir = mkdtempSync(join(tmpdir(), "mosaic-bench-ingest-"));
