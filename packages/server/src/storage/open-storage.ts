@@ -99,7 +99,8 @@ function openSqlite(path: string): SqliteStorage {
   try {
     // 0700: the folder holds every instance's events and key hashes; nobody else needs to list it.
     if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    return new SqliteStorage(new Database(path));
+    // A file's WAL checkpoints run on a thread of their own, off the event loop.
+    return new SqliteStorage(new Database(path), { checkpointThread: !inMemory });
   } catch (error) {
     throw mapSqliteError(error);
   }

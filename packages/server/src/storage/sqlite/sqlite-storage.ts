@@ -20,6 +20,7 @@ import {
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 import { mapSqliteError } from "./sqlite-errors.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+import { CheckpointThread, WAL_BOUND_PAGES } from "./checkpoint-thread.js";
 import { TurnGroupCommit } from "./turn-group-commit.js";
 import { WalSync, type WalSyncOptions } from "./wal-sync.js";
 
@@ -65,6 +66,12 @@ export interface SqliteSettings {
   durableWrites?: boolean;
   /** fdatasync of the WAL, injectable so a test can hold a sync open (wal-sync.ts). */
   syncData?: WalSyncOptions["syncData"];
+  /**
+   * Run WAL checkpoints on a thread with its own connection (checkpoint-thread.ts) instead of
+   * on the event loop after a commit. Files in WAL mode only; openStorage turns it on.
+   * @default false
+   */
+  checkpointThread?: boolean;
   /** How long a writer waits for another process's write lock before SQLITE_BUSY. @default 5000 */
   busyTimeoutMs?: number;
   /**
@@ -161,6 +168,7 @@ export class SqliteStorage implements Storage {
   readonly #ingestQueue: TurnGroupCommit<IngestJob, IngestStatus[]>;
   /** Null where no WAL file is synced: an in-memory database, or synchronous=FULL does it. */
   readonly #walSync: WalSync | null;
+  readonly #checkpoints: CheckpointThread | null;
   #closed = false;
 
   constructor(db: SqliteDatabase, settings: SqliteSettings = {}, migrations: readonly Migration[] = SQLITE_MIGRATIONS) {
@@ -175,7 +183,10 @@ export class SqliteStorage implements Storage {
       retryAlone: (error) => !(error instanceof StorageUnavailableError),
       weight: (job) => job.events.length,
       maxWeight: Math.max(1, settings.maxEventsPerTransaction ?? 5000),
-      afterCommit: () => this.#durable(),
+      afterCommit: () => {
+        this.#checkpoints?.nudge();
+        return this.#durable();
+      },
     });
     // WAL: readers never block the writer and a commit is one sequential append.
     const journalMode = db.pragma("journal_mode = WAL", { simple: true });
@@ -184,10 +195,26 @@ export class SqliteStorage implements Storage {
     // has no -wal file) gets SQLite's own fsync at every commit instead.
     this.#walSync = durable && journalMode === "wal" ? new WalSync({ databasePath: db.name, syncData: settings.syncData }) : null;
     db.pragma(`synchronous = ${durable && this.#walSync === null && !db.memory ? "FULL" : "NORMAL"}`);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(settings.busyTimeoutMs ?? 5000))}`);
+    const busyTimeoutMs = Math.max(0, Math.trunc(settings.busyTimeoutMs ?? 5000));
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma("foreign_keys = ON");
     // Negative: a size in KiB rather than in pages.
     db.pragma(`cache_size = ${-Math.max(1, Math.trunc((settings.cacheSizeMiB ?? 64) * 1024))}`);
+    this.#checkpoints = settings.checkpointThread && journalMode === "wal" && !db.memory ? this.#startCheckpoints(db, busyTimeoutMs) : null;
+  }
+
+  /** Checkpoints move to their thread; the writer's own threshold becomes the bound (checkpoint-thread.ts). */
+  #startCheckpoints(db: SqliteDatabase, busyTimeoutMs: number): CheckpointThread {
+    const ownThreshold = db.pragma("wal_autocheckpoint", { simple: true });
+    db.pragma(`wal_autocheckpoint = ${WAL_BOUND_PAGES}`);
+    return new CheckpointThread({
+      path: db.name,
+      busyTimeoutMs,
+      // Without the thread the writer checkpoints by itself again, as SQLite does by default.
+      onLost: () => {
+        if (db.open) db.pragma(`wal_autocheckpoint = ${String(ownThreshold)}`);
+      },
+    });
   }
 
   /** Applies pending migrations under a write lock, so concurrent starts apply each once. */
@@ -232,6 +259,7 @@ export class SqliteStorage implements Storage {
     this.#ingestQueue.flush();
     this.#closed = true;
     await this.#walSync?.close();
+    await this.#checkpoints?.close();
     this.#statements.clear();
     if (this.#db.open) this.#db.close();
   }
