@@ -1,27 +1,38 @@
 import { randomUUID } from "node:crypto";
 import { SCHEMA_VERSION, type TaskCompletionEvent, type TaskCompletionFields } from "@mosaicstack/telemetry-protocol";
+import { uuidV7, uuidV7Prefix } from "./uuid-v7.js";
 
 const NO_FIELDS = Object.freeze({}) as TaskCompletionFields;
 
 /** Completes the caller's fields into an event: id, timestamp, instance and schema version. */
 export class EventBuilder {
-  /** The last clock reading and its ISO string: events built within one millisecond share it. */
+  /**
+   * The last clock reading, its ISO string and its event-id prefix (uuid-v7.ts): events built
+   * within one millisecond share both.
+   */
   private lastMs = Number.NaN;
   private lastIso = "";
+  private lastIdPrefix = "";
+  /** How many ids this millisecond has had: the ids' sequence within it (uuid-v7.ts). */
+  private idsThisMs = 0;
 
   constructor(
     private readonly instanceId: string,
     private readonly now: () => number,
   ) {}
 
-  /** `new Date(now()).toISOString()`, formatted once per clock reading (lastMs starts as NaN, so the first call formats; a NaN clock throws, as before). */
-  private timestamp(): string {
+  /**
+   * Reads the clock once per event; `new Date(ms).toISOString()` and the id prefix are formatted
+   * once per reading (lastMs starts as NaN, so the first call formats; a NaN clock throws, as before).
+   */
+  private tick(): void {
     const ms = this.now();
     if (ms !== this.lastMs) {
       this.lastIso = new Date(ms).toISOString();
+      this.lastIdPrefix = uuidV7Prefix(ms);
+      this.idsThisMs = 0;
       this.lastMs = ms;
     }
-    return this.lastIso;
   }
 
   /**
@@ -39,10 +50,12 @@ export class EventBuilder {
     // track() reports as invalid, not a throw here, and so does this.
     const fields = given ?? NO_FIELDS;
     const { language, repo_size_category } = fields;
+    this.tick();
+    const eventId = uuidV7(this.lastIdPrefix, this.idsThisMs++, randomUUID());
     if (language !== undefined && repo_size_category !== undefined) {
-      return withOptionals(randomUUID(), this.instanceId, this.timestamp(), fields, language, repo_size_category);
+      return withOptionals(eventId, this.instanceId, this.lastIso, fields, language, repo_size_category);
     }
-    const event = requiredOnly(randomUUID(), this.instanceId, this.timestamp(), fields);
+    const event = requiredOnly(eventId, this.instanceId, this.lastIso, fields);
     // An absent optional field stays absent (not an `undefined` key) and a null stays null,
     // as the caller wrote them.
     if (language !== undefined) event.language = language;

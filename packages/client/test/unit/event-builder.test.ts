@@ -46,7 +46,7 @@ describe("eventBuilder.build", () => {
   it("lets no key of the caller override the four SDK fields, and carries no key beyond the schema", () => {
     const stray = { ...fields(), event_id: "mine", instance_id: "theirs", schema_version: "9.9", timestamp: "then", extra: 1 };
     const event = builder.build(stray as TaskCompletionFields);
-    expect(event.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(event.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(event).toMatchObject({ instance_id: INSTANCE_ID, schema_version: "1.0", timestamp: "2026-03-01T12:00:00.000Z" });
     expect("extra" in event).toBe(false);
   });
@@ -75,5 +75,29 @@ describe("eventBuilder.build", () => {
   it("gives each event its own id", () => {
     const ids = new Set(Array.from({ length: 100 }, () => builder.build(fields()).event_id));
     expect(ids.size).toBe(100);
+  });
+
+  // UUIDv7 (uuid-v7.ts): the server's dedup index grows at its end only if later ids sort later.
+  it("makes UUIDv7 ids that carry the clock's millisecond and sort in build order", () => {
+    const readings = [NOW, NOW, NOW + 1, NOW + 1_000, NOW + 86_400_000, -5];
+    let at = 0;
+    const clocked = new EventBuilder(INSTANCE_ID, () => readings[at++] as number);
+    const ids = readings.map(() => clocked.build(fields()).event_id);
+    for (const [index, id] of ids.entries()) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const ms = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+      expect(ms).toBe(Math.max(0, readings[index] as number)); // a clock before 1970 is stamped as 1970
+    }
+    const inOrder = ids.slice(0, 5);
+    expect([...inOrder].sort()).toEqual(inOrder); // within a millisecond too: its sequence counts up
+    expect(ids.slice(0, 2).map((id) => id.slice(15, 18))).toEqual(["000", "001"]);
+    expect(ids[2]?.slice(15, 18)).toBe("000"); // a new millisecond starts its sequence again
+  });
+
+  it("keeps ids unique when one millisecond has more than 4,096 of them", () => {
+    const frozen = new EventBuilder(INSTANCE_ID, () => NOW);
+    const ids = Array.from({ length: 5_000 }, () => frozen.build(fields()).event_id);
+    expect(new Set(ids).size).toBe(5_000);
+    expect([...ids.slice(0, 4_096)].sort()).toEqual(ids.slice(0, 4_096));
   });
 });
