@@ -1,6 +1,6 @@
 /**
  * Server ingest throughput: events/s through POST /v1/events/batch (100-event batches, fresh
- * event_ids, keep-alive, several connections) against the same server process's parse-and-
+ * event_ids as the SDK makes them, keep-alive, several connections) against the same server process's parse-and-
  * validate-only route (bench/lib/server-parse-only.mjs), in one run. Target: ingest >= 0.5x.
  *
  * The server runs in a child process over SQLite in a temp dir (bench/lib/server-process.mjs);
@@ -11,6 +11,8 @@
  *     [--profile <dir>]   write a V8 CPU profile of the server process into <dir>
  *     [--only ingest|parse-only]   measure one route only (to profile it alone)
  *     [--synchronous NORMAL]       SQLite without the WAL sync before each answer (what durability costs)
+ *     [--ids sdk|v4|ascending]     event_ids as the SDK makes them (UUIDv7, the default), random v4 UUIDs
+ *                                  (older clients, other tools), or a counter (what this bench sent before 2026-11-29)
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,9 +28,11 @@ const SECONDS = intArg("seconds", 8);
 const ROUNDS = intArg("rounds", 3);
 const CONNECTIONS = intArg("connections", 8);
 const PER_BATCH = 100;
+const IDS = stringArg("ids", "sdk");
+if (!["sdk", "v4", "ascending"].includes(IDS)) throw new Error("--ids is sdk, v4 or ascending");
 
 await printMachine();
-console.log(`server ingest: ${PER_BATCH}-event batches, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s per route, SQLite ${stringArg("synchronous", "FULL") === "FULL" ? "durable writes (each answer after its WAL fdatasync)" : "without WAL sync (--synchronous NORMAL)"}\n`);
+console.log(`server ingest: ${PER_BATCH}-event batches, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s per route, ${IDS} event_ids, SQLite ${stringArg("synchronous", "FULL") === "FULL" ? "durable writes (each answer after its WAL fdatasync)" : "without WAL sync (--synchronous NORMAL)"}\n`);
 
 const { openStorage, generateApiKey } = await loadServer();
 const dir = mkdtempSync(join(tmpdir(), "mosaic-bench-ingest-"));
@@ -41,7 +45,7 @@ const { key, record } = generateApiKey(instanceId, new Date());
   await storage.close();
 }
 // One factory per route: the bodies sent to ingest bound what can have been stored.
-const factories = { "/bench/parse-only": batchFactory(instanceId, PER_BATCH), "/v1/events/batch": batchFactory(instanceId, PER_BATCH) };
+const factories = { "/bench/parse-only": batchFactory(instanceId, PER_BATCH, IDS), "/v1/events/batch": batchFactory(instanceId, PER_BATCH, IDS) };
 const PROFILE_DIR = stringArg("profile", "");
 const SYNCHRONOUS = stringArg("synchronous", "FULL");
 const server = await startServerChild({ db, parseOnly: true, profileDir: PROFILE_DIR, synchronous: SYNCHRONOUS });
