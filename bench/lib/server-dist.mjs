@@ -19,12 +19,18 @@ export async function loadServer() {
 
 /** Parts the bench-only route needs that the package does not export by name. */
 export async function loadServerInternals() {
-  const [auth, cache, parser] = await Promise.all([
+  const [auth, cache, parser, routes] = await Promise.all([
     import(`${SERVER_DIST}auth/api-key-auth.js`),
     import(`${SERVER_DIST}auth/api-key-cache.js`),
     import(`${SERVER_DIST}http/events-json-parser.js`),
+    import(`${SERVER_DIST}routes/events-routes.js`),
   ]);
-  return { apiKeyAuthHook: auth.apiKeyAuthHook, ApiKeyCache: cache.ApiKeyCache, installEventsJsonParser: parser.installEventsJsonParser };
+  return {
+    apiKeyAuthHook: auth.apiKeyAuthHook,
+    ApiKeyCache: cache.ApiKeyCache,
+    installEventsJsonParser: parser.installEventsJsonParser,
+    BATCH_RESPONSE_SCHEMA: routes.BATCH_RESPONSE_SCHEMA,
+  };
 }
 
 /** One module of the built server by its path under dist/, e.g. "predictions/group-key.js". */

@@ -2,39 +2,19 @@
  * The bench's baseline route, POST /bench/parse-only: everything POST /v1/events/batch does except
  * storing. Same Fastify app and hooks, same API-key auth hook, same body schema and JSON parser
  * (the events route's, which also keeps each event's text), the same instance check and per-event
- * validateEvent, the valid events' texts gathered as ingest does, and an answer of the same shape through a
- * response schema of the same shape. So ingest / parse-only is the price of the SQLite write.
+ * validateEvent, the valid events' texts gathered as ingest does, and an answer of the same shape through
+ * the events route's own response schema. So ingest / parse-only is the price of the SQLite write.
  * Registered by the bench's server process only.
  */
 import { loadProtocol, loadServerInternals } from "./server-dist.mjs";
 
-const RESULT = {
-  type: "object",
-  properties: {
-    index: { type: "integer" },
-    event_id: { type: ["string", "null"] },
-    status: { type: "string" },
-    code: { type: "string" },
-    message: { type: "string" },
-  },
-};
-const RESPONSE = {
-  type: "object",
-  properties: {
-    accepted: { type: "integer" },
-    duplicates: { type: "integer" },
-    rejected: { type: "integer" },
-    results: { type: "array", items: RESULT },
-  },
-};
-
 export async function registerParseOnlyRoute(app, storage) {
   const { EVENT_BATCH_REQUEST_SCHEMA, validateEvent } = await loadProtocol();
-  const { apiKeyAuthHook, ApiKeyCache, installEventsJsonParser } = await loadServerInternals();
+  const { apiKeyAuthHook, ApiKeyCache, installEventsJsonParser, BATCH_RESPONSE_SCHEMA } = await loadServerInternals();
   await app.register(async (scope) => {
     installEventsJsonParser(scope);
     scope.addHook("onRequest", apiKeyAuthHook({ storage, cache: new ApiKeyCache(), now: () => new Date() }));
-    scope.post("/bench/parse-only", { schema: { body: EVENT_BATCH_REQUEST_SCHEMA, response: { 200: RESPONSE } } }, async (request) => {
+    scope.post("/bench/parse-only", { schema: { body: EVENT_BATCH_REQUEST_SCHEMA, response: { 200: BATCH_RESPONSE_SCHEMA } } }, async (request) => {
       const { events } = request.body;
       const instanceId = request.apiKey.instanceId.toLowerCase();
       for (const event of events) {

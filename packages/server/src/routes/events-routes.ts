@@ -31,7 +31,8 @@ const RESULT_SCHEMA = {
   required: ["index", "event_id", "status"],
 };
 
-const BATCH_RESPONSE_SCHEMA = {
+/** The 200 answer's schema (also the bench's parse-only route's, so both serialise alike). */
+export const BATCH_RESPONSE_SCHEMA = {
   type: "object",
   properties: {
     accepted: { type: "integer" },

@@ -158,7 +158,9 @@ const READ_BIN_LISTS = `
 /**
  * The embedded engine: one better-sqlite3 handle in WAL mode. better-sqlite3 is synchronous, so
  * each call runs to completion on the event loop and one process never interleaves two
- * transactions; other processes are kept out by BEGIN IMMEDIATE and busy_timeout.
+ * transactions; other processes are kept out by BEGIN IMMEDIATE and busy_timeout. What would
+ * block the loop on the disk runs elsewhere: the WAL's fdatasync on libuv's thread pool
+ * (wal-sync.ts), checkpoints on a thread with their own connection (checkpoint-thread.ts).
  */
 export class SqliteStorage implements Storage {
   readonly engine = "sqlite" as const;

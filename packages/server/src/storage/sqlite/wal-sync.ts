@@ -1,6 +1,13 @@
 import { close, fdatasync, fsync, open } from "node:fs";
 import { dirname } from "node:path";
 
+export interface WalSyncOptions {
+  /** The database file; its WAL is `${databasePath}-wal`. */
+  databasePath: string;
+  /** fdatasync, injectable so a test can hold a sync open and see who waits for it. */
+  syncData?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+}
+
 /**
  * Makes committed WAL frames durable without blocking the event loop.
  *
@@ -17,13 +24,6 @@ import { dirname } from "node:path";
  * itself before copying it. The first sync also fsyncs the folder, because the -wal file was
  * created since the folder was last synced (SQLite does the same on its first WAL sync).
  */
-export interface WalSyncOptions {
-  /** The database file; its WAL is `${databasePath}-wal`. */
-  databasePath: string;
-  /** fdatasync, injectable so a test can hold a sync open and see who waits for it. */
-  syncData?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
-}
-
 export class WalSync {
   readonly #walPath: string;
   readonly #folder: string;
