@@ -36,16 +36,35 @@ describe("SQLite storage: engine specifics", () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
-  it("runs in WAL mode with synchronous=NORMAL (the WAL is synced by WalSync), a busy timeout, foreign keys on and a 64 MiB page cache", async () => {
+  it("runs in WAL mode with 16 KiB pages, synchronous=NORMAL (the WAL is synced by WalSync), a busy timeout, foreign keys on and a 64 MiB page cache", async () => {
     const db = new Database(join(root, "pragmas.db"));
     const storage = new SqliteStorage(db);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("page_size", { simple: true })).toBe(16_384); // a new file: a quarter of the WAL frames per commit
     expect(db.pragma("synchronous", { simple: true })).toBe(1); // 1 = NORMAL: each write awaits its own WAL fdatasync
     expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
     expect(db.pragma("cache_size", { simple: true })).toBe(-64 * 1024); // 64 MiB: the dedup index stays cached
     await storage.close();
     expect(db.open).toBe(false);
+  });
+
+  it("keeps the page size of a file created before: its data reads back and ingest goes on", async () => {
+    const path = join(root, "old-pages.db");
+    const before = new SqliteStorage(new Database(path), { pageSizeBytes: 4096 });
+    await before.migrate();
+    const { instance } = await seedInstance(before);
+    expect(await before.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    await before.close();
+
+    const db = new Database(path);
+    const storage = new SqliteStorage(db);
+    await storage.migrate();
+    expect(db.pragma("page_size", { simple: true })).toBe(4096);
+    expect((await storage.usage(instance.id)).events).toBe(1);
+    expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect((await storage.usage(instance.id)).events).toBe(2);
+    await storage.close();
   });
 
   it("maps a write lock held past busy_timeout to StorageUnavailableError and stays usable", async () => {

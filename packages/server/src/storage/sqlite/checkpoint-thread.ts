@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
  * bench/server-storage-ingest.bench.mjs. Here a second connection, on a worker thread, runs a
  * PASSIVE checkpoint whenever the writer has committed and no checkpoint is under way; PASSIVE
  * never blocks the writer. The writer keeps its own automatic checkpoint with a higher threshold
- * (`WAL_BOUND_PAGES`) as the bound: a PASSIVE checkpoint cannot rewind a WAL that is written
+ * (`walBoundPages`) as the bound: a PASSIVE checkpoint cannot rewind a WAL that is written
  * meanwhile, so the writer's own checkpoint, with nothing written during it, is what lets SQLite
  * reuse the WAL from its start; by then the thread has copied nearly all of it.
  *
@@ -16,7 +16,12 @@ import { Worker } from "node:worker_threads";
  * TypeScript sources under the tests and from dist. It opens the database with better-sqlite3
  * itself: the one other place than open-storage.ts that opens a connection.
  */
-export const WAL_BOUND_PAGES = 10_000;
+export const WAL_BOUND_BYTES = 40 * 1024 * 1024;
+
+/** The writer's own checkpoint threshold, in pages of this database: `WAL_BOUND_BYTES` of WAL. */
+export function walBoundPages(pageSizeBytes: number): number {
+  return Math.ceil(WAL_BOUND_BYTES / pageSizeBytes);
+}
 
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
