@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { WAL_BOUND_BYTES, walBoundPages } from "../../src/storage/sqlite/checkpoint-thread.js";
+import { WAL_BOUND_BYTES } from "../../src/storage/sqlite/checkpoint-thread.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
 
@@ -55,16 +55,6 @@ describe("SQLite: WAL checkpoints on a thread", () => {
     } finally {
       reopened.close();
     }
-  });
-
-  it("sets the bound in pages of the file's own size: a 4 KiB-page file gets four times the pages", async () => {
-    const db = new Database(freshPath());
-    const storage = new SqliteStorage(db, { checkpointThread: true, pageSizeBytes: 4096 });
-    await storage.migrate();
-    expect(db.pragma("page_size", { simple: true })).toBe(4096);
-    expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(walBoundPages(4096));
-    expect(walBoundPages(4096)).toBe(4 * walBoundPages(16_384));
-    await storage.close();
   });
 
   it("leaves SQLite's own checkpoints alone when the thread is off or the database is in memory", async () => {

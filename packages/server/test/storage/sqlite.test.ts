@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStorage, migrate } from "../../src/storage/open-storage.js";
+import { walBoundPages } from "../../src/storage/sqlite/checkpoint-thread.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { StorageUnavailableError } from "../../src/storage/storage.js";
 import { storageContract } from "./storage-contract.js";
@@ -49,7 +50,7 @@ describe("SQLite storage: engine specifics", () => {
     expect(db.open).toBe(false);
   });
 
-  it("keeps the page size of a file created before: its data reads back and ingest goes on", async () => {
+  it("keeps the page size of a file created before: its data reads back, ingest goes on, the checkpoint bound is in its pages", async () => {
     const path = join(root, "old-pages.db");
     const before = new SqliteStorage(new Database(path), { pageSizeBytes: 4096 });
     await before.migrate();
@@ -58,13 +59,22 @@ describe("SQLite storage: engine specifics", () => {
     await before.close();
 
     const db = new Database(path);
-    const storage = new SqliteStorage(db);
+    const storage = new SqliteStorage(db, { checkpointThread: true });
     await storage.migrate();
     expect(db.pragma("page_size", { simple: true })).toBe(4096);
+    expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(walBoundPages(4096)); // 40 MiB of 4 KiB pages
     expect((await storage.usage(instance.id)).events).toBe(1);
     expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
     expect((await storage.usage(instance.id)).events).toBe(2);
     await storage.close();
+  });
+
+  it("refuses a page size SQLite would silently ignore", () => {
+    for (const pageSizeBytes of [10_000, 256, 131_072, Number.NaN]) {
+      const db = new Database(":memory:");
+      expect(() => new SqliteStorage(db, { pageSizeBytes })).toThrow(/pageSizeBytes must be a power of two from 512 to 65536/);
+      db.close();
+    }
   });
 
   it("maps a write lock held past busy_timeout to StorageUnavailableError and stays usable", async () => {

@@ -118,6 +118,15 @@ interface InstanceAccepted {
 
 const fromMs = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
+/** SQLite ignores any other page size without a word, and the file would get 4 KiB. */
+function checkedPageSize(bytes: number): number {
+  const powerOfTwo = Number.isInteger(bytes) && (bytes & (bytes - 1)) === 0;
+  if (!powerOfTwo || bytes < 512 || bytes > 65_536) {
+    throw new RangeError(`pageSizeBytes must be a power of two from 512 to 65536, not ${bytes}`);
+  }
+  return bytes;
+}
+
 function toInstance(row: InstanceRow): InstanceRecord {
   return { id: row.id, name: row.name, createdAt: new Date(row.created_at) };
 }
@@ -200,7 +209,7 @@ export class SqliteStorage implements Storage {
       },
     });
     // Before WAL mode: the first write fixes the page size of a new file.
-    db.pragma(`page_size = ${Math.trunc(settings.pageSizeBytes ?? 16_384)}`);
+    db.pragma(`page_size = ${checkedPageSize(settings.pageSizeBytes ?? 16_384)}`);
     // WAL: readers never block the writer and a commit is one sequential append.
     const journalMode = db.pragma("journal_mode = WAL", { simple: true });
     const durable = settings.durableWrites ?? true;
