@@ -2,19 +2,8 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
 /**
- * WAL checkpoints on a thread of their own. A checkpoint copies the WAL's pages into the database
- * file and fsyncs both; run by the writing connection (SQLite's automatic checkpoint, after a
- * COMMIT) it blocks the event loop for all of it: 25 % of the loop's ingest time measured by
- * bench/server-storage-ingest.bench.mjs. Here a second connection, on a worker thread, runs a
- * PASSIVE checkpoint whenever the writer has committed and no checkpoint is under way; PASSIVE
- * never blocks the writer. The writer keeps its own automatic checkpoint with a higher threshold
- * (`walBoundPages`) as the bound: a PASSIVE checkpoint cannot rewind a WAL that is written
- * meanwhile, so the writer's own checkpoint, with nothing written during it, is what lets SQLite
- * reuse the WAL from its start; by then the thread has copied nearly all of it.
- *
- * The thread's code is plain JavaScript in a string (eval), so it runs the same from the
- * TypeScript sources under the tests and from dist. It opens the database with better-sqlite3
- * itself: the one other place than open-storage.ts that opens a connection.
+ * Most WAL the writer lets grow before it checkpoints by itself (the bound under the thread): a
+ * size in bytes, turned into pages of each file, whose page size may be 4 or 16 KiB (decision 0001).
  */
 export const WAL_BOUND_BYTES = 40 * 1024 * 1024;
 
@@ -47,6 +36,21 @@ export interface CheckpointThreadOptions {
   onLost(error: Error): void;
 }
 
+/**
+ * WAL checkpoints on a thread of their own. A checkpoint copies the WAL's pages into the database
+ * file and fsyncs both; run by the writing connection (SQLite's automatic checkpoint, after a
+ * COMMIT) it blocks the event loop for all of it: 25 % of the loop's ingest time measured by
+ * bench/server-storage-ingest.bench.mjs. Here a second connection, on a worker thread, runs a
+ * PASSIVE checkpoint whenever the writer has committed and no checkpoint is under way; PASSIVE
+ * never blocks the writer. The writer keeps its own automatic checkpoint with a higher threshold
+ * (`walBoundPages`) as the bound: a PASSIVE checkpoint cannot rewind a WAL that is written
+ * meanwhile, so the writer's own checkpoint, with nothing written during it, is what lets SQLite
+ * reuse the WAL from its start; by then the thread has copied nearly all of it.
+ *
+ * The thread's code is plain JavaScript in a string (eval), so it runs the same from the
+ * TypeScript sources under the tests and from dist. It opens the database with better-sqlite3
+ * itself: the one other place than open-storage.ts that opens a connection.
+ */
 export class CheckpointThread {
   readonly #worker: Worker;
   #busy = false;

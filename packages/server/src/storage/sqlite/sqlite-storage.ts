@@ -84,10 +84,11 @@ export interface SqliteSettings {
   /** How long a writer waits for another process's write lock before SQLITE_BUSY. @default 5000 */
   busyTimeoutMs?: number;
   /**
-   * Page cache per connection. Every event adds a key at a random place in the dedup index
-   * (instance_id, event_id); with SQLite's 2 MiB default, once that index outgrows the cache nearly
-   * every insert reads an index page back from the OS. 64 MiB keeps the index pages of about
-   * 700 k events in memory: ingest went from 27 to 17 µs of CPU per event (docs/benchmarks-server.md).
+   * Page cache per connection. An event with a random (v4) id adds a key at a random place in the
+   * dedup index (instance_id, event_id); with SQLite's 2 MiB default, once that index outgrows the
+   * cache nearly every such insert reads an index page back from the OS. 64 MiB keeps the index
+   * pages of about 700 k events in memory: ingest went from 27 to 17 µs of CPU per event
+   * (docs/benchmarks-server.md). The SDK's UUIDv7 ids append at the index's end and need less.
    * @default 64
    */
   cacheSizeMiB?: number;
