@@ -4,9 +4,10 @@
  * bin i lies in (gamma^(i-1), gamma^i], so answering a quantile with 2 gamma^i / (gamma + 1) is
  * within a of the true value. The metrics are integers >= 0, so 0 gets a bin of its own.
  *
- * Storage calls `sketchBin` at ingest and keeps only (bin, count) rows, which merge by addition.
- * Written here rather than taken from a library because the bins must be stored as rows in SQL
- * and updated additively; a library's in-memory sketch and its serialisation would sit in between.
+ * Storage calls `sketchBin` at ingest and keeps only bin counts, which merge by addition: rows of
+ * (bin, count) in PostgreSQL, one dense BLOB per sketch in SQLite (storage/sqlite/dense-sketch.ts).
+ * Written here rather than taken from a library because the bins must be stored in SQL and updated
+ * additively; a library's in-memory sketch and its serialisation would sit in between.
  */
 
 export const RELATIVE_ACCURACY = 0.01;

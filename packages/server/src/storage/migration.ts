@@ -2,7 +2,8 @@
  * One forward-only schema step. Versions start at 1 and only grow; a released migration is never
  * edited, a change is a new one. Each engine has its own list because the column types differ
  * (REAL vs double precision, epoch ms vs timestamptz), but the lists move in step: version n means
- * the same tables on every engine.
+ * the same tables on every engine, except where a step says why one engine lays data out its own
+ * way (version 2: SQLite keeps each sketch as one BLOB row, PostgreSQL keeps a row per bin).
  */
 export interface Migration {
   version: number;

@@ -118,8 +118,8 @@ export interface Storage {
    * Per group among `groupKeys` and per metric, the bin that holds each lower q-quantile of
    * `quantiles` (with n values, the one at 0-based rank floor(q * (n - 1)), n summed from the
    * bins themselves), in the order of `quantiles`; null where the metric holds no value. Only
-   * those bins come back, not the sketches: PostgreSQL walks the bins with a running count,
-   * SQLite hands each sketch over as one string that the engine walks without a JS object per bin.
+   * those bins come back, not the sketches: PostgreSQL walks the bin rows with a running count,
+   * SQLite reads each sketch as one BLOB row (dense-sketch.ts) and walks it in the engine.
    */
   readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>>;
 

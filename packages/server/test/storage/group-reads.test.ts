@@ -7,7 +7,6 @@ import { quantileFromBins } from "../../src/predictions/quantiles.js";
 import { ZERO_BIN, binValue } from "../../src/predictions/sketch-mapping.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
-import { quantileBinsOfLists } from "../../src/storage/quantile-bins.js";
 import { SKETCH_METRICS, type Storage } from "../../src/storage/storage.js";
 import { logNormalInt, seededRandom } from "../predictions/seeded-random.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
@@ -115,26 +114,6 @@ function groupReadsContract(open: () => Promise<Storage>): void {
     expect(await storage.readQuantileBins(['["nobody"]'], [0.5])).toEqual(new Map());
   });
 }
-
-describe("quantileBinsOfLists (the SQLite engine's walk of one sketch)", () => {
-  it("finds quantileFromBins' bin whatever the order of the bins, the zero bin, zero counts and one-bin sketches included", () => {
-    const random = seededRandom(7);
-    for (let round = 0; round < 200; round += 1) {
-      const bins = new Map<number, number>();
-      const size = 1 + Math.floor(random() * 40);
-      for (let i = 0; i < size; i += 1) {
-        const count = random() < 0.1 ? 0 : 1 + Math.floor(random() * 1000);
-        bins.set(random() < 0.1 ? ZERO_BIN : Math.floor(random() * 2000) - 300, count);
-      }
-      const pairs = round % 2 === 0 ? [...bins].sort(([a], [b]) => a - b) : [...bins].sort(() => random() - 0.5);
-      const [binList, countList] = [pairs.map(([bin]) => bin).join(","), pairs.map(([, count]) => count).join(",")];
-      const located = quantileBinsOfLists(binList, countList, QUANTILES).map((bin) => (bin === null ? null : binValue(bin)));
-      expect(located, `${binList} / ${countList}`).toEqual(QUANTILES.map((q) => quantileFromBins(bins, q)));
-    }
-    expect(quantileBinsOfLists("", "", [0.5])).toEqual([null]);
-    expect(quantileBinsOfLists("3", "0", [0.5])).toEqual([null]);
-  });
-});
 
 const root = mkdtempSync(join(tmpdir(), "mosaic-group-reads-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -145,9 +145,9 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
       const schema = await createSchema();
       const storages = await Promise.all(Array.from({ length: 4 }, () => openIn(schema, { poolSize: 1 })));
       await Promise.all(storages.map((storage) => storage.close()));
-      const { rows } = await admin!.query(`SELECT version FROM ${schema}.schema_migrations`);
-      expect(rows).toEqual([{ version: 1 }]);
-      expect(await migrate({ engine: "postgres", url: schemaUrl(schema) })).toEqual({ applied: [], version: 1 });
+      const { rows } = await admin!.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(await migrate({ engine: "postgres", url: schemaUrl(schema) })).toEqual({ applied: [], version: 2 });
     });
   });
 

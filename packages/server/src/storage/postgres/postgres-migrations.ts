@@ -78,4 +78,13 @@ CREATE TABLE group_instances (
 );
 `,
   },
+  {
+    version: 2,
+    name: "one row per sketch (SQLite only)",
+    // SQLite keeps each sketch as one BLOB from version 2 because its reads run their per-row step
+    // in the server process; PostgreSQL walks the bin rows inside the database with a window
+    // function and sends only the located bins, so its bins stay rows (decision 0001). Recorded
+    // here with no statement so that a version means the same step on both engines.
+    sql: "",
+  },
 ];

@@ -22,5 +22,16 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   exec(sql: string): unknown;
   pragma(source: string, options?: { simple?: boolean }): unknown;
+  // SQL values reach these callbacks untyped; `any` as in better-sqlite3's own declarations, which a
+  // narrower parameter type here would no longer match.
+  /** Registers a SQL function implemented in JS, for this connection only. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  function(name: string, options: { deterministic?: boolean }, implementation: (...params: any[]) => unknown): unknown;
+  /** Registers an aggregate SQL function implemented in JS, for this connection only. */
+  aggregate<T>(
+    name: string,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    options: { deterministic?: boolean; start: () => T; step: (total: T, ...params: any[]) => T | void; result: (total: T) => unknown },
+  ): unknown;
   close(): unknown;
 }

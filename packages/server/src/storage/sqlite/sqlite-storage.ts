@@ -1,7 +1,6 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { GroupLevel } from "../../predictions/group-key.js";
-import { firstOccurrences, foldBatch } from "../batch-fold.js";
-import { quantileBinsOf, quantileBinsOfLists } from "../quantile-bins.js";
+import { firstOccurrences, foldBatch, type BinDelta } from "../batch-fold.js";
 import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
 import {
   SKETCH_METRICS,
@@ -21,6 +20,8 @@ import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 import { mapSqliteError } from "./sqlite-errors.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 import { CheckpointThread, walBoundPages } from "./checkpoint-thread.js";
+import { binsOfSketch, decodeSketch, quantileBinsOfSketch, sketchBlobOfBins } from "./dense-sketch.js";
+import { registerSketchFunctions } from "./sketch-functions.js";
 import { TurnGroupCommit } from "./turn-group-commit.js";
 import { WalSync, type WalSyncOptions } from "./wal-sync.js";
 
@@ -165,14 +166,16 @@ function toSummary(row: GroupRow): GroupSummary {
 const KEYS_PARAM = "(SELECT value FROM json_each(?))";
 
 /**
- * Each (group, metric)'s bins and counts as two comma-separated strings, concatenated by SQLite:
- * one row per sketch instead of one per bin (a window function over the bins measured 10x slower
- * here, one JS object per bin row is what the quantiles used to cost, and one "bin count" string
- * 10 % slower than two lists). quantileBinsOfLists walks them.
+ * Each asked group's sketches, one row and one BLOB per metric (dense-sketch.ts): a read costs
+ * SQLite's per-row step once per sketch however many bins the sketch holds.
  */
-const READ_BIN_LISTS = `
-  SELECT group_key, metric, group_concat(bin) AS bins, group_concat(count) AS counts FROM group_bins
-  WHERE group_key IN ${KEYS_PARAM} GROUP BY group_key, metric`;
+const READ_SKETCHES = `SELECT group_key, metric, sketch FROM group_sketches WHERE group_key IN ${KEYS_PARAM}`;
+
+interface SketchRow {
+  group_key: string;
+  metric: SketchMetric;
+  sketch: Uint8Array;
+}
 
 /**
  * The embedded engine: one better-sqlite3 handle in WAL mode. better-sqlite3 is synchronous, so
@@ -209,6 +212,8 @@ export class SqliteStorage implements Storage {
         return this.#durable();
       },
     });
+    // Before any statement: migrations and ingest call them.
+    registerSketchFunctions(db);
     // Before WAL mode: the first write fixes the page size of a new file.
     db.pragma(`page_size = ${checkedPageSize(settings.pageSizeBytes ?? 16_384)}`);
     // WAL: readers never block the writer and a commit is one sequential append.
@@ -364,9 +369,7 @@ export class SqliteStorage implements Storage {
     // bins, so bin counts always sum to the events of the summary they come with.
     return this.#run(() => this.#readTransaction(() => {
       const rows = this.#statement(`SELECT * FROM aggregate_groups WHERE group_key IN ${KEYS_PARAM}`).all(keys) as GroupRow[];
-      const binRows = this.#statement(
-        `SELECT group_key, metric, bin, count FROM group_bins WHERE group_key IN ${KEYS_PARAM}`,
-      ).all(keys) as { group_key: string; metric: SketchMetric; bin: number; count: number }[];
+      const sketchRows = this.#statement(READ_SKETCHES).all(keys) as SketchRow[];
       const result = new Map<string, GroupAggregate>();
       for (const row of rows) {
         const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, new Map<number, number>()])) as Record<
@@ -375,7 +378,10 @@ export class SqliteStorage implements Storage {
         >;
         result.set(row.group_key, { ...toSummary(row), bins });
       }
-      for (const bin of binRows) result.get(bin.group_key)?.bins[bin.metric]?.set(bin.bin, bin.count);
+      for (const row of sketchRows) {
+        const group = result.get(row.group_key);
+        if (group !== undefined && SKETCH_METRICS.includes(row.metric)) group.bins[row.metric] = binsOfSketch(decodeSketch(row.sketch));
+      }
       return result;
     }));
   }
@@ -412,18 +418,18 @@ export class SqliteStorage implements Storage {
   }
 
   async readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>> {
-    const rows = this.#run(() => this.#statement(READ_BIN_LISTS).all(JSON.stringify(groupKeys))) as {
-      group_key: string;
-      metric: SketchMetric;
-      bins: string;
-      counts: string;
-    }[];
-    const located = rows.flatMap((row) =>
-      quantileBinsOfLists(row.bins, row.counts, quantiles).flatMap((bin, position) =>
-        bin === null ? [] : [{ group_key: row.group_key, metric: row.metric, position, bin }],
-      ),
-    );
-    return quantileBinsOf(groupKeys, quantiles.length, located);
+    const rows = this.#run(() => this.#statement(READ_SKETCHES).all(JSON.stringify(groupKeys))) as SketchRow[];
+    const result = new Map<string, QuantileBins>();
+    for (const row of rows) {
+      if (!SKETCH_METRICS.includes(row.metric)) continue;
+      let bins = result.get(row.group_key);
+      if (!bins) {
+        bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, quantiles.map(() => null)])) as QuantileBins;
+        result.set(row.group_key, bins);
+      }
+      bins[row.metric] = quantileBinsOfSketch(decodeSketch(row.sketch), quantiles);
+    }
+    return result;
   }
 
   async usage(instanceId: string): Promise<InstanceUsage> {
@@ -455,13 +461,39 @@ export class SqliteStorage implements Storage {
       }
       return statuses;
     });
-    // One fold and one set of upserts per instance, however many of its calls share the transaction.
-    for (const [instanceId, accepted] of acceptedByInstance) this.#addToAggregates(instanceId, accepted);
+    // One fold and one set of upserts per instance, however many of its calls share the transaction;
+    // one sketch upsert per (group, metric) for all of them, since a sketch merge costs its width.
+    const bins: BinDelta[][] = [];
+    for (const [instanceId, accepted] of acceptedByInstance) bins.push(this.#addToAggregates(instanceId, accepted));
+    this.#addToSketches(bins);
     return results;
   }
 
-  /** Adds accepted events to their groups: one upsert per touched row, inside the caller's transaction. */
-  #addToAggregates(instanceId: string, { events: accepted, firstMs, lastMs }: InstanceAccepted): void {
+  /** Adds bin deltas to their sketches: one upsert per (group, metric), merged by sketch_add. */
+  #addToSketches(binsOfInstances: readonly (readonly BinDelta[])[]): void {
+    const bySketch = new Map<string, Map<SketchMetric, [bin: number, count: number][]>>();
+    for (const bins of binsOfInstances) {
+      for (const { groupKey, metric, bin, count } of bins) {
+        let byMetric = bySketch.get(groupKey);
+        if (!byMetric) bySketch.set(groupKey, (byMetric = new Map()));
+        const pairs = byMetric.get(metric);
+        if (pairs) pairs.push([bin, count]);
+        else byMetric.set(metric, [[bin, count]]);
+      }
+    }
+    const upsertSketch = this.#statement(
+      "INSERT INTO group_sketches (group_key, metric, sketch) VALUES (?, ?, ?) ON CONFLICT (group_key, metric) DO UPDATE SET sketch = sketch_add(group_sketches.sketch, excluded.sketch)",
+    );
+    for (const [groupKey, byMetric] of bySketch) {
+      for (const [metric, pairs] of byMetric) upsertSketch.run(groupKey, metric, sketchBlobOfBins(pairs));
+    }
+  }
+
+  /**
+   * Adds accepted events to their groups, pairs and usage: one upsert per touched row, inside the
+   * caller's transaction. Returns the bin deltas, which the caller adds to the sketches.
+   */
+  #addToAggregates(instanceId: string, { events: accepted, firstMs, lastMs }: InstanceAccepted): BinDelta[] {
     const receivedMs = lastMs;
     const fold = foldBatch(accepted);
     const insertPair = this.#statement(
@@ -483,9 +515,6 @@ export class SqliteStorage implements Storage {
         gate_passed = aggregate_groups.gate_passed + excluded.gate_passed,
         successes = aggregate_groups.successes + excluded.successes,
         last_updated = MAX(COALESCE(aggregate_groups.last_updated, 0), excluded.last_updated)`);
-    const upsertBin = this.#statement(
-      "INSERT INTO group_bins (group_key, metric, bin, count) VALUES (?, ?, ?, ?) ON CONFLICT (group_key, metric, bin) DO UPDATE SET count = group_bins.count + excluded.count",
-    );
     const upsertUsage = this.#statement(`
       INSERT INTO instance_usage (instance_id, events, first_event_at, last_event_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET
@@ -513,8 +542,8 @@ export class SqliteStorage implements Storage {
         receivedMs,
       );
     }
-    for (const bin of fold.bins) upsertBin.run(bin.groupKey, bin.metric, bin.bin, bin.count);
     upsertUsage.run(instanceId, accepted.length, firstMs, lastMs);
+    return fold.bins;
   }
 
   #insertApiKey(key: NewApiKey): void {

@@ -1,0 +1,24 @@
+import { addSketchBlobs, sketchBlobOfBins } from "./dense-sketch.js";
+import type { SqliteDatabase } from "./sqlite-driver.js";
+
+/**
+ * The SQL functions over dense sketches (dense-sketch.ts) that the SQLite engine's statements and
+ * migrations call; registered on each connection that writes sketches.
+ *
+ * - `sketch_add(stored, added)`: the sum of two sketch blobs. An ingest upserts each touched
+ *   (group, metric) once per transaction with `sketch = sketch_add(sketch, excluded.sketch)`, so
+ *   the merge happens under the write lock, in the statement, with no read before the write.
+ * - `sketch_of_bins(bin, count)`: the aggregate that builds a sketch blob from bin rows (the
+ *   migration from one row per bin).
+ */
+export function registerSketchFunctions(db: SqliteDatabase): void {
+  db.function("sketch_add", { deterministic: true }, (stored: Uint8Array, added: Uint8Array) => addSketchBlobs(stored, added));
+  db.aggregate<[number, number][]>("sketch_of_bins", {
+    deterministic: true,
+    start: () => [],
+    step: (pairs, bin: number, count: number) => {
+      pairs.push([bin, count]);
+    },
+    result: (pairs) => sketchBlobOfBins(pairs),
+  });
+}
