@@ -74,6 +74,7 @@ describe("dense sketches (SQLite's one BLOB per sketch)", () => {
     expect(() => addSketchBlobs(damaged, EMPTY)).toThrow(/starts at bin NaN/);
     damaged.writeDoubleLE(-1e12, 0);
     expect(() => addSketchBlobs(EMPTY, damaged)).toThrow(RangeError);
+    expect(() => decodeSketch(damaged)).toThrow(/starts at bin/);
   });
 
   it("merge in SQL: sketch_add sums two BLOBs, sketch_of_bins builds one from bin rows", () => {

@@ -84,7 +84,9 @@ const MAX_BIN = 10_000;
 
 /** A BLOB's header and the number of bins it holds; RangeError when the bytes cannot be a sketch. */
 function headerOf(blob: Uint8Array): { bytes: Buffer; firstBin: number; zeroCount: number; width: number } {
-  checkLength(blob);
+  if (blob.length < HEADER * BYTES || blob.length % BYTES !== 0) {
+    throw new RangeError(`a stored sketch has ${blob.length} bytes, not a multiple of ${BYTES} of at least ${HEADER * BYTES}`);
+  }
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.length);
   const firstBin = bytes.readDoubleLE(0);
   // A damaged first bin (NaN, or far from every value's bin) would size the merged BLOB from it.
@@ -92,22 +94,14 @@ function headerOf(blob: Uint8Array): { bytes: Buffer; firstBin: number; zeroCoun
   return { bytes, firstBin, zeroCount: bytes.readDoubleLE(BYTES), width: blob.length / BYTES - HEADER };
 }
 
-
-function checkLength(blob: Uint8Array): void {
-  if (blob.length < HEADER * BYTES || blob.length % BYTES !== 0) {
-    throw new RangeError(`a stored sketch has ${blob.length} bytes, not a multiple of ${BYTES} of at least ${HEADER * BYTES}`);
-  }
-}
-
 /** Throws RangeError for bytes that are not a sketch (never written by us: a damaged file). */
 export function decodeSketch(blob: Uint8Array): DenseSketch {
-  checkLength(blob);
-  // A DataView, not a Float64Array over the bytes: the driver's Buffer need not be 8-byte aligned,
-  // and the file stays little-endian whatever the host.
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.length);
-  const counts = new Float64Array(blob.length / BYTES - HEADER);
-  for (let i = 0; i < counts.length; i += 1) counts[i] = view.getFloat64((HEADER + i) * BYTES, true);
-  return { firstBin: view.getFloat64(0, true), zeroCount: view.getFloat64(BYTES, true), counts };
+  const { bytes, firstBin, zeroCount, width } = headerOf(blob);
+  // Read one by one, not a Float64Array over the bytes: the driver's Buffer need not be 8-byte
+  // aligned, and the file stays little-endian whatever the host.
+  const counts = new Float64Array(width);
+  for (let i = 0; i < width; i += 1) counts[i] = bytes.readDoubleLE((HEADER + i) * BYTES);
+  return { firstBin, zeroCount, counts };
 }
 
 /** Bin index to count, for the bins that hold a value. */
