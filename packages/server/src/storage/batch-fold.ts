@@ -133,10 +133,17 @@ export function foldBatch(events: readonly TaskCompletionEvent[]): BatchFold {
       }
       const delta = group.delta;
       delta.events += 1;
-      delta.sumEstimatedInputTokens += event.estimated_input_tokens;
-      delta.sumActualInputTokens += event.actual_input_tokens;
-      delta.sumEstimatedOutputTokens += event.estimated_output_tokens;
-      delta.sumActualOutputTokens += event.actual_output_tokens;
+      // An estimate of 0 means "no estimate" (api-v1): such an event's actual tokens stay out of
+      // the sums behind the correction factors, or they would read as estimates that ran low.
+      // One rule here, before either engine upserts, so SQLite and PostgreSQL agree.
+      if (event.estimated_input_tokens > 0) {
+        delta.sumEstimatedInputTokens += event.estimated_input_tokens;
+        delta.sumActualInputTokens += event.actual_input_tokens;
+      }
+      if (event.estimated_output_tokens > 0) {
+        delta.sumEstimatedOutputTokens += event.estimated_output_tokens;
+        delta.sumActualOutputTokens += event.actual_output_tokens;
+      }
       if (event.quality_gate_passed) delta.gatePassed += 1;
       if (event.outcome === "success") delta.successes += 1;
       for (let m = 0; m < SKETCH_METRICS.length; m++) {

@@ -173,6 +173,32 @@ export function predictorCases(open: OpenFreshStorage): void {
       expect(result?.prediction?.correction_factors).toEqual({ input: 1, output: 1 });
     });
 
+    it("leaves events whose estimate is 0 (no estimate) out of the correction factors, and counts them elsewhere", async () => {
+      // Even events estimate 1000 in / 500 out and use 1100 / 400; odd events have no estimate and
+      // use far more. Counting their actuals would give (1100*5 + 9000*5) / 5000 = 10.1, not 1.1.
+      await seedGroup(storage, BASE_QUERY, 5, 2, (_i, e) =>
+        e % 2 === 0
+          ? { estimated_input_tokens: 1000, actual_input_tokens: 1100, estimated_output_tokens: 500, actual_output_tokens: 400, outcome: "success" }
+          : { estimated_input_tokens: 0, actual_input_tokens: 9000, estimated_output_tokens: 0, actual_output_tokens: 7000, outcome: "failure" },
+      );
+      const [result] = await createPredictor(storage, THRESHOLDS).predict([BASE_QUERY]);
+      expect(result?.prediction?.correction_factors.input).toBeCloseTo(1.1, 12);
+      expect(result?.prediction?.correction_factors.output).toBeCloseTo(0.8, 12);
+      expect(result?.metadata.sample_size).toBe(10);
+      expect(result?.prediction?.quality.success_rate).toBe(0.5);
+    });
+
+    it("applies the rule per token kind: an event may estimate input only, or output only", async () => {
+      await seedGroup(storage, BASE_QUERY, 5, 2, (_i, e) =>
+        e % 2 === 0
+          ? { estimated_input_tokens: 1000, actual_input_tokens: 1500, estimated_output_tokens: 0, actual_output_tokens: 700 }
+          : { estimated_input_tokens: 0, actual_input_tokens: 5000, estimated_output_tokens: 500, actual_output_tokens: 600 },
+      );
+      const [result] = await createPredictor(storage, THRESHOLDS).predict([BASE_QUERY]);
+      expect(result?.prediction?.correction_factors.input).toBeCloseTo(1.5, 12);
+      expect(result?.prediction?.correction_factors.output).toBeCloseTo(1.2, 12);
+    });
+
     it("reports each metric's quantiles of the actual values within 1 %", async () => {
       // Instance i sends values i+1 times a base: sorted, the lower median (rank 4 of 10) is instance 2's.
       await seedGroup(storage, BASE_QUERY, 5, 2, (i) => ({
