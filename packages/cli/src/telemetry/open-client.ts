@@ -1,0 +1,54 @@
+import { TelemetryClient, type TelemetryClientOptions, type TelemetryError } from "@mosaicstack/telemetry-client";
+import type { Paths } from "../config/paths.js";
+import type { ResolvedConfig } from "../config/user-config.js";
+
+/** How long a command may wait for the server, by what it is doing. */
+export interface SendLimits {
+  /** stop()'s deadline: what is not sent by then stays in the spool. */
+  stopTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxRetries: number;
+  /** Events a command may hold in memory at once (import and send hold a whole file). */
+  maxQueueSize?: number;
+}
+
+/** The hook's limits: it must return well within Claude Code's 1.5 s for SessionEnd, server down or slow. */
+export const HOOK_LIMITS: SendLimits = { stopTimeoutMs: 700, requestTimeoutMs: 600, maxRetries: 0 };
+/** Bulk commands (import, send): they may wait, and report what was left in the spool. */
+export const BULK_LIMITS: SendLimits = { stopTimeoutMs: 120_000, requestTimeoutMs: 15_000, maxRetries: 3, maxQueueSize: 1_000_000 };
+
+/** The three settings, or the sentence that says which are missing. */
+export function requireSettings(config: ResolvedConfig): { url: string; key: string; instance: string } | { missing: string } {
+  const missing = (["url", "key", "instance"] as const).filter((name) => config[name].value === null);
+  if (missing.length > 0) {
+    return { missing: `not configured: ${missing.join(", ")} (run \`mosaic config set ${missing[0]} <value>\` or set TELEMETRY_API_URL, TELEMETRY_API_KEY, TELEMETRY_INSTANCE_ID)` };
+  }
+  return { url: config.url.value as string, key: config.key.value as string, instance: config.instance.value as string };
+}
+
+/**
+ * The SDK client every command sends with. Its spool folder (`spoolDir`, the SDK's durable spool)
+ * is the CLI's state folder: an event tracked by a hook that could not deliver it in time is sent
+ * by the next command that opens a client there.
+ */
+export function openClient(
+  settings: { url: string; key: string; instance: string },
+  paths: Paths,
+  limits: SendLimits,
+  onError: (error: TelemetryError) => void,
+  dryRun = false,
+): TelemetryClient {
+  const options: TelemetryClientOptions & { spoolDir: string } = {
+    serverUrl: settings.url,
+    apiKey: settings.key,
+    instanceId: settings.instance,
+    dryRun,
+    stopTimeoutMs: limits.stopTimeoutMs,
+    requestTimeoutMs: limits.requestTimeoutMs,
+    maxRetries: limits.maxRetries,
+    ...(limits.maxQueueSize !== undefined ? { maxQueueSize: limits.maxQueueSize, maxQueueBytes: limits.maxQueueSize * 4096 } : {}),
+    spoolDir: paths.spoolDir,
+    onError,
+  };
+  return new TelemetryClient(options);
+}
