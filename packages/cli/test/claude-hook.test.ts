@@ -96,6 +96,8 @@ describe("mosaic claude-code hook against the real server", () => {
     // Sonnet 4.5: 160 input x $3 + 1000 cache write x $3.75 + 105000 cache read x $0.30 + 320 output x $15
     // per million = 40530 micros; Haiku 4.5: 300 x $1 + 50 x $5 = 550.
     expect(event?.actual_cost_usd_micros).toBe(41_080);
+    // The table that priced it travels with the event (the server ignores the extra field).
+    expect((event as { price_table?: string } | undefined)?.price_table).toMatch(/^@pydantic\/genai-prices@/);
     expect(event?.context_utilization_final).toBeCloseTo(100_020 / 200_000, 6);
     // 26 lines one second apart: the last minus the first.
     expect(event?.task_duration_ms).toBe((t.text().trim().split("\n").length - 1) * 1000);

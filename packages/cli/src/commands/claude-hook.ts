@@ -1,4 +1,4 @@
-import type { PredictionQuery, Provider, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import type { PredictionQuery, Provider } from "@mosaicstack/telemetry-protocol";
 import { readClaudeSession } from "../capture/claude-session-files.js";
 import { dropEstimate, readEstimate, saveEstimate } from "../capture/estimate-store.js";
 import { repoInfo } from "../capture/repo-info.js";
@@ -8,6 +8,7 @@ import { taskDimensions } from "../capture/task-dimensions.js";
 import type { Command, Context } from "../command.js";
 import { resolveConfig } from "../config/user-config.js";
 import { PriceTable, providerOfModel } from "../pricing/price-table.js";
+import { capturedEvent } from "../telemetry/captured-event.js";
 import { ErrorLog } from "../telemetry/error-log.js";
 import { HOOK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
 import { formatUsd, predictionLine } from "./prediction-format.js";
@@ -102,7 +103,7 @@ async function sessionEnd(input: HookInput, { io, paths }: Context): Promise<voi
   if (captured === null) return; // no model request in the session: nothing to report
   const log = new ErrorLog();
   const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
-  const event: TaskCompletionEvent = { ...client.eventBuilder.build(captured.fields), event_id: captured.eventId, timestamp: captured.timestamp };
+  const event = capturedEvent(client.eventBuilder, captured);
   client.track(event);
   const result = await client.stop();
   dropEstimate(paths.estimatesDir, sessionId);

@@ -1,6 +1,5 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { readClaudeSession } from "../capture/claude-session-files.js";
 import { repoInfo, type RepoInfo } from "../capture/repo-info.js";
 import { unknownModelReporter } from "../capture/report-once.js";
@@ -13,6 +12,7 @@ import { resolveConfig } from "../config/user-config.js";
 import type { Harness } from "@mosaicstack/telemetry-protocol";
 import { PriceTable } from "../pricing/price-table.js";
 import { progressBar } from "../progress.js";
+import { capturedEvent } from "../telemetry/captured-event.js";
 import { deliver } from "../telemetry/deliver.js";
 import { ErrorLog } from "../telemetry/error-log.js";
 import { BULK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
@@ -82,7 +82,7 @@ export async function sendImported(events: readonly SessionEvent[], context: Con
   }
   const log = new ErrorLog();
   const client = openClient(settings, paths, BULK_LIMITS, log.onError);
-  const built: TaskCompletionEvent[] = events.map((e) => ({ ...client.eventBuilder.build(e.fields), event_id: e.eventId, timestamp: e.timestamp }));
+  const built = events.map((e) => capturedEvent(client.eventBuilder, e));
   const result = await deliver(client, built, io, log, noun);
   return result.rejected > 0 ? 1 : 0;
 }

@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { readCodexSession } from "../capture/codex-session.js";
 import type { Command } from "../command.js";
 import { usageError } from "../command.js";
 import { resolveConfig } from "../config/user-config.js";
 import { PriceTable } from "../pricing/price-table.js";
 import { progressBar } from "../progress.js";
+import { capturedEvent } from "../telemetry/captured-event.js";
 import { ErrorLog } from "../telemetry/error-log.js";
 import { HOOK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
 import { importSessions, parseSince, sendImported } from "./claude-import.js";
@@ -105,7 +105,7 @@ export const codexNotify: Command = {
       const events = importSessions(files, readSession(new PriceTable()), "codex", context, null, () => {});
       const log = new ErrorLog();
       const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
-      for (const e of events) client.track({ ...client.eventBuilder.build(e.fields), event_id: e.eventId, timestamp: e.timestamp } satisfies TaskCompletionEvent);
+      for (const e of events) client.track(capturedEvent(client.eventBuilder, e));
       await client.stop();
       mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
       writeFileSync(marker, JSON.stringify({ reportedThroughMs: Math.max(after, through) }));

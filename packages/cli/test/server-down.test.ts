@@ -1,0 +1,77 @@
+import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sessionEventId } from "../src/capture/uuid-v5.js";
+import { startLiveServer, type LiveServer } from "./helpers/live-server.js";
+import { runCli, serverEnv, tempHome, type TempHome } from "./helpers/run-cli.js";
+import { ClaudeTranscript } from "./helpers/transcripts.js";
+
+/** Claude Code's default time limit for a SessionEnd hook. */
+const SESSION_END_LIMIT_MS = 1500;
+
+/** Whether the SDK this CLI is built on has its durable spool yet (the `spoolDir` option). */
+const SPOOL = readFileSync(fileURLToPath(new URL("../../client/src/options.ts", import.meta.url)), "utf8").includes("spoolDir");
+const SPOOL_NOTE = SPOOL ? "" : " (skipped: the SDK has no spoolDir option yet, so nothing survives the process)";
+
+describe("the hook when the server is down or does not answer", () => {
+  let server: LiveServer;
+  let temp: TempHome;
+  let silent: Server;
+  const sockets: Socket[] = [];
+  let silentUrl = "";
+
+  beforeAll(async () => {
+    server = await startLiveServer();
+    temp = tempHome();
+    // Accepts connections and never answers: a server that hangs.
+    silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+    await server.close();
+    temp.cleanup();
+  });
+
+  function session(id: string): string {
+    const t = new ClaudeTranscript(id, temp.home).user("go").assistant("claude-sonnet-4-5-20250929", { input: 50, output: 20 });
+    const dir = join(temp.home, ".claude", "projects", "-x");
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${id}.jsonl`);
+    writeFileSync(path, t.text());
+    return JSON.stringify({ session_id: id, transcript_path: path, cwd: temp.home, hook_event_name: "SessionEnd", reason: "exit" });
+  }
+
+  it("returns in time, exit 0, one line on stderr, when nothing listens", async () => {
+    await server.down();
+    try {
+      const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server) }, stdin: session("9a1b2c3d-0000-4000-8000-000000000001") });
+      expect(run.code).toBe(0);
+      expect(run.ms).toBeLessThan(SESSION_END_LIMIT_MS);
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      expect(run.stderr).toContain("not delivered yet");
+    } finally {
+      await server.up();
+    }
+  });
+
+  it("returns in time when the server accepts the connection and never answers", async () => {
+    const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv({ ...server, url: silentUrl }) }, stdin: session("9a1b2c3d-0000-4000-8000-000000000002") });
+    expect(run.code).toBe(0);
+    expect(run.ms).toBeLessThan(SESSION_END_LIMIT_MS);
+    expect(run.stderr).toMatch(/^mosaic: .*\n$/);
+  });
+
+  it.skipIf(!SPOOL)(`the next run delivers what the server missed, with the same event ids${SPOOL_NOTE}`, async () => {
+    // The two sessions above are in the spool; any command that opens a client sends them.
+    const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server) }, stdin: session("9a1b2c3d-0000-4000-8000-000000000003") });
+    expect(run.code).toBe(0);
+    const ids = server.received.map((e) => e.event_id);
+    for (const n of [1, 2, 3]) expect(ids).toContain(sessionEventId("claude_code", `9a1b2c3d-0000-4000-8000-00000000000${n}`));
+    expect(await server.storedCount()).toBe(3);
+  });
+});
