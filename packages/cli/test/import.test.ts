@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionEventId } from "../src/capture/uuid-v5.js";
@@ -84,5 +84,44 @@ describe("mosaic claude-code import and codex import against the real server", (
     // gpt-5: $1.25 per million input, $0.125 cached, $10 output: 4000 x 1.25 + 19000 x 0.125 + 1300 x 10.
     expect(event?.actual_cost_usd_micros).toBe(5_000 + 2_375 + 13_000);
     expect(event?.context_utilization_final).toBeCloseTo(1_000 / 272_000, 6);
+  });
+
+  it("codex notify reports the sessions idle for 15 minutes since its previous run, each once", async () => {
+    const dir = join(temp.home, "codex-notify", "2026", "12", "01");
+    mkdirSync(dir, { recursive: true });
+    const file = (id: string): string => join(dir, `rollout-2026-12-01T09-00-00-${id}.jsonl`);
+    const idle = "5f3e9b1c-bbbb-4bbb-8ccc-000000000001";
+    const current = "5f3e9b1c-bbbb-4bbb-8ccc-000000000002";
+    writeFileSync(file(idle), new CodexRollout(idle, temp.home, "gpt-5.1-codex").request(5000, 0, 200).text());
+    writeFileSync(file(current), new CodexRollout(current, temp.home, "gpt-5.1-codex").request(7000, 0, 300).text());
+    const hourAgo = new Date(Date.now() - 60 * 60 * 1000);
+    utimesSync(file(idle), hourAgo, hourAgo);
+    const env = { ...temp.env, ...serverEnv(server) };
+    const notify = () => runCli(["codex", "notify", "--sessions", join(temp.home, "codex-notify"), JSON.stringify({ type: "agent-turn-complete", "thread-id": current })], { env });
+    const first = await notify();
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    const ids = () => server.received.map((e) => e.event_id);
+    expect(ids()).toContain(sessionEventId("codex", idle));
+    expect(ids()).not.toContain(sessionEventId("codex", current));
+    const before = server.received.length;
+    await notify();
+    expect(server.received.length).toBe(before); // nothing new went idle
+    // The session last changed 15 minutes and 100 ms before the next run: after the previous run's
+    // window (which ended 15 minutes before that run read its clock, 300 ms or more ago).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const finished = new Date(Date.now() - 15 * 60 * 1000 - 100);
+    utimesSync(file(current), finished, finished);
+    await notify();
+    expect(ids()).toContain(sessionEventId("codex", current));
+  });
+
+  it("status says the server answers and the key is accepted", async () => {
+    const run = await runCli(["status"], { env: { ...temp.env, ...serverEnv(server) } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/server +reachable \(\d+ ms\)/);
+    expect(run.stdout).toMatch(/key check +accepted/);
+    const refused = await runCli(["status"], { env: { ...temp.env, ...serverEnv({ ...server, apiKey: "msk_" + "x".repeat(40) + "_abcdef" }) } });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/key check +refused \(401\)/);
   });
 });
