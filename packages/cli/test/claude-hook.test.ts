@@ -178,4 +178,33 @@ describe("mosaic claude-code hook against the real server", () => {
       expect(run.stderr).toMatch(/^mosaic: /);
     }
   });
+
+  it("on Stop (installed with --per-turn) reports the turn that just ended; import --per-turn gives the same ids", async () => {
+    const t = new ClaudeTranscript("0b6a3c5e-1111-4c1f-9e3a-000000000005", project)
+      .user("first prompt")
+      .assistant(SONNET, { input: 100, output: 10 })
+      .bash(SONNET, "npm test", false) // its tool result is a user line, not a prompt
+      .user("second prompt")
+      .assistant(SONNET, { input: 200, output: 20 })
+      .user("third prompt")
+      .assistant(HAIKU, { input: 300, output: 30 }, { copies: 2 })
+      .bash(HAIKU, "npm test", true);
+    const path = writeTranscript(temp.home, t);
+    const env = { ...temp.env, ...serverEnv(server) };
+    const stop = await runCli(["claude-code", "hook"], { env, stdin: hookInput("Stop", t, path, { stop_hook_active: false }) });
+    expect(stop).toMatchObject({ code: 0, stderr: "" });
+    const prompts = t.text().trim().split("\n").map((line) => JSON.parse(line) as { uuid: string; message?: { content?: unknown } }).filter((e) => typeof e.message?.content === "string");
+    expect(prompts).toHaveLength(3);
+    const turnId = (n: number) => sessionEventId("claude_code", `${t.sessionId}:${prompts[n]?.uuid}`);
+    const last = server.received.find((e) => e.event_id === turnId(2));
+    expect(last).toMatchObject({ model: HAIKU, actual_input_tokens: 310, actual_output_tokens: 35, quality_gates_run: ["test"], outcome: "success", estimated_input_tokens: 0 });
+    expect(received(t.sessionId)).toBeUndefined(); // no whole-session event
+
+    const projects = join(temp.home, ".claude", "projects");
+    const imported = await runCli(["claude-code", "import", "--per-turn", "--projects", projects, "--since", "2026-11-30"], { env });
+    expect(imported.code).toBe(0);
+    for (const n of [0, 1, 2]) expect(server.received.map((e) => e.event_id)).toContain(turnId(n));
+    expect(server.received.find((e) => e.event_id === turnId(0))).toMatchObject({ actual_input_tokens: 110, quality_gates_failed: ["test"], outcome: "failure" });
+    expect(server.received.filter((e) => e.event_id === turnId(2))).toHaveLength(2); // sent by Stop, then by the import: stored once
+  });
 });

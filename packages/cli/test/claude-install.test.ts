@@ -66,4 +66,12 @@ describe("mosaic claude-code install / uninstall", () => {
     expect(run.code).toBe(1);
     expect(readFileSync(settings, "utf8")).toBe("{ not json");
   });
+
+  it("--per-turn installs Stop instead of SessionEnd, and installing again without it switches back", async () => {
+    await runCli(["claude-code", "install", "--per-turn", "--command", "mosaic claude-code hook"], { env: temp.env });
+    expect(Object.keys(read().hooks).sort()).toEqual(["PreToolUse", "SessionStart", "Stop"]);
+    await runCli(["claude-code", "install", "--command", "mosaic claude-code hook"], { env: temp.env });
+    expect(Object.keys(read().hooks).sort()).toEqual(["PreToolUse", "SessionEnd", "SessionStart"]);
+    expect(read().hooks["SessionStart"]).toHaveLength(2);
+  });
 });

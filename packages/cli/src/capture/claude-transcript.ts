@@ -4,8 +4,12 @@ import { addParts, emptyParts, type GateRun, type SessionSummary } from "./sessi
 import type { QualityGate } from "@mosaicstack/telemetry-protocol";
 
 /** The parts of a Claude Code transcript line that capture reads (docs/capture.md, "Claude Code"). */
-interface TranscriptLine {
+export interface TranscriptLine {
   type?: string;
+  uuid?: string;
+  isSidechain?: boolean;
+  isMeta?: boolean;
+  isCompactSummary?: boolean;
   subtype?: string;
   timestamp?: string;
   sessionId?: string;
@@ -32,6 +36,38 @@ interface ContentBlock {
   input?: { command?: unknown };
   tool_use_id?: string;
   is_error?: boolean;
+}
+
+/** Calls `visit` with each line of a JSON-lines text that parses to an object; other lines are skipped. */
+export function forEachEntry(text: string, visit: (entry: TranscriptLine) => void): void {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    if (end > start) {
+      let entry: unknown;
+      try {
+        entry = JSON.parse(text.slice(start, end));
+      } catch {
+        entry = null; // a transcript being written may end mid-line
+      }
+      if (typeof entry === "object" && entry !== null) visit(entry as TranscriptLine);
+    }
+    start = end + 1;
+  }
+}
+
+/**
+ * Whether an entry is a person's prompt, the start of a turn (docs/capture.md, "Per turn"): a
+ * main-chain user message with text and no tool result, not one Claude Code wrote itself.
+ */
+export function isPrompt(entry: TranscriptLine): boolean {
+  if (entry.type !== "user" || entry.isSidechain === true || entry.isMeta === true || entry.isCompactSummary === true) return false;
+  const content = entry.message?.content;
+  if (typeof content === "string") return content !== "";
+  if (!Array.isArray(content)) return false;
+  const blocks = content as ContentBlock[];
+  return blocks.some((b) => b?.type === "text") && !blocks.some((b) => b?.type === "tool_result");
 }
 
 /** One de-duplicated request: the model and its usage (the last copy of a streamed message wins). */
@@ -64,23 +100,11 @@ export class ClaudeTranscriptReader {
   constructor(private readonly prices: PriceTable) {}
 
   add(text: string, sidechain = false): void {
-    let start = 0;
-    while (start < text.length) {
-      let end = text.indexOf("\n", start);
-      if (end === -1) end = text.length;
-      if (end > start) this.line(text.slice(start, end), sidechain);
-      start = end + 1;
-    }
+    forEachEntry(text, (entry) => this.entry(entry, sidechain));
   }
 
-  private line(raw: string, sidechainFile: boolean): void {
-    let entry: TranscriptLine;
-    try {
-      entry = JSON.parse(raw) as TranscriptLine;
-    } catch {
-      return;
-    }
-    if (typeof entry !== "object" || entry === null) return;
+  /** One parsed line; `sidechainFile` when it comes from a subagent's own transcript. */
+  entry(entry: TranscriptLine, sidechainFile: boolean): void {
     if (typeof entry.timestamp === "string") {
       const ms = Date.parse(entry.timestamp);
       if (!Number.isNaN(ms)) {
@@ -92,7 +116,7 @@ export class ClaudeTranscriptReader {
       if (this.sessionId === "" && typeof entry.sessionId === "string") this.sessionId = entry.sessionId;
       if (typeof entry.cwd === "string") this.cwd = entry.cwd;
     }
-    const sidechain = sidechainFile || (entry as { isSidechain?: boolean }).isSidechain === true;
+    const sidechain = sidechainFile || entry.isSidechain === true;
     switch (entry.type) {
       case "assistant":
         this.assistant(entry, sidechain);

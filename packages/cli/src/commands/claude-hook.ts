@@ -1,9 +1,10 @@
 import type { PredictionQuery, Provider } from "@mosaicstack/telemetry-protocol";
-import { readClaudeSession } from "../capture/claude-session-files.js";
+import { readClaudeSession, readClaudeTurns } from "../capture/claude-session-files.js";
 import { dropEstimate, readEstimate, saveEstimate } from "../capture/estimate-store.js";
 import { repoInfo } from "../capture/repo-info.js";
 import { unknownModelReporter } from "../capture/report-once.js";
 import { sessionEvent } from "../capture/session-event.js";
+import type { SessionSummary } from "../capture/session-summary.js";
 import { taskDimensions } from "../capture/task-dimensions.js";
 import type { Command, Context } from "../command.js";
 import { resolveConfig } from "../config/user-config.js";
@@ -39,6 +40,7 @@ export const claudeHook: Command = {
     "SessionStart: prints the crowd prediction for the project's dimensions as one line of context\n" +
     "and keeps it as the session's estimate. SessionEnd: turns the transcript into one task event,\n" +
     "spools it and sends it within 0.7 s; what is not sent stays in the spool for the next run.\n" +
+    "Stop (installed with --per-turn): the same for the turn that just ended.\n" +
     "Any failure is one line on stderr and exit code 0: the session is never blocked.",
   options: [],
   maxPositionals: 0,
@@ -48,8 +50,9 @@ export const claudeHook: Command = {
       if (typeof input !== "object" || input === null) throw new Error("the hook input is not a JSON object");
       const event = text(input.hook_event_name);
       if (event === "SessionStart") await sessionStart(input, context);
-      else if (event === "SessionEnd") await sessionEnd(input, context);
-      // Other events (Stop, PreToolUse, …) are not reported: nothing to do.
+      else if (event === "SessionEnd") await report(input, context, "session");
+      else if (event === "Stop") await report(input, context, "turn");
+      // Other events (PreToolUse, …) are not reported: nothing to do.
     } catch (error) {
       context.io.stderr(`mosaic: ${error instanceof Error ? error.message : String(error)}\n`);
     }
@@ -89,25 +92,37 @@ async function sessionStart(input: HookInput, { io, paths }: Context): Promise<v
   if (problem !== null) io.stderr(`mosaic: ${problem}\n`);
 }
 
-async function sessionEnd(input: HookInput, { io, paths }: Context): Promise<void> {
+/**
+ * SessionEnd reports the whole session; Stop (installed with --per-turn instead of SessionEnd)
+ * reports the turn that just ended, under its own event id and without an estimate.
+ */
+async function report(input: HookInput, { io, paths }: Context, unit: "session" | "turn"): Promise<void> {
   const settings = requireSettings(resolveConfig(paths.configDir, io.env));
   if ("missing" in settings) throw new Error(settings.missing);
   const transcript = text(input.transcript_path);
-  if (transcript === null) throw new Error("SessionEnd without a transcript_path");
-  const summary = readClaudeSession(transcript, new PriceTable());
-  const sessionId = text(input.session_id) ?? summary.sessionId;
-  summary.sessionId = sessionId;
+  if (transcript === null) throw new Error(`${unit === "session" ? "SessionEnd" : "Stop"} without a transcript_path`);
+  const prices = new PriceTable();
+  const sessionId = text(input.session_id);
+  let summary: SessionSummary | undefined;
+  if (unit === "session") {
+    summary = readClaudeSession(transcript, prices);
+    if (sessionId !== null) summary.sessionId = sessionId;
+  } else {
+    summary = readClaudeTurns(transcript, prices).at(-1);
+    if (summary === undefined) return;
+  }
   unknownModelReporter(io.stderr)(summary.unknownModels);
   const cwd = text(input.cwd) ?? summary.cwd;
-  const captured = sessionEvent("claude_code", summary, taskDimensions(cwd, io.env), repoInfo(cwd, 300), readEstimate(paths.estimatesDir, sessionId), io.now());
-  if (captured === null) return; // no model request in the session: nothing to report
+  const estimate = unit === "session" && sessionId !== null ? readEstimate(paths.estimatesDir, sessionId) : null;
+  const captured = sessionEvent("claude_code", summary, taskDimensions(cwd, io.env), repoInfo(cwd, 300), estimate, io.now());
+  if (captured === null) return; // no model request: nothing to report
   const log = new ErrorLog();
   const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
   const event = capturedEvent(client.eventBuilder, captured);
   client.track(event);
   const result = await client.stop();
-  dropEstimate(paths.estimatesDir, sessionId);
+  if (unit === "session" && sessionId !== null) dropEstimate(paths.estimatesDir, sessionId);
   if (result.pending > 0 || log.first() !== null) {
-    io.stderr(`mosaic: session ${sessionId} (${formatUsd(event.actual_cost_usd_micros)}) not delivered yet${log.first() ? `: ${log.first()}` : ""}; it stays in the spool\n`);
+    io.stderr(`mosaic: ${unit} ${summary.sessionId} (${formatUsd(event.actual_cost_usd_micros)}) not delivered yet${log.first() ? `: ${log.first()}` : ""}; it stays in the spool\n`);
   }
 }

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readClaudeSession } from "../capture/claude-session-files.js";
+import { readClaudeSession, readClaudeTurns } from "../capture/claude-session-files.js";
 import { repoInfo, type RepoInfo } from "../capture/repo-info.js";
 import { unknownModelReporter } from "../capture/report-once.js";
 import { sessionEvent, type SessionEvent } from "../capture/session-event.js";
@@ -42,7 +42,7 @@ function claudeSessionFiles(root: string): string[] {
  */
 export function importSessions(
   files: readonly string[],
-  read: (file: string) => SessionSummary,
+  read: (file: string) => SessionSummary[],
   harness: Harness,
   context: Context,
   since: number | null,
@@ -55,19 +55,21 @@ export function importSessions(
   files.forEach((file, index) => {
     onProgress(index);
     if (since !== null && statSync(file).mtimeMs < since) return;
-    let summary: SessionSummary;
+    let summaries: SessionSummary[];
     try {
-      summary = read(file);
+      summaries = read(file);
     } catch (error) {
       io.stderr(`mosaic: ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
       return;
     }
-    if (since !== null && !(summary.endMs >= since)) return;
-    tellUnknown(summary.unknownModels);
-    const cwd = summary.cwd;
-    if (cwd !== null && !repos.has(cwd)) repos.set(cwd, repoInfo(cwd));
-    const event = sessionEvent(harness, summary, taskDimensions(cwd, io.env), cwd === null ? null : (repos.get(cwd) ?? null), null, io.now());
-    if (event !== null) events.push(event);
+    for (const summary of summaries) {
+      if (since !== null && !(summary.endMs >= since)) continue;
+      tellUnknown(summary.unknownModels);
+      const cwd = summary.cwd;
+      if (cwd !== null && !repos.has(cwd)) repos.set(cwd, repoInfo(cwd));
+      const event = sessionEvent(harness, summary, taskDimensions(cwd, io.env), cwd === null ? null : (repos.get(cwd) ?? null), null, io.now());
+      if (event !== null) events.push(event);
+    }
   });
   return events;
 }
@@ -89,7 +91,7 @@ export async function sendImported(events: readonly SessionEvent[], context: Con
 
 export const claudeImport: Command = {
   path: "claude-code import",
-  args: "[--since DATE] [--projects DIR]",
+  args: "[--since DATE] [--projects DIR] [--per-turn]",
   summary: "Report past Claude Code sessions (each once, however often it runs)",
   details:
     "Reads every session under ~/.claude/projects/. Each event id is derived from its session id\n" +
@@ -97,6 +99,7 @@ export const claudeImport: Command = {
   options: [
     { name: "since", type: "string", value: "DATE", description: "only sessions that ended on or after DATE (YYYY-MM-DD)" },
     { name: "projects", type: "string", value: "DIR", description: "the projects folder (default ~/.claude/projects)" },
+    { name: "per-turn", type: "boolean", description: "one event per turn, as the hooks installed with --per-turn report" },
   ],
   maxPositionals: 0,
   async run(args, context) {
@@ -112,8 +115,10 @@ export const claudeImport: Command = {
     }
     const prices = new PriceTable();
     const bar = progressBar(context.io, "reading sessions", files.length);
-    const events = importSessions(files, (file) => readClaudeSession(file, prices), "claude_code", context, since, bar.tick);
+    const perTurn = args.options["per-turn"] === true;
+    const read = perTurn ? (file: string) => readClaudeTurns(file, prices) : (file: string) => [readClaudeSession(file, prices)];
+    const events = importSessions(files, read, "claude_code", context, since, bar.tick);
     bar.end();
-    return sendImported(events, context, "Claude Code sessions");
+    return sendImported(events, context, perTurn ? "Claude Code turns" : "Claude Code sessions");
   },
 };

@@ -3,8 +3,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command, Context } from "../command.js";
 
-/** The Claude Code events the hook is installed for. */
-export const HOOK_EVENTS = ["SessionStart", "SessionEnd"] as const;
+/** The Claude Code events the hook is installed for: a session per event, or (--per-turn) a turn per event. */
+export const HOOK_EVENTS = { session: ["SessionStart", "SessionEnd"], turn: ["SessionStart", "Stop"] } as const;
 /** How the CLI recognises its own hook entries (install is idempotent, uninstall removes only them). */
 const OURS = /(^|\s)claude-code hook(\s|$)/;
 
@@ -65,10 +65,10 @@ function withoutOurs(settings: Settings): Settings {
   return next;
 }
 
-function withOurs(settings: Settings, command: string): Settings {
+function withOurs(settings: Settings, command: string, unit: "session" | "turn"): Settings {
   const base = withoutOurs(settings);
   const hooks = { ...(base.hooks ?? {}) };
-  for (const event of HOOK_EVENTS) {
+  for (const event of HOOK_EVENTS[unit]) {
     hooks[event] = [...(hooks[event] ?? []), { hooks: [{ type: "command", command }] }];
   }
   return { ...base, hooks };
@@ -88,13 +88,16 @@ function save(file: string, before: string | null, settings: Settings): boolean 
 
 export const claudeInstall: Command = {
   path: "claude-code install",
-  args: "[--project] [--command CMD]",
+  args: "[--project] [--per-turn] [--command CMD]",
   summary: "Add the hooks to ~/.claude/settings.json (or the project's, with --project)",
   details:
-    "Adds SessionStart and SessionEnd hooks running `mosaic claude-code hook`. Idempotent; every other\n" +
-    "setting and hook is kept; the file it changes is copied to settings.json.bak first.",
+    "Adds SessionStart and SessionEnd hooks running `mosaic claude-code hook`: one event per session.\n" +
+    "With --per-turn, SessionStart and Stop: one event per turn (prompt to answer). Idempotent (running\n" +
+    "it again with the other choice switches); every other setting and hook is kept; the file it\n" +
+    "changes is copied to settings.json.bak first.",
   options: [
     { name: "project", type: "boolean", description: "the project's .claude/settings.json instead of the user's" },
+    { name: "per-turn", type: "boolean", description: "report each turn (Stop) instead of each session (SessionEnd)" },
     { name: "command", type: "string", value: "CMD", description: "the hook command (default: this node and this script, absolute paths)" },
   ],
   maxPositionals: 0,
@@ -103,7 +106,7 @@ export const claudeInstall: Command = {
     try {
       const { settings, text } = readSettings(file);
       const command = typeof args.options["command"] === "string" ? `${args.options["command"]}` : defaultCommand();
-      const changed = save(file, text, withOurs(settings, command));
+      const changed = save(file, text, withOurs(settings, command, args.options["per-turn"] === true ? "turn" : "session"));
       context.io.stdout(changed ? `hooks installed in ${file}${text !== null ? ` (previous file kept as ${file}.bak)` : ""}\n` : `hooks already installed in ${file}\n`);
       return 0;
     } catch (error) {

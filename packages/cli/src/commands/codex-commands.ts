@@ -32,7 +32,7 @@ function idFromFileName(file: string): string {
 }
 
 function readSession(prices: PriceTable) {
-  return (file: string) => readCodexSession(readFileSync(file, "utf8"), prices, idFromFileName(file));
+  return (file: string) => [readCodexSession(readFileSync(file, "utf8"), prices, idFromFileName(file))];
 }
 
 function sessionsRoot(option: string | boolean | undefined, home: string, env: NodeJS.ProcessEnv): string {
