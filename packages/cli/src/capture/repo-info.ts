@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { extname } from "node:path";
 import type { RepoSizeCategory } from "@mosaicstack/telemetry-protocol";
 
@@ -27,15 +27,29 @@ export interface RepoInfo {
   repo_size_category: RepoSizeCategory;
 }
 
+const GIT_ARGS = ["ls-files", "-z"];
+const MAX_BUFFER = 256 * 1024 * 1024;
+
 /**
  * Language and size of the git repository at `cwd` from its tracked files (`git ls-files`), or
  * null when `cwd` is not in one or git is missing. Bounded: git gets `timeoutMs`.
  */
 export function repoInfo(cwd: string | null, timeoutMs = 1000): RepoInfo | null {
   if (cwd === null) return null;
-  const result = spawnSync("git", ["ls-files", "-z"], { cwd, encoding: "utf8", timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "ignore"] });
-  if (result.status !== 0 || typeof result.stdout !== "string") return null;
-  const files = result.stdout.split("\0").filter((f) => f !== "");
+  const result = spawnSync("git", GIT_ARGS, { cwd, encoding: "utf8", timeout: timeoutMs, maxBuffer: MAX_BUFFER, stdio: ["ignore", "pipe", "ignore"] });
+  return result.status === 0 && typeof result.stdout === "string" ? fromFileList(result.stdout) : null;
+}
+
+/** The same without blocking: the hook starts git, then parses the transcript while git runs. */
+export function repoInfoLater(cwd: string | null, timeoutMs: number): Promise<RepoInfo | null> {
+  if (cwd === null) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    execFile("git", GIT_ARGS, { cwd, encoding: "utf8", timeout: timeoutMs, maxBuffer: MAX_BUFFER }, (error, stdout) => resolve(error ? null : fromFileList(stdout)));
+  });
+}
+
+function fromFileList(list: string): RepoInfo {
+  const files = list.split("\0").filter((f) => f !== "");
   const byLanguage = new Map<string, number>();
   for (const file of files) {
     const language = LANGUAGES[extname(file).toLowerCase()];

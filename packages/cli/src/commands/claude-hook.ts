@@ -1,7 +1,7 @@
 import type { PredictionQuery, Provider } from "@mosaicstack/telemetry-protocol";
 import { readClaudeSession, readClaudeTurns } from "../capture/claude-session-files.js";
 import { dropEstimate, readEstimate, saveEstimate } from "../capture/estimate-store.js";
-import { repoInfo } from "../capture/repo-info.js";
+import { repoInfo, repoInfoLater } from "../capture/repo-info.js";
 import { unknownModelReporter } from "../capture/report-once.js";
 import { sessionEvent } from "../capture/session-event.js";
 import type { SessionSummary } from "../capture/session-summary.js";
@@ -101,6 +101,8 @@ async function report(input: HookInput, { io, paths }: Context, unit: "session" 
   if ("missing" in settings) throw new Error(settings.missing);
   const transcript = text(input.transcript_path);
   if (transcript === null) throw new Error(`${unit === "session" ? "SessionEnd" : "Stop"} without a transcript_path`);
+  // git runs while the transcript is parsed.
+  const repo = repoInfoLater(text(input.cwd), 300);
   const prices = new PriceTable();
   const sessionId = text(input.session_id);
   let summary: SessionSummary | undefined;
@@ -114,7 +116,8 @@ async function report(input: HookInput, { io, paths }: Context, unit: "session" 
   unknownModelReporter(io.stderr)(summary.unknownModels);
   const cwd = text(input.cwd) ?? summary.cwd;
   const estimate = unit === "session" && sessionId !== null ? readEstimate(paths.estimatesDir, sessionId) : null;
-  const captured = sessionEvent("claude_code", summary, taskDimensions(cwd, io.env), repoInfo(cwd, 300), estimate, io.now());
+  const repoOfCwd = text(input.cwd) !== null ? await repo : repoInfo(cwd, 300);
+  const captured = sessionEvent("claude_code", summary, taskDimensions(cwd, io.env), repoOfCwd, estimate, io.now());
   if (captured === null) return; // no model request: nothing to report
   const log = new ErrorLog();
   const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
