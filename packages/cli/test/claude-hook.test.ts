@@ -163,6 +163,11 @@ describe("mosaic claude-code hook against the real server", () => {
     expect(event?.estimated_output_tokens).toBeGreaterThan(240);
     expect(event?.estimated_output_tokens).toBeLessThan(260);
     expect(event?.estimated_cost_usd_micros).toBeGreaterThan(1_480_000);
+
+    // Without a model in the hook input, the model of the project's most recent other session.
+    const next = new ClaudeTranscript("0b6a3c5e-1111-4c1f-9e3a-000000000006", project);
+    const again = await runCli(["claude-code", "hook"], { env, stdin: hookInput("SessionStart", next, join(temp.home, ".claude", "projects", "-project", `${next.sessionId}.jsonl`), { source: "startup" }) });
+    expect(again.stdout).toContain(`tasks on ${SONNET} cost median`);
   });
 
   it("never breaks the session: bad input, a missing transcript or no configuration is one line on stderr and exit 0", async () => {

@@ -1,6 +1,7 @@
 import type { PredictionQuery, Provider } from "@mosaicstack/telemetry-protocol";
 import { readClaudeSession, readClaudeTurns } from "../capture/claude-session-files.js";
 import { dropEstimate, readEstimate, saveEstimate } from "../capture/estimate-store.js";
+import { recentModel } from "../capture/recent-model.js";
 import { repoInfo, repoInfoLater } from "../capture/repo-info.js";
 import { unknownModelReporter } from "../capture/report-once.js";
 import { sessionEvent } from "../capture/session-event.js";
@@ -65,7 +66,8 @@ async function sessionStart(input: HookInput, { io, paths }: Context): Promise<v
   if ("missing" in settings) throw new Error(settings.missing);
   const cwd = text(input.cwd) ?? io.cwd;
   const dims = taskDimensions(cwd, io.env);
-  const model = modelOf(input.model) ?? dims.model;
+  const transcript = text(input.transcript_path);
+  const model = modelOf(input.model) ?? dims.model ?? (transcript === null ? null : recentModel(transcript));
   const log = new ErrorLog();
   const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
   if (model !== null) {
@@ -125,7 +127,10 @@ async function report(input: HookInput, { io, paths }: Context, unit: "session" 
   client.track(event);
   const result = await client.stop();
   if (unit === "session" && sessionId !== null) dropEstimate(paths.estimatesDir, sessionId);
-  if (result.pending > 0 || log.first() !== null) {
-    io.stderr(`mosaic: ${unit} ${summary.sessionId} (${formatUsd(event.actual_cost_usd_micros)}) not delivered yet${log.first() ? `: ${log.first()}` : ""}; it stays in the spool\n`);
+  const problem = log.first();
+  if (result.pending > 0) {
+    io.stderr(`mosaic: ${unit} ${summary.sessionId} (${formatUsd(event.actual_cost_usd_micros)}) not delivered yet${problem ? `: ${problem}` : ""}; it stays in the spool\n`);
+  } else if (problem !== null) {
+    io.stderr(`mosaic: ${problem}\n`);
   }
 }
