@@ -9,7 +9,7 @@ import { progressBar } from "../progress.js";
 import { capturedEvent } from "../telemetry/captured-event.js";
 import { ErrorLog } from "../telemetry/error-log.js";
 import { HOOK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
-import { importSessions, parseSince, sendImported } from "./claude-import.js";
+import { importSessions, parseSince, sendImported } from "./import-sessions.js";
 
 /** Every `rollout-*.jsonl` under the sessions folder (Codex files them by YYYY/MM/DD). */
 function codexSessionFiles(root: string): string[] {
