@@ -20,8 +20,8 @@ export function parseSince(value: string | boolean | undefined): number | null |
 }
 
 /**
- * Reads every session file modified since `since` into events: the part import and the bench
- * share. `repoInfo` runs once per distinct working folder.
+ * Reads every session file modified since `since` into events (both imports and `codex notify`).
+ * `repoInfo` runs once per distinct working folder.
  */
 export function importSessions(
   files: readonly string[],
