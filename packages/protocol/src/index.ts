@@ -40,7 +40,7 @@ export type {
   PredictionResponse,
   Quantiles,
 } from "./predictions.js";
-export { ERROR_STATUS, ERROR_CODES, RETRYABLE_STATUSES } from "./errors.js";
+export { ERROR_STATUS, ERROR_CODES, isRetryableStatus } from "./errors.js";
 export type { ErrorBody, ErrorCode } from "./errors.js";
 export {
   API_KEY_PREFIX,
