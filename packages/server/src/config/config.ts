@@ -6,7 +6,27 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The shortest admin token accepted: shorter ones are guessable. */
-export const MIN_ADMIN_TOKEN_LENGTH = 16;
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/**
+ * RFC 6750's b64token, the only characters a `Bearer` credential may hold: a token with a space
+ * or a quote in it could be configured but never sent.
+ */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Why `token` cannot be the admin token, or null when it can. The message never repeats the token.
+ *
+ * @example
+ * adminTokenProblem("aaaa") // "must be at least 32 characters long, got 4"
+ */
+export function adminTokenProblem(token: string): string | null {
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) return `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long, got ${token.length}`;
+  if (!BEARER_TOKEN.test(token)) {
+    return 'may hold only letters, digits and - . _ ~ + / (then "=" padding at the end): what an Authorization: Bearer header can carry (RFC 6750)';
+  }
+  return null;
+}
 
 /** The server's whole configuration, parsed and checked once, then frozen. */
 export interface ServerConfig {
@@ -141,9 +161,8 @@ function storageTarget(env: Env, cwd: string, dataDir: string): StorageTarget {
 function adminToken(env: Env): string | null {
   const value = text(env, "TELEMETRY_ADMIN_TOKEN");
   if (value === undefined) return null;
-  if (value.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new ConfigError("TELEMETRY_ADMIN_TOKEN", `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long`);
-  }
+  const problem = adminTokenProblem(value);
+  if (problem !== null) throw new ConfigError("TELEMETRY_ADMIN_TOKEN", problem);
   return value;
 }
 
