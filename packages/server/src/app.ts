@@ -12,7 +12,8 @@ import type { RedisHealth } from "./cluster/redis-health.js";
 import type { LogLevel, ServerConfig } from "./config/config.js";
 import { clientErrorHandler } from "./http/client-error.js";
 import { installErrorHandling } from "./http/error-handler.js";
-import { LOG_SERIALIZERS } from "./http/log-serializers.js";
+import { logSerializers } from "./http/log-serializers.js";
+import { urlMasker, type UrlMasker } from "./http/safe-url.js";
 import { HttpError } from "./http/http-error.js";
 import { gzipBodyHook } from "./http/gzip-body.js";
 import { registerRateLimit, routeRateLimit } from "./http/rate-limit.js";
@@ -63,9 +64,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keyCache = deps.keyCache ?? new ApiKeyCache({ now: () => now().getTime() });
   const revocations = deps.revocations ?? createLocalRevocationNotifier();
   const adminToken = deps.adminToken !== undefined ? deps.adminToken : (deps.config.adminToken ?? null);
+  // URLs in logs and 404 messages: no query string, no API key, and not the admin token either.
+  const safeUrl = urlMasker(adminToken === null ? [] : [adminToken]);
 
   const app = Fastify({
-    logger: loggerOptions(deps),
+    logger: loggerOptions(deps, safeUrl),
     bodyLimit: deps.config.bodyLimitBytes,
     // HEAD twins of every GET would double the route table the OpenAPI document must match.
     exposeHeadRoutes: false,
@@ -94,7 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (closing) void reply.header("connection", "close");
     return payload;
   });
-  installErrorHandling(app);
+  installErrorHandling(app, safeUrl);
   app.addHook("preClose", async () => {
     closing = true;
   });
@@ -184,14 +187,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
-function loggerOptions(deps: AppDeps): FastifyServerOptions["logger"] {
+function loggerOptions(deps: AppDeps, safeUrl: UrlMasker): FastifyServerOptions["logger"] {
   if (deps.logger === false) return false;
   const level = deps.logger?.level ?? deps.config.logLevel;
   return {
     level,
     redact: { paths: REDACTED, censor: "[redacted]" },
-    // Request URLs are logged without their query string (a client may put a key there).
-    serializers: LOG_SERIALIZERS,
+    // Request URLs are logged without their query string and with credentials in the path masked.
+    serializers: logSerializers(safeUrl),
     ...(deps.logger?.stream ? { stream: deps.logger.stream } : {}),
   };
 }

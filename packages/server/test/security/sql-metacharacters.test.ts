@@ -61,7 +61,10 @@ for (const { name: engine, skip } of ENGINES) {
     });
 
     it("in every free string field of an event (model, language, an extra field): stored and read back exactly", async () => {
-      const events = NASTY.map((text) => validEvent(instance.instanceId, { model: text.slice(0, 100), language: text.slice(0, 30), note: text }));
+      // A model may not hold bidirectional controls (the validator refuses them): those stay in language and note.
+      const events = NASTY.map((text) =>
+        validEvent(instance.instanceId, { model: text.replace(/\p{Bidi_Control}/gu, "").slice(0, 100), language: text.slice(0, 30), note: text }),
+      );
       const answer = await post(`${live.server.url}/v1/events/batch`, instance.apiKey, { events });
       const body = await json(answer);
       expect(answer.status).toBe(200);
