@@ -30,6 +30,10 @@ describe("loadConfig", () => {
       rateLimits: { eventsPerMinute: 600, predictionsPerMinute: 300 },
       predictions: { minEvents: 10, minContributors: 5 },
       bodyLimitBytes: 1024 * 1024,
+      requestTimeoutMs: 60_000,
+      refusedBodyTimeoutMs: 5_000,
+      authFailuresPerMinute: 30,
+      trustProxy: false,
       logLevel: "info",
       redisUrl: null,
       redisKeyPrefix: "mosaic:",
@@ -57,6 +61,10 @@ describe("loadConfig", () => {
         PREDICTION_MIN_EVENTS: "3",
         PREDICTION_MIN_CONTRIBUTORS: "2",
         BODY_LIMIT_BYTES: "2048",
+        REQUEST_TIMEOUT_MS: "30000",
+        REFUSED_BODY_TIMEOUT_MS: "1000",
+        AUTH_FAILURES_PER_MINUTE: "0",
+        TRUST_PROXY: "10.0.0.0/8, 127.0.0.1",
         LOG_LEVEL: "DEBUG",
         REDIS_URL: "redis://127.0.0.1:6379/2",
       },
@@ -70,6 +78,10 @@ describe("loadConfig", () => {
     expect(config.rateLimits).toEqual({ eventsPerMinute: 60, predictionsPerMinute: 30 });
     expect(config.predictions).toEqual({ minEvents: 3, minContributors: 2 });
     expect(config.bodyLimitBytes).toBe(2048);
+    expect(config.requestTimeoutMs).toBe(30_000);
+    expect(config.refusedBodyTimeoutMs).toBe(1_000);
+    expect(config.authFailuresPerMinute).toBe(0);
+    expect(config.trustProxy).toEqual(["10.0.0.0/8", "127.0.0.1"]);
     expect(config.logLevel).toBe("debug");
     expect(config.redisUrl).toBe("redis://127.0.0.1:6379/2");
   });
@@ -109,6 +121,10 @@ describe("loadConfig", () => {
     ["DATABASE_URL", "mysql://db/t"],
     ["DATABASE_URL", "sqlite:"],
     ["DATABASE_POOL_SIZE", "0"],
+    ["REQUEST_TIMEOUT_MS", "99"],
+    ["REFUSED_BODY_TIMEOUT_MS", "5s"],
+    ["AUTH_FAILURES_PER_MINUTE", "-1"],
+    ["TRUST_PROXY", "my proxy"],
     ["DATABASE_CONNECT_TIMEOUT_MS", "5s"],
     ["DATABASE_QUERY_TIMEOUT_MS", "99"],
   ])("names %s when its value %j is wrong", (variable, value) => {
