@@ -97,7 +97,7 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
         if (checked.ok) {
           const event = checked.event;
           sentIds.push(event.event_id);
-          const asSent = canonicalizeEvent(event);
+          const asSent = canonicalizeEvent(event, instanceId);
           // What is stored is the validated event's known fields (ingest/stored-payload.ts).
           payloads.push(
             storedPayload(event, asSent && sent !== null ? { text: sent.texts[index] as string, keyCount: sent.keyCounts[index] as number } : null),
