@@ -1,6 +1,7 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nestsDeeperThan } from "../../src/http/json-depth.js";
+import { ADMIN_TOKEN, startTestServer, type TestServer } from "./test-server.js";
 
 /** The nesting depth of a parsed JSON value: arrays and objects count one level each. */
 function depthOf(value: unknown): number {
@@ -34,5 +35,28 @@ describe("nestsDeeperThan", () => {
     expect(nestsDeeperThan(JSON.stringify({ a: "x".repeat(1_000_000), b: [[1]] }), 32)).toBe(false);
     expect(nestsDeeperThan(`${"[".repeat(32)}${"]".repeat(32)}`, 32)).toBe(false);
     expect(nestsDeeperThan(`${"[".repeat(33)}${"]".repeat(33)}`, 32)).toBe(true);
+  });
+});
+
+describe("the nesting bound on every JSON route", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.close());
+
+  it.each([
+    ["/v1/predictions/batch", "key"],
+    ["/v1/admin/instances", "admin"],
+  ])("refuses a body nested 500 000 levels deep on %s with a 400 before parsing it", async (url, who) => {
+    const deep = `{"queries":[{"task_type":"testing","model":"m","provider":"openai","complexity":"low","x":${"[".repeat(500_000)}${"]".repeat(500_000)}}],"name":"n"}`;
+    const answer = await server.app.inject({
+      method: "POST",
+      url,
+      headers: { "content-type": "application/json", authorization: `Bearer ${who === "key" ? server.apiKey : ADMIN_TOKEN}` },
+      payload: deep,
+    });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toEqual({ error: { code: "invalid_request", message: "request body nests arrays and objects deeper than 32 levels" } });
   });
 });
