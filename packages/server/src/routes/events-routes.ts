@@ -95,14 +95,14 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
         const eventId = typeof event["event_id"] === "string" ? event["event_id"] : null;
         const checked = validateEvent(event, { now: now.getTime() });
         if (checked.ok) {
-          const event = checked.event;
-          sentIds.push(event.event_id);
-          const asSent = canonicalizeEvent(event, instanceId);
+          const validated = checked.event;
+          sentIds.push(validated.event_id);
+          const asSent = canonicalizeEvent(validated, instanceId);
           // What is stored is the validated event's known fields (ingest/stored-payload.ts).
           payloads.push(
-            storedPayload(event, asSent && sent !== null ? { text: sent.texts[index] as string, keyCount: sent.keyCounts[index] as number } : null),
+            storedPayload(validated, asSent && sent !== null ? { text: sent.texts[index] as string, keyCount: sent.keyCounts[index] as number } : null),
           );
-          valid.push(event);
+          valid.push(validated);
           validIndexes.push(index);
           continue;
         }
