@@ -114,6 +114,14 @@ describe("slow and refused request bodies on a loopback server", () => {
     expect(seen.bytesSent).toBeLessThan(body.length);
   });
 
+  it("answers a request head trickled in (slowloris) 408 at the same deadline", async () => {
+    const slowHead = Buffer.from(`x-padding: ${"a".repeat(200)}\r\n\r\n`);
+    const seen = await send(server.url, "GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n", slowHead, 20);
+    expect(seen.status).toBe(408);
+    expect(seen.closedAfterMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
+    expect(seen.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS * 1.1 + 500);
+  });
+
   it.each([
     ["without a key", "/v1/events/batch", {}],
     ["with a wrong key", "/v1/events/batch", { authorization: "Bearer msk_wrong" }],
