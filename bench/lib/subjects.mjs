@@ -144,8 +144,9 @@ function createSdk({ loaded, sinkUrl, mode }, spool = false) {
     batchSize: 100,
     maxQueueSize: HUGE,
     maxQueueBytes: Number.MAX_SAFE_INTEGER,
-    // stop() must be allowed to send 50k events; its 5 s default is for a shutting-down app.
-    stopTimeoutMs: CLOSE_TIMEOUT_MS,
+    // stop() must be allowed to send 50k events; its 5 s default is for a shutting-down app. In
+    // "hold" mode nothing is to be sent: stop() only closes the spool (a zero deadline sends nothing).
+    stopTimeoutMs: mode === "deliver" ? CLOSE_TIMEOUT_MS : 0,
     onError: (error) => errors.push(error),
   });
   if (mode === "deliver") client.start();
@@ -160,7 +161,7 @@ function createSdk({ loaded, sinkUrl, mode }, spool = false) {
     processed: () => client.getStats().queued,
     async close() {
       // In "hold" mode the client was never started and nothing is sent: drop it unsent. With a
-      // spool it is stopped (sending to the sink, off the clock) so that its file is closed.
+      // spool it is stopped (off the clock, sending nothing) so that its file is closed.
       if (mode === "deliver" || spool) await client.stop();
       if (spoolDir !== undefined) rmSync(spoolDir, { recursive: true, force: true });
     },
