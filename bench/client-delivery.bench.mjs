@@ -4,18 +4,19 @@
  * events/s = events counted AT THE SINK / elapsed (track + drain), and the sink must have
  * counted every event.
  *   SDK         start(), track(build(fields)) x N, await stop()            (batchSize 100)
+ *   SDK spool   the same with spoolDir (written per turn, removed as answered, fsync'ed)
  *   fetch-loop  floor events (one object literal each), then 100-event batches POSTed with
  *               fetch one after another
  *   posthog     capture x N, await shutdown()                              (flushAt/maxBatchSize 100)
  *   segment     track x N, await closeAndFlush()                           (flushAt 100)
  * The sink runs in its own process, so its parsing never shares this event loop.
- * Targets: SDK >= 0.8x fetch-loop, SDK >= 3x posthog-node.
+ * Targets: SDK >= 0.8x fetch-loop, SDK >= 3x posthog-node, SDK with spool >= 0.7x SDK.
  *
  *   node bench/client-delivery.bench.mjs [--events 50000] [--rounds 5]
  */
 import { startSink, totalEvents } from "./lib/sink.mjs";
 import { loadSdk } from "./lib/sdk.mjs";
-import { createSubject, DELIVERY_SUBJECT_NAMES } from "./lib/subjects.mjs";
+import { createSubject, DELIVERY_SUBJECT_NAMES, isSdkSubject } from "./lib/subjects.mjs";
 import { intArg, median, nsSince } from "./lib/stats.mjs";
 import { fmt, printMachine, printTable, printTarget } from "./lib/report.mjs";
 
@@ -39,7 +40,7 @@ async function main() {
   await printMachine();
   console.log(`delivery: ${fmt(EVENTS)} events per run, ${ROUNDS} rounds, median events/s counted at the sink`);
   const loaded = await loadSdk();
-  const names = DELIVERY_SUBJECT_NAMES.filter((name) => name !== "sdk" || loaded.sdk);
+  const names = DELIVERY_SUBJECT_NAMES.filter((name) => !isSdkSubject(name) || loaded.sdk);
   if (!loaded.sdk) console.log(`SDK skipped: ${loaded.reason}`);
   const sink = await startSink({ mode: "answer" });
   const context = { loaded, sinkUrl: sink.url, mode: "deliver" };
@@ -84,6 +85,7 @@ async function main() {
   );
   printTarget("SDK / fetch-loop", loaded.sdk ? rate.sdk / rate["fetch-loop"] : null, ">=", 0.8);
   printTarget("SDK / posthog-node", loaded.sdk ? rate.sdk / rate.posthog : null, ">=", 3);
+  printTarget("SDK with spool / SDK", loaded.sdk ? rate["sdk-spool"] / rate.sdk : null, ">=", 0.7);
   console.log(`- every event delivered: ${problems.some((p) => p.includes("sink counted")) ? "NO" : "yes"}`);
   for (const problem of [...new Set(problems)]) console.log(`! ${problem}`);
   console.log(`RESULT ${JSON.stringify({ bench: "delivery", events: EVENTS, rounds: ROUNDS, eventsPerSecond: rate, problems })}`);

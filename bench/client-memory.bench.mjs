@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startSink } from "./lib/sink.mjs";
 import { loadSdk } from "./lib/sdk.mjs";
-import { createSubject, SUBJECT_NAMES } from "./lib/subjects.mjs";
+import { createSubject, isSdkSubject, SUBJECT_NAMES } from "./lib/subjects.mjs";
 import { intArg, median, nextMacrotask, settle, stringArg } from "./lib/stats.mjs";
 import { fmt, printMachine, printTable, printTarget } from "./lib/report.mjs";
 
@@ -77,7 +77,7 @@ async function main() {
   await printMachine();
   console.log(`heap retained per queued event: ${fmt(EVENTS)} events, median of ${REPEATS} fresh processes per subject`);
   const loaded = await loadSdk();
-  const names = SUBJECT_NAMES.filter((name) => name !== "sdk" || loaded.sdk);
+  const names = SUBJECT_NAMES.filter((name) => !isSdkSubject(name) || loaded.sdk);
   if (!loaded.sdk) console.log(`SDK skipped: ${loaded.reason}`);
   const sink = await startSink({ mode: "hang" });
   const samples = Object.fromEntries(names.map((name) => [name, []]));

@@ -1,6 +1,7 @@
 /**
  * Issue 2, "Speed and memory", measure 1: what one call costs the caller.
  *   SDK      client.track(client.eventBuilder.build(fields))  (enabled, not started, huge queue)
+ *   SDK with spool  the same with spoolDir in a fresh temp folder (one write per event-loop turn)
  *   floor         array push of one object literal naming the 26 fields (uuid, ISO time, envelope)
  *   floor-spread  the same with {...fields, event_id, timestamp, instance_id, schema_version},
  *                 as earlier runs wrote the floor (shown for comparison; targets use floor)
@@ -12,13 +13,14 @@
  * happens before the clock starts.
  * Rounds alternate subjects in a rotating order (fresh instance per round, a full gc before
  * each when run with --expose-gc, as run-all does) so drift on the machine hits all alike.
- * Targets: SDK <= 2x floor, SDK <= 1/5 of the faster peer (printed as peer/SDK >= 5).
+ * Targets: SDK <= 2x floor, SDK <= 1/5 of the faster peer (printed as peer/SDK >= 5);
+ * with the spool: <= 3x floor and posthog-node >= 3x the SDK's cost.
  *
  *   node bench/client-per-call.bench.mjs [--calls 10000] [--rounds 9] [--warmup 30000]
  */
 import { startSink } from "./lib/sink.mjs";
 import { loadSdk } from "./lib/sdk.mjs";
-import { createSubject, SUBJECT_NAMES } from "./lib/subjects.mjs";
+import { createSubject, isSdkSubject, SUBJECT_NAMES } from "./lib/subjects.mjs";
 import { intArg, median, nsSince, settle } from "./lib/stats.mjs";
 import { fmt, printMachine, printTable, printTarget } from "./lib/report.mjs";
 
@@ -40,7 +42,7 @@ async function main() {
   await printMachine();
   console.log(`per-call cost: ${ROUNDS} rounds x ${fmt(CALLS)} calls after ${fmt(WARMUP)} warm-up calls, median ns/call`);
   const loaded = await loadSdk();
-  const names = SUBJECT_NAMES.filter((name) => name !== "sdk" || loaded.sdk);
+  const names = SUBJECT_NAMES.filter((name) => !isSdkSubject(name) || loaded.sdk);
   if (!loaded.sdk) console.log(`SDK skipped: ${loaded.reason}`);
   // Only segment reaches the sink here (it ships every 480 KB whatever flushAt says).
   const sink = await startSink({ mode: "answer" });
@@ -87,6 +89,8 @@ async function main() {
   const fasterName = ns.posthog <= ns.segment ? "posthog-node" : "segment";
   printTarget("SDK / floor", loaded.sdk ? ns.sdk / floor : null, "<=", 2);
   printTarget(`faster peer (${fasterName}) / SDK`, loaded.sdk ? fasterPeer / ns.sdk : null, ">=", 5);
+  printTarget("SDK with spool / floor", loaded.sdk ? ns["sdk-spool"] / floor : null, "<=", 3);
+  printTarget("posthog-node / SDK with spool", loaded.sdk ? ns.posthog / ns["sdk-spool"] : null, ">=", 3);
   for (const problem of [...new Set(problems)]) console.log(`! ${problem}`);
   console.log(`RESULT ${JSON.stringify({ bench: "per-call", calls: CALLS, rounds: ROUNDS, nsPerCall: ns, problems })}`);
 }

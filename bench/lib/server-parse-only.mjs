@@ -1,9 +1,10 @@
 /**
  * The bench's baseline route, POST /bench/parse-only: everything POST /v1/events/batch does except
  * storing. Same Fastify app and hooks, same API-key auth hook, same body schema and JSON parser
- * (the events route's, which also keeps each event's text), the same instance check and per-event
- * validateEvent, the valid events' texts gathered as ingest does, and an answer of the same shape through
- * the events route's own response schema. So ingest / parse-only is the price of the SQLite write.
+ * (the events route's, whose one scan bounds the nesting and keeps each event's text), the same
+ * instance check and per-event validateEvent, the valid events' texts gathered as ingest does, and
+ * an answer of the same shape through the events route's own response schema. So ingest /
+ * parse-only is the price of storing: choosing each event's stored text and the SQLite write.
  * Registered by the bench's server process only.
  */
 import { loadProtocol, loadServerInternals } from "./server-dist.mjs";
@@ -20,7 +21,9 @@ export async function registerParseOnlyRoute(app, storage) {
       for (const event of events) {
         if (typeof event.instance_id === "string" && event.instance_id.toLowerCase() !== instanceId) throw new Error("instance mismatch");
       }
-      const texts = request.eventTexts !== null && request.eventTexts.length === events.length ? request.eventTexts : null;
+      // Builds before 2026-12-04 kept an array of texts, later ones {texts, keyCounts}.
+      const scanned = Array.isArray(request.eventTexts) ? request.eventTexts : (request.eventTexts?.texts ?? null);
+      const texts = scanned !== null && scanned.length === events.length ? scanned : null;
       const now = Date.now();
       let accepted = 0;
       const validTexts = [];

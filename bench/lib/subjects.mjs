@@ -12,12 +12,18 @@
  *             flushAt and queue size of ten million and no flush timer.
  *   "deliver" everything is sent to the sink in batches of 100 (delivered events/s).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EVENT_FIELDS, INSTANCE_ID, SCHEMA_VERSION } from "./event-fields.mjs";
 
-export const SUBJECT_NAMES = ["floor", "floor-spread", "sdk", "posthog", "segment"];
+export const SUBJECT_NAMES = ["floor", "floor-spread", "sdk", "sdk-spool", "posthog", "segment"];
 
 /** The delivery bench's subjects: the floor cannot deliver, the fetch loop can only deliver. */
-export const DELIVERY_SUBJECT_NAMES = ["fetch-loop", "sdk", "posthog", "segment"];
+export const DELIVERY_SUBJECT_NAMES = ["fetch-loop", "sdk", "sdk-spool", "posthog", "segment"];
+
+/** Whether a subject needs the built SDK. */
+export const isSdkSubject = (name) => name === "sdk" || name === "sdk-spool";
 
 const HUGE = 10_000_000;
 const DAY_MS = 86_400_000;
@@ -120,17 +126,27 @@ function createFetchLoop({ loaded, sinkUrl }) {
   };
 }
 
-function createSdk({ loaded, sinkUrl, mode }) {
+/**
+ * The SDK; with `spool`, with `spoolDir` in a fresh folder of the machine's temp dir (its disk),
+ * so every tracked event is also written to the spool file once per event-loop turn.
+ */
+function createSdk({ loaded, sinkUrl, mode }, spool = false) {
   const errors = [];
+  const spoolDir = spool ? mkdtempSync(join(tmpdir(), "mosaic-bench-spool-")) : undefined;
   const client = new loaded.sdk.TelemetryClient({
+    spoolDir,
+    // The spool must not evict while a round holds its events, as the queue must not.
+    spoolMaxBytes: spool ? Number.MAX_SAFE_INTEGER : undefined,
+    sendOnExit: false,
     serverUrl: sinkUrl,
     apiKey: loaded.apiKey,
     instanceId: INSTANCE_ID,
     batchSize: 100,
     maxQueueSize: HUGE,
     maxQueueBytes: Number.MAX_SAFE_INTEGER,
-    // stop() must be allowed to send 50k events; its 5 s default is for a shutting-down app.
-    stopTimeoutMs: CLOSE_TIMEOUT_MS,
+    // stop() must be allowed to send 50k events; its 5 s default is for a shutting-down app. In
+    // "hold" mode nothing is to be sent: stop() only closes the spool (a zero deadline sends nothing).
+    stopTimeoutMs: mode === "deliver" ? CLOSE_TIMEOUT_MS : 0,
     onError: (error) => errors.push(error),
   });
   if (mode === "deliver") client.start();
@@ -144,8 +160,10 @@ function createSdk({ loaded, sinkUrl, mode }) {
     // track() is synchronous: what getStats() counts as queued is all there is.
     processed: () => client.getStats().queued,
     async close() {
-      // In "hold" mode the client was never started and nothing is sent: drop it unsent.
-      if (mode === "deliver") await client.stop();
+      // In "hold" mode the client was never started and nothing is sent: drop it unsent. With a
+      // spool it is stopped (off the clock, sending nothing) so that its file is closed.
+      if (mode === "deliver" || spool) await client.stop();
+      if (spoolDir !== undefined) rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }
@@ -232,8 +250,9 @@ export async function createSubject(name, context) {
     case "fetch-loop":
       return createFetchLoop(context);
     case "sdk":
+    case "sdk-spool":
       if (!context.loaded?.sdk) throw new Error("the SDK is not built");
-      return createSdk(context);
+      return createSdk(context, name === "sdk-spool");
     case "posthog":
       return createPosthog(context);
     case "segment":

@@ -1,10 +1,10 @@
 import type { EventResult, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { TelemetryEventError } from "./errors.js";
-import type { EventQueue } from "./queue/event-queue.js";
-import { estimateEventBytes } from "./queue/event-size.js";
+import type { EventStore } from "./queue/event-store.js";
 import type { Report } from "./reporter.js";
 import type { TelemetryStats } from "./stats.js";
-import type { Transport } from "./transport/transport.js";
+import type { RetryPolicy } from "./transport/retry-policy.js";
+import type { RetryingTransport } from "./transport/retrying-transport.js";
 
 /** What the sender tells the client beside the stats. */
 export interface SenderEvents {
@@ -17,13 +17,14 @@ export interface SenderEvents {
 /**
  * Drains the queue in batches, one request in flight at a time (no pause between batches), and
  * applies the per-event results of api-v1.md: accepted and duplicate are delivered, rejected is
- * dropped and reported. A final HTTP failure drops its batch (413 first splits it in halves); a
- * batch whose retries run out goes back to the front of the queue and ends this drain.
+ * dropped and reported. A final HTTP failure (a 4xx other than 429, or 501) drops its batch
+ * (413 first splits it in halves); a batch whose retries run out goes back to the front of the
+ * queue and ends this drain. The failure behind a retry is reported by the outage monitor, once.
  */
 export class BatchSender {
   constructor(
-    private readonly queue: EventQueue<TaskCompletionEvent>,
-    private readonly transport: Transport,
+    private readonly store: EventStore,
+    private readonly transport: RetryingTransport,
     private readonly url: string,
     private readonly batchSize: number,
     private readonly stats: TelemetryStats,
@@ -31,15 +32,19 @@ export class BatchSender {
     private readonly events: SenderEvents,
   ) {}
 
-  /** Sends until the queue is empty (counting events tracked meanwhile), a batch gives up, or `signal` aborts. */
-  async drain(signal: AbortSignal): Promise<void> {
-    while (this.queue.size > 0 && !signal.aborted) {
-      const batch = this.queue.take(this.batchSize);
+  /**
+   * Sends until the queue is empty (counting events tracked meanwhile), a batch gives up, or
+   * `signal` aborts. `policy` is read at each retry decision, so stop() can lengthen a drain
+   * already running.
+   */
+  async drain(signal: AbortSignal, policy: () => RetryPolicy): Promise<void> {
+    while (this.store.size > 0 && !signal.aborted) {
+      const batch = this.store.take(this.batchSize);
       this.events.onTaken();
-      const leftover = await this.sendBatch(batch, signal);
+      const leftover = await this.sendBatch(batch, signal, policy);
       if (leftover.length > 0) {
         this.stats.requeued += leftover.length;
-        const evicted = this.queue.requeue(leftover, estimateEventBytes);
+        const evicted = this.store.requeue(leftover);
         if (evicted > 0) this.events.onEvicted(evicted);
         return;
       }
@@ -47,29 +52,28 @@ export class BatchSender {
   }
 
   /** Sends one batch; returns the events to put back (in order), empty when it is settled. */
-  private async sendBatch(events: TaskCompletionEvent[], signal: AbortSignal): Promise<TaskCompletionEvent[]> {
-    const result = await this.transport.send({ url: this.url, payload: { events } }, signal);
+  private async sendBatch(events: TaskCompletionEvent[], signal: AbortSignal, policy: () => RetryPolicy): Promise<TaskCompletionEvent[]> {
+    const result = await this.transport.send({ url: this.url, payload: { events } }, signal, policy);
     switch (result.kind) {
       case "ok":
         this.settle(events, result.body);
         return [];
       case "aborted":
-        return events;
       case "retryable":
-        // Retries ran out: the events are kept for the next cycle, the cause is reported once.
-        this.report(result.error);
+        // Kept for the next cycle (or the next process, through the spool).
         return events;
       case "final": {
         if (result.status === 413 && events.length > 1) {
           const middle = Math.ceil(events.length / 2);
           const first = events.slice(0, middle);
           const second = events.slice(middle);
-          const firstLeft = await this.sendBatch(first, signal);
+          const firstLeft = await this.sendBatch(first, signal, policy);
           if (firstLeft.length > 0) return firstLeft.concat(second);
-          return this.sendBatch(second, signal);
+          return this.sendBatch(second, signal, policy);
         }
-        // 401, 403, 413 for a single event, other 4xx and 500: final, the events are dropped.
+        // 401, 403, 413 for a single event, 501, other 4xx: final, the events are dropped.
         this.stats.dropped += events.length;
+        this.store.settle(events);
         this.report(result.error);
         return [];
       }
@@ -77,6 +81,7 @@ export class BatchSender {
   }
 
   private settle(events: TaskCompletionEvent[], body: unknown): void {
+    this.store.settle(events);
     const results = (body as { results?: unknown } | undefined)?.results;
     if (!Array.isArray(results) || results.length !== events.length) {
       // A 200 means every accepted event is durable; without readable results count them delivered.

@@ -8,31 +8,28 @@ import { BatchSender } from "./batch-sender.js";
 import { TelemetryConfigError, TelemetryError, TelemetryEventError } from "./errors.js";
 import { EventBuilder } from "./event-builder.js";
 import { isValidEvent } from "./event-check.js";
+import { onProcessEnd } from "./exit-hook.js";
 import { normalizeOptions, type NormalizedOptions, type TelemetryClientOptions } from "./options.js";
+import { OutageMonitor } from "./outage-monitor.js";
 import { resolvePlatform, type FetchLike, type Platform } from "./platform.js";
 import { PredictionCache } from "./predictions/prediction-cache.js";
 import { refreshPredictions } from "./predictions/prediction-refresher.js";
-import { EventQueue } from "./queue/event-queue.js";
-import { estimateEventBytes } from "./queue/event-size.js";
+import type { EventStore } from "./queue/event-store.js";
+import { openEventStore } from "./queue/open-event-store.js";
 import { makeReporter, type Report } from "./reporter.js";
 import { emptyStats, type TelemetryStats } from "./stats.js";
 import { DryRunTransport } from "./transport/dry-run-transport.js";
 import { FetchTransport } from "./transport/fetch-transport.js";
 import { RateLimitGate } from "./transport/rate-limit-gate.js";
+import { cyclePolicy, deadlinePolicy, type RetryPolicy } from "./transport/retry-policy.js";
 import { RetryingTransport } from "./transport/retrying-transport.js";
 import type { Transport } from "./transport/transport.js";
+import { pendingReason, type FlushResult, type StopResult } from "./results.js";
 
 const VALID = { ok: true } as const;
-
-/** What `stop()` resolves with: totals since the client was made, and what is still queued. */
-export interface StopResult {
-  /** Events delivered (accepted or duplicate), in total. */
-  sent: number;
-  /** Events lost, in total (see `TelemetryStats.dropped`). */
-  dropped: number;
-  /** Events still queued when stop() gave up (timeout or retries exhausted); lost if the process exits. */
-  pending: number;
-}
+/** The longest a timer may be (2^31 - 1 ms): a hold that lasts until cancelled. */
+const HOLD_MS = 2_147_483_647;
+const noop = (): void => {};
 
 /**
  * Reports finished AI coding tasks to Mosaic Telemetry and reads cached predictions.
@@ -46,14 +43,20 @@ export class TelemetryClient {
   private readonly platform: Platform;
   private readonly report: Report;
   private readonly stats: TelemetryStats = emptyStats();
-  private readonly queue: EventQueue<TaskCompletionEvent>;
-  private readonly transport: Transport;
+  private readonly store: EventStore;
+  private readonly outage: OutageMonitor;
+  private readonly transport: RetryingTransport;
   private readonly sender: BatchSender;
   private readonly cache: PredictionCache;
   /** Aborted when stop() runs out of time: ends sends, retries and waits at once. */
   private readonly abort = new AbortController();
+  /** Aborted when stop() begins: wakes a background send in a backoff to read the stop policy. */
+  private readonly stopBegun = new AbortController();
+  /** The policy drains read at each retry decision: the cycle's until stop(), then the deadline's. */
+  private policy: RetryPolicy;
+  private readonly unregister: (() => void)[] = [];
   private cancelTimer: (() => void) | null = null;
-  private flushing: Promise<void> | null = null;
+  private flushing: Promise<FlushResult> | null = null;
   private stopping: Promise<StopResult> | null = null;
   private overflowReported = false;
   private stoppedReported = false;
@@ -67,42 +70,39 @@ export class TelemetryClient {
     for (const problem of problems) this.report(problem);
 
     this.eventBuilder = new EventBuilder(normalized.instanceId, this.platform.now);
-    this.queue = new EventQueue(normalized.maxQueueSize, normalized.maxQueueBytes);
     this.cache = new PredictionCache(normalized.predictionCacheTtlMs, this.platform.now);
-    this.transport = new RetryingTransport(
-      this.makeTransport(),
-      normalized.maxRetries,
-      new RateLimitGate(this.platform),
-      this.platform,
-      () => {
-        this.stats.retried++;
+    this.policy = cyclePolicy(normalized.maxRetries, this.stopBegun.signal);
+    this.outage = new OutageMonitor(this.report, this.stats);
+    this.transport = new RetryingTransport(this.makeTransport(), cyclePolicy(normalized.maxRetries), new RateLimitGate(this.platform), this.platform, this.outage);
+    const opened = openEventStore(normalized, this.active() && !normalized.dryRun, this.report);
+    this.store = opened.store;
+    this.stats.recovered = opened.recovered.length;
+    this.stats.spoolSkipped = opened.skipped;
+    this.noteEvicted(this.store.adopt(opened.recovered));
+    this.sender = new BatchSender(this.store, this.transport, normalized.eventsUrl ?? "", normalized.batchSize, this.stats, this.report, {
+      onTaken: () => {
+        this.overflowReported = false;
       },
-    );
-    this.sender = new BatchSender(
-      this.queue,
-      this.transport,
-      normalized.eventsUrl ?? "",
-      normalized.batchSize,
-      this.stats,
-      this.report,
-      {
-        onTaken: () => {
-          this.overflowReported = false;
-        },
-        onEvicted: (count) => this.noteEvicted(count),
-      },
-    );
+      onEvicted: (count) => this.noteEvicted(count),
+    });
+    if (this.active() && normalized.sendOnExit) this.unregister.push(onProcessEnd(() => this.sendAtProcessEnd()));
   }
 
   /** Starts the background timer that sends the queue every `submitIntervalMs`. Idempotent; the timer never keeps the process alive. */
   start(): void {
     if (!this.active() || this.cancelTimer !== null || this.stopping !== null) return;
-    this.cancelTimer = this.platform.every(() => void this.flush(), this.options.submitIntervalMs);
+    // Taken-over spool events go out at once rather than after the first interval.
+    if (this.store.size > 0) void this.drain();
+    this.cancelTimer = this.platform.every(() => {
+      this.takeOverLeftovers();
+      void this.drain();
+    }, this.options.submitIntervalMs);
   }
 
   /**
-   * Queues an event for sending. Returns at once and never throws. Does nothing when `enabled`
-   * is false; an invalid event is dropped and reported; a full queue evicts its oldest events.
+   * Queues an event for sending (and writes it to the spool, when one is on). Returns at once and
+   * never throws. Does nothing when `enabled` is false; an invalid event is dropped and reported;
+   * a full queue evicts its oldest events.
    */
   track(event: TaskCompletionEvent): void {
     if (!this.options.enabled) return;
@@ -126,7 +126,7 @@ export class TelemetryClient {
         );
         return;
       }
-      const evicted = this.queue.push(event, estimateEventBytes(event));
+      const evicted = this.store.push(event);
       if (evicted > 0) this.noteEvicted(evicted);
     } catch (cause) {
       this.report(new TelemetryError("internal_error", "track() failed; event dropped", { cause }));
@@ -134,31 +134,29 @@ export class TelemetryClient {
   }
 
   /**
-   * Sends everything queued, including events tracked while it runs, in batches of `batchSize`.
-   * One flush at a time: concurrent callers share the same promise. Never rejects.
+   * Sends everything queued, including events tracked while it runs, in batches of `batchSize`,
+   * retrying each up to `maxRetries`. One send at a time: concurrent callers share it. Never
+   * rejects, and always settles: it holds the process open until it does, so an awaited flush()
+   * with the far end down resolves after its retries (with what is left in `pending`).
    */
-  flush(): Promise<void> {
-    if (this.flushing !== null) return this.flushing;
-    if (!this.active()) return Promise.resolve();
-    const run = this.sender
-      .drain(this.abort.signal)
-      .catch((cause: unknown) => this.report(new TelemetryError("internal_error", "flush failed", { cause })))
-      .finally(() => {
-        this.flushing = null;
-      });
-    this.flushing = run;
+  flush(): Promise<FlushResult> {
+    const run = this.drain();
+    const release = this.platform.after(noop, HOLD_MS, true);
+    void run.finally(release);
     return run;
   }
 
   /**
-   * Stops the timer and sends what is queued, for at most `stopTimeoutMs`. Never rejects; safe to
-   * call twice (the same promise). After stop, `track()` drops events (reported once).
+   * Stops the timer and sends what is queued, retrying with backoff and honouring Retry-After
+   * until `stopTimeoutMs` runs out. Never rejects; safe to call twice (the same promise). Events
+   * still unsent then are reported once and stay in the spool when one is on. After stop,
+   * `track()` drops events (reported once).
    */
   stop(): Promise<StopResult> {
     if (this.stopping !== null) return this.stopping;
     this.cancelTimer?.();
     this.cancelTimer = null;
-    this.stopping = this.finish().catch(() => this.stopResult());
+    this.stopping = this.finish().catch(() => this.stopResult(null));
     return this.stopping;
   }
 
@@ -187,7 +185,7 @@ export class TelemetryClient {
 
   /** A snapshot of the counters. */
   getStats(): TelemetryStats {
-    return { ...this.stats, queued: this.queue.size, queuedBytes: this.queue.bytes };
+    return { ...this.stats, queued: this.store.size, queuedBytes: this.store.bytes };
   }
 
   /** Enabled and able to send (or to pretend to, in dryRun). */
@@ -195,25 +193,63 @@ export class TelemetryClient {
     return this.options.enabled && this.options.canSend;
   }
 
+  /** One drain of the queue at a time, shared by the timer, flush() and stop(). */
+  private drain(): Promise<FlushResult> {
+    if (this.flushing !== null) return this.flushing;
+    if (!this.active()) return Promise.resolve({ sent: 0, pending: this.store.size });
+    const sentBefore = this.stats.sent;
+    const run = this.sender
+      .drain(this.abort.signal, () => this.policy)
+      .catch((cause: unknown) => this.report(new TelemetryError("internal_error", "flush failed", { cause })))
+      .then(() => ({ sent: this.stats.sent - sentBefore, pending: this.store.size }))
+      .finally(() => {
+        this.flushing = null;
+      });
+    this.flushing = run;
+    return run;
+  }
+
+  /** Processes that shared the spool folder and died since this one started left files: take them over. */
+  private takeOverLeftovers(): void {
+    const { events, skipped } = this.store.claimLeftovers();
+    this.stats.recovered += events.length;
+    this.stats.spoolSkipped += skipped;
+    this.noteEvicted(this.store.adopt(events));
+  }
+
+  /** The event loop emptied with events queued and no stop(): stop now, so they are sent before the exit. */
+  private sendAtProcessEnd(): void {
+    if (this.stopping === null && this.store.size > 0) void this.stop();
+  }
+
   private async finish(): Promise<StopResult> {
+    const deadline = this.platform.now() + this.options.stopTimeoutMs;
+    this.policy = deadlinePolicy(deadline);
+    this.stopBegun.abort();
     // The one timer that holds the process: the caller awaits stop(), and every other wait of
     // the SDK (retry backoff, a Retry-After pause) is unref'd, so without it an awaited stop()
     // during such a wait would never settle (the process would exit under it). It is bounded by
     // stopTimeoutMs and cancelled as soon as stop() is done.
     const cancelDeadline = this.platform.after(() => this.abort.abort(), this.options.stopTimeoutMs, true);
     try {
-      const wasRunning = this.flushing !== null;
-      await this.flush();
-      // A flush already running may have started before the last events were tracked or given up early.
-      if (wasRunning && this.queue.size > 0) await this.flush();
+      // A drain already running goes on under the deadline policy from its next decision; one
+      // that gave up just before the switch reached it leaves events for a second drain. (Not a
+      // loop: a drain under the deadline policy ends only empty, aborted or at the deadline.)
+      await this.drain();
+      if (this.store.size > 0 && !this.abort.signal.aborted && this.platform.now() < deadline) await this.drain();
     } finally {
       cancelDeadline();
+      for (const unregister of this.unregister) unregister();
+      this.store.flushWrites();
     }
-    return this.stopResult();
+    const reason = pendingReason(this.store.size, this.options.stopTimeoutMs, this.outage.lastFailure, this.store.spooled);
+    await this.store.close();
+    if (reason !== null) this.report(new TelemetryError("events_pending", reason, { cause: this.outage.lastFailure ?? undefined }));
+    return this.stopResult(reason);
   }
 
-  private stopResult(): StopResult {
-    return { sent: this.stats.sent, dropped: this.stats.dropped, pending: this.queue.size };
+  private stopResult(reason: string | null): StopResult {
+    return { sent: this.stats.sent, dropped: this.stats.dropped, pending: this.store.size, reason };
   }
 
   private refuseAfterStop(): void {
@@ -225,6 +261,7 @@ export class TelemetryClient {
 
   /** Counts evictions and warns once per burst (until the sender next takes from the queue). */
   private noteEvicted(count: number): void {
+    if (count === 0) return;
     this.stats.evicted += count;
     this.stats.dropped += count;
     if (this.overflowReported) return;
@@ -232,7 +269,7 @@ export class TelemetryClient {
     this.report(
       new TelemetryError(
         "queue_overflow",
-        `Telemetry queue full (maxQueueSize ${this.options.maxQueueSize}, maxQueueBytes ${this.options.maxQueueBytes}): evicting the oldest events`,
+        `Telemetry queue full (maxQueueSize ${this.options.maxQueueSize}, maxQueueBytes ${this.options.maxQueueBytes}, spoolMaxBytes ${this.options.spoolMaxBytes}): evicting the oldest events`,
       ),
     );
   }
@@ -244,6 +281,6 @@ export class TelemetryClient {
       if (this.options.enabled) this.report(new TelemetryConfigError("invalid_config", "fetch", "No fetch available (Node.js >= 18 required); events will be dropped"));
       return new DryRunTransport();
     }
-    return new FetchTransport(fetchImpl, this.options.apiKey, this.options.requestTimeoutMs, this.platform);
+    return new FetchTransport(fetchImpl, this.options.apiKey, this.options.requestTimeoutMs, this.platform, this.options.gzip);
   }
 }

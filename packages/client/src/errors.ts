@@ -16,6 +16,8 @@ export type TelemetryErrorCode =
   | "network_error"
   | "timeout"
   | "invalid_response"
+  | "events_pending"
+  | "spool_error"
   | "internal_error";
 
 /** Base of every error the SDK hands to `onError`. */

@@ -1,7 +1,10 @@
 import {
   EVENT_FIELDS,
   MAX_FUTURE_SKEW_MS,
+  MIN_EVENT_TIMESTAMP,
+  NOT_PLAIN_TEXT_PATTERN,
   UTC_TIMESTAMP_PATTERN,
+  isCalendarTimestamp,
   type FieldRule,
 } from "@mosaicstack/telemetry-protocol";
 
@@ -105,10 +108,28 @@ let lastTimestampMs = Number.NaN;
 
 function timestampMs(timestamp: string): number {
   if (timestamp !== lastTimestamp) {
-    lastTimestampMs = utcTimestamp.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
+    const at = utcTimestamp.test(timestamp) && isCalendarTimestamp(timestamp) ? Date.parse(timestamp) : Number.NaN;
+    lastTimestampMs = at >= MIN_TIMESTAMP_MS ? at : Number.NaN;
     lastTimestamp = timestamp;
   }
   return lastTimestampMs;
+}
+
+const MIN_TIMESTAMP_MS = Date.parse(MIN_EVENT_TIMESTAMP);
+const notPlain = new RegExp(NOT_PLAIN_TEXT_PATTERN, "u");
+
+/**
+ * The last model name found plain (no control characters, lone surrogates or bidi controls),
+ * for the same reason as the timestamp's: a process reports a handful of models, so one string
+ * comparison stands in for the Unicode pattern most of the time.
+ */
+let lastPlainModel = "";
+
+function isPlainModel(model: string): boolean {
+  if (model === lastPlainModel) return true;
+  if (notPlain.test(model)) return false;
+  lastPlainModel = model;
+  return true;
 }
 
 /** True only when `validateEvent(value, { now })` would accept it. */
@@ -128,6 +149,7 @@ export function isValidEvent(value: unknown, now: number): boolean {
     !COMPLEXITIES.has(e["complexity"]) ||
     !HARNESSES.has(e["harness"]) ||
     !isString(e["model"], MODEL) ||
+    !isPlainModel(e["model"] as string) ||
     !PROVIDERS.has(e["provider"]) ||
     !isCount(e["estimated_input_tokens"]) ||
     !isCount(e["estimated_output_tokens"]) ||

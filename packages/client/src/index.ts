@@ -1,6 +1,6 @@
 // The public surface of @mosaicstack/telemetry-client (integration-guide.md). Named exports only.
 export { TelemetryClient } from "./client.js";
-export type { StopResult } from "./client.js";
+export type { StopResult, FlushResult } from "./results.js";
 export { EventBuilder } from "./event-builder.js";
 export type { TelemetryClientOptions } from "./options.js";
 export type { TelemetryClientHooks, FetchLike, FetchResponseLike } from "./platform.js";

@@ -1,4 +1,4 @@
-import { MAX_EVENTS_PER_BATCH, UUID_PATTERN, isWellFormedApiKey } from "@mosaicstack/telemetry-protocol";
+import { MAX_EVENTS_PER_BATCH, UUID_PATTERN } from "@mosaicstack/telemetry-protocol";
 import { TelemetryConfigError, type TelemetryError } from "./errors.js";
 import type { FetchLike, TelemetryClientHooks } from "./platform.js";
 
@@ -6,7 +6,11 @@ import type { FetchLike, TelemetryClientHooks } from "./platform.js";
 export interface TelemetryClientOptions {
   /** Base URL of the telemetry API, e.g. `https://tel-api.mosaicstack.dev` (a path prefix is kept). */
   serverUrl: string;
-  /** The instance's API key (`msk_…`). Sent only in the `Authorization` header, never logged. */
+  /**
+   * The instance's API key (`msk_…`). Sent as given, only in the `Authorization` header, never
+   * logged. Any non-empty key without whitespace or control characters is sent: judging its
+   * format is the server's job (it answers 401).
+   */
   apiKey: string;
   /** The instance's UUID, written into every event. */
   instanceId: string;
@@ -18,7 +22,7 @@ export interface TelemetryClientOptions {
   submitIntervalMs?: number;
   /** Events per request, 1 to 100 (the server's limit); out-of-range values are clamped with one warning. @default 100 */
   batchSize?: number;
-  /** Retries of a request after a network error, timeout, 429, 502, 503 or 504. @default 3 */
+  /** Retries of a request in a background send or `flush()` after a network error, timeout, 429 or 5xx other than 501 (`stop()` retries until its deadline). @default 3 */
   maxRetries?: number;
   /** Receives every problem (the SDK never throws out of `track()`). An `onError` that throws is contained. @default ignore */
   onError?: (error: TelemetryError) => void;
@@ -30,8 +34,21 @@ export interface TelemetryClientOptions {
   requestTimeoutMs?: number;
   /** How long a fetched prediction stays usable in the cache. @default 21600000 (6 hours) */
   predictionCacheTtlMs?: number;
-  /** How long `stop()` may spend sending what is queued before it gives up. @default 5000 */
+  /** How long `stop()` (and the send at process end) may spend sending what is queued, retrying with backoff, before it gives up. @default 5000 */
   stopTimeoutMs?: number;
+  /**
+   * A folder for the durable spool: every event `track()` accepts is appended to a file there
+   * before the end of the event-loop turn and removed once the server has answered for it; a
+   * client started later on the same folder sends what an earlier process left (also after a
+   * crash). Several processes may share one folder. Unset: nothing touches the disk. @default unset
+   */
+  spoolDir?: string;
+  /** Most bytes of unsent events the spool keeps on disk; past it the oldest events are evicted (counted in `evicted`). @default 16777216 (16 MiB) */
+  spoolMaxBytes?: number;
+  /** When the event loop empties with events queued and stop() was not called (Node's `beforeExit`), send them, within `stopTimeoutMs`, before the process exits. @default true */
+  sendOnExit?: boolean;
+  /** Request bodies over 1 KiB are sent gzip-compressed (`Content-Encoding: gzip`). @default true */
+  gzip?: boolean;
   /** The `fetch` to send with. @default globalThis.fetch */
   fetch?: FetchLike;
   /** For tests only: replace the clock, sleeping, randomness and timers. @default the real ones */
@@ -58,6 +75,11 @@ export interface NormalizedOptions {
   readonly requestTimeoutMs: number;
   readonly predictionCacheTtlMs: number;
   readonly stopTimeoutMs: number;
+  /** Null without a spool. */
+  readonly spoolDir: string | null;
+  readonly spoolMaxBytes: number;
+  readonly sendOnExit: boolean;
+  readonly gzip: boolean;
   readonly fetch: FetchLike | undefined;
 }
 
@@ -72,6 +94,9 @@ export const DEFAULTS = Object.freeze({
   requestTimeoutMs: 10_000,
   predictionCacheTtlMs: 6 * 60 * 60 * 1000,
   stopTimeoutMs: 5_000,
+  spoolMaxBytes: 16 * 1024 * 1024,
+  sendOnExit: true,
+  gzip: true,
 });
 
 const uuid = new RegExp(UUID_PATTERN);
@@ -105,6 +130,18 @@ function numberOption(
   return result;
 }
 
+/**
+ * Whitespace, a control character, or a character beyond Latin-1: a key holding one cannot travel
+ * in an HTTP header as given (fetch would throw on every request).
+ */
+function unsendableInHeader(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code <= 0x20 || (code >= 0x7f && code <= 0xa0) || code > 0xff) return true;
+  }
+  return false;
+}
+
 /** The base URL with a trailing slash, or a reason it cannot be used. */
 function parseServerUrl(value: unknown): URL | string {
   if (typeof value !== "string" || value.trim() === "") return "serverUrl is missing";
@@ -120,6 +157,14 @@ function parseServerUrl(value: unknown): URL | string {
   url.hash = "";
   if (!url.pathname.endsWith("/")) url.pathname += "/";
   return url;
+}
+
+/** The spool folder, or null (unset, or not a usable string: reported, the client runs without a spool). */
+function spoolDirOption(value: unknown, warnings: TelemetryError[]): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string" && value.trim() !== "" && !value.includes("\u0000")) return value;
+  warnings.push(new TelemetryConfigError("invalid_config", "spoolDir", "spoolDir must be a folder path; running without a spool"));
+  return null;
 }
 
 /**
@@ -144,8 +189,9 @@ export function normalizeOptions(input: TelemetryClientOptions | undefined): {
   if (!dryRun) {
     if (typeof base === "string") problems.push(base);
     if (raw.apiKey === undefined || raw.apiKey === null || raw.apiKey === "") problems.push("apiKey is missing");
-    // The message never quotes the key: only that its shape is wrong.
-    else if (!isWellFormedApiKey(raw.apiKey)) problems.push("apiKey is not a well-formed Mosaic key (msk_…)");
+    // The messages never quote the key. Its format is the server's to judge (api-v1.md).
+    else if (typeof raw.apiKey !== "string") problems.push("apiKey must be a string");
+    else if (unsendableInHeader(raw.apiKey)) problems.push("apiKey must not contain whitespace, control characters or characters an HTTP header cannot carry");
   }
   const canSend = problems.length === 0;
   const configErrors: TelemetryError[] =
@@ -176,6 +222,10 @@ export function normalizeOptions(input: TelemetryClientOptions | undefined): {
     requestTimeoutMs: numberOption("requestTimeoutMs", raw.requestTimeoutMs, { min: 1, max: 2_147_483_647, integer: true }, warnings),
     predictionCacheTtlMs: numberOption("predictionCacheTtlMs", raw.predictionCacheTtlMs, { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }, warnings),
     stopTimeoutMs: numberOption("stopTimeoutMs", raw.stopTimeoutMs, { min: 0, max: 2_147_483_647, integer: true }, warnings),
+    spoolDir: spoolDirOption(raw.spoolDir, warnings),
+    spoolMaxBytes: numberOption("spoolMaxBytes", raw.spoolMaxBytes, { min: 64 * 1024, max: Number.MAX_SAFE_INTEGER, integer: true }, warnings),
+    sendOnExit: raw.sendOnExit === undefined ? DEFAULTS.sendOnExit : raw.sendOnExit !== false,
+    gzip: raw.gzip === undefined ? DEFAULTS.gzip : raw.gzip !== false,
     fetch: typeof raw.fetch === "function" ? raw.fetch : undefined,
   });
   return { options, problems: [...configErrors, ...warnings] };

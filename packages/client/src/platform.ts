@@ -7,7 +7,7 @@
 /** The `fetch` subset the SDK calls. The global `fetch` of Node.js >= 18 fits. */
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+  init: { method: string; headers: Record<string, string>; body: string | Uint8Array; signal: AbortSignal },
 ) => Promise<FetchResponseLike>;
 
 /** The `Response` subset the SDK reads. */

@@ -14,12 +14,16 @@ export interface TelemetryStats {
   invalid: number;
   /** Oldest events evicted because the queue was full. */
   evicted: number;
-  /** Request retries made (after network errors, timeouts, 429, 502, 503, 504). */
+  /** Request retries made (after network errors, timeouts, 429 and 5xx other than 501). */
   retried: number;
   /** Events put back at the front of the queue after their batch exhausted its retries. */
   requeued: number;
   /** Every event lost for any reason: rejected + invalid + evicted + final HTTP failures + tracked while unable to send. */
   dropped: number;
+  /** Events an earlier process left in the spool, taken over by this client at its start. */
+  recovered: number;
+  /** Spool records skipped as torn or corrupt when taking over an earlier process's file. */
+  spoolSkipped: number;
 }
 
 export function emptyStats(): TelemetryStats {
@@ -34,5 +38,7 @@ export function emptyStats(): TelemetryStats {
     retried: 0,
     requeued: 0,
     dropped: 0,
+    recovered: 0,
+    spoolSkipped: 0,
   };
 }

@@ -41,5 +41,11 @@ export interface ErrorBody {
   };
 }
 
-/** Statuses a client retries (api-v1.md); all others are final. */
-export const RETRYABLE_STATUSES: readonly number[] = Object.freeze([429, 502, 503, 504]);
+/**
+ * Whether a client retries this status (api-v1.md): 429 and every 5xx except 501 (Not
+ * Implemented will not change on a retry). Every other status is final. Resending is safe
+ * because the server dedups exactly by event_id.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || (status >= 500 && status <= 599 && status !== 501);
+}

@@ -22,7 +22,7 @@ export type FieldRule =
   | { kind: "count" }
   | { kind: "fraction" }
   | { kind: "boolean" }
-  | { kind: "string"; minLength: number; maxLength: number }
+  | { kind: "string"; minLength: number; maxLength: number; plain?: boolean }
   | { kind: "enum"; values: readonly string[] }
   | { kind: "enum-list"; values: readonly string[] };
 
@@ -47,7 +47,8 @@ export const EVENT_FIELDS: readonly FieldSpec[] = Object.freeze([
   required("task_type", { kind: "enum", values: enumValues(TaskType) }),
   required("complexity", { kind: "enum", values: enumValues(Complexity) }),
   required("harness", { kind: "enum", values: enumValues(Harness) }),
-  required("model", { kind: "string", minLength: 1, maxLength: 100 }),
+  // Plain: shown in dashboards and logs, so no control characters, lone surrogates or bidi overrides.
+  required("model", { kind: "string", minLength: 1, maxLength: 100, plain: true }),
   required("provider", { kind: "enum", values: enumValues(Provider) }),
   required("estimated_input_tokens", count),
   required("estimated_output_tokens", count),
@@ -72,6 +73,17 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 /** UUID of any version, in the canonical 8-4-4-4-12 hexadecimal form. */
 export const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+/**
+ * Characters a plain text field refuses: control characters (C0, DEL, C1), lone surrogates
+ * (not valid UTF-16, so not representable in UTF-8 either) and the Unicode Bidi_Control set
+ * (embeddings, overrides, isolates and marks, which reorder what a reader sees: "Trojan Source").
+ * A `u`-flag pattern: with it, a well-formed surrogate pair is one code point and never matches.
+ */
+export const NOT_PLAIN_TEXT_PATTERN = "[\\p{Cc}\\p{Cs}\\p{Bidi_Control}]";
+
+/** The earliest `timestamp` accepted: older dates are a client's broken clock or a made-up event. */
+export const MIN_EVENT_TIMESTAMP = "2000-01-01T00:00:00Z";
 
 /** ISO 8601 in UTC: `Z` or `+00:00`, optional fraction of a second. */
 export const UTC_TIMESTAMP_PATTERN =

@@ -10,9 +10,16 @@ export {
 } from "./enums.js";
 export { SCHEMA_VERSION } from "./event.js";
 export type { SchemaVersion, TaskCompletionFields, TaskCompletionEvent } from "./event.js";
-export { EVENT_FIELDS, MAX_FUTURE_SKEW_MS, UUID_PATTERN, UTC_TIMESTAMP_PATTERN } from "./event-fields.js";
+export {
+  EVENT_FIELDS,
+  MAX_FUTURE_SKEW_MS,
+  MIN_EVENT_TIMESTAMP,
+  NOT_PLAIN_TEXT_PATTERN,
+  UUID_PATTERN,
+  UTC_TIMESTAMP_PATTERN,
+} from "./event-fields.js";
 export type { FieldRule, FieldSpec } from "./event-fields.js";
-export { validateEvent } from "./validate-event.js";
+export { isCalendarTimestamp, validateEvent } from "./validate-event.js";
 export type { EventValidation, ValidateEventOptions } from "./validate-event.js";
 export {
   EVENT_JSON_SCHEMA,
@@ -40,7 +47,7 @@ export type {
   PredictionResponse,
   Quantiles,
 } from "./predictions.js";
-export { ERROR_STATUS, ERROR_CODES, RETRYABLE_STATUSES } from "./errors.js";
+export { ERROR_STATUS, ERROR_CODES, isRetryableStatus } from "./errors.js";
 export type { ErrorBody, ErrorCode } from "./errors.js";
 export {
   API_KEY_PREFIX,

@@ -1,4 +1,4 @@
-import { EVENT_FIELDS, UTC_TIMESTAMP_PATTERN, UUID_PATTERN, type FieldRule } from "./event-fields.js";
+import { EVENT_FIELDS, NOT_PLAIN_TEXT_PATTERN, UTC_TIMESTAMP_PATTERN, UUID_PATTERN, type FieldRule } from "./event-fields.js";
 import { MAX_EVENTS_PER_BATCH } from "./ingest.js";
 import { MAX_QUERIES_PER_BATCH } from "./predictions.js";
 import { Complexity, Provider, TaskType, enumValues } from "./enums.js";
@@ -20,7 +20,10 @@ function ruleSchema(rule: FieldRule): JsonSchema {
     case "boolean":
       return { type: "boolean" };
     case "string":
-      return { type: "string", minLength: rule.minLength, maxLength: rule.maxLength };
+      return rule.plain === true
+        ? // JSON Schema patterns are ECMA-262 with the "u" flag (Ajv's default), so \p{…} classes work.
+          { type: "string", minLength: rule.minLength, maxLength: rule.maxLength, pattern: `^${NOT_PLAIN_TEXT_PATTERN.replace("[", "[^")}*$` }
+        : { type: "string", minLength: rule.minLength, maxLength: rule.maxLength };
     case "enum":
       return { type: "string", enum: [...rule.values] };
     case "enum-list":
@@ -45,7 +48,8 @@ function eventSchema(): JsonSchema {
     title: "TaskCompletionEvent",
     description:
       "A finished AI coding task, event schema 1.0. quality_gates_failed must be a subset of quality_gates_run; " +
-      "timestamp may not lie more than 5 minutes in the future. Unknown fields are ignored.",
+      "timestamp must be a real calendar date and time, not before 2000-01-01 nor more than 5 minutes in the future. " +
+      "Unknown fields are ignored (and not stored).",
     type: "object",
     properties,
     required: requiredNames,

@@ -1,6 +1,8 @@
 import {
   EVENT_FIELDS,
   MAX_FUTURE_SKEW_MS,
+  MIN_EVENT_TIMESTAMP,
+  NOT_PLAIN_TEXT_PATTERN,
   UTC_TIMESTAMP_PATTERN,
   UUID_PATTERN,
   type FieldRule,
@@ -19,6 +21,29 @@ export interface ValidateEventOptions {
 
 const uuid = new RegExp(UUID_PATTERN);
 const utcTimestamp = new RegExp(UTC_TIMESTAMP_PATTERN);
+const notPlain = new RegExp(NOT_PLAIN_TEXT_PATTERN, "u");
+const minTimestampMs = Date.parse(MIN_EVENT_TIMESTAMP);
+
+/**
+ * True when a string of UTC_TIMESTAMP_PATTERN names a real calendar date and time: Date.parse
+ * alone accepts February 30 (as March 2) and 24:00 (as the next day's midnight).
+ */
+export function isCalendarTimestamp(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= days && Number(text.slice(11, 13)) <= 23 && Number(text.slice(14, 16)) <= 59 && Number(text.slice(17, 19)) <= 59;
+}
+
+function timestampBreach(value: unknown): string | null {
+  if (typeof value !== "string" || !utcTimestamp.test(value)) return "must be an ISO 8601 UTC timestamp";
+  if (!isCalendarTimestamp(value)) return "must be a real calendar date and time";
+  if (Date.parse(value) < minTimestampMs) return `must not be before ${MIN_EVENT_TIMESTAMP.slice(0, 10)}`;
+  return null;
+}
 
 /** Why a value breaks a rule, or null when it keeps it. */
 function breach(rule: FieldRule, value: unknown): string | null {
@@ -26,9 +51,7 @@ function breach(rule: FieldRule, value: unknown): string | null {
     case "uuid":
       return typeof value === "string" && uuid.test(value) ? null : "must be a UUID";
     case "timestamp":
-      return typeof value === "string" && utcTimestamp.test(value) && !Number.isNaN(Date.parse(value))
-        ? null
-        : "must be an ISO 8601 UTC timestamp";
+      return timestampBreach(value);
     case "const":
       return value === rule.value ? null : `must be "${rule.value}"`;
     case "count":
@@ -38,9 +61,12 @@ function breach(rule: FieldRule, value: unknown): string | null {
     case "boolean":
       return typeof value === "boolean" ? null : "must be a boolean";
     case "string":
-      return typeof value === "string" && value.length >= rule.minLength && value.length <= rule.maxLength
-        ? null
-        : `must be a string of ${rule.minLength} to ${rule.maxLength} characters`;
+      if (typeof value !== "string" || value.length < rule.minLength || value.length > rule.maxLength) {
+        return `must be a string of ${rule.minLength} to ${rule.maxLength} characters`;
+      }
+      return rule.plain === true && notPlain.test(value)
+        ? "must not hold control characters, lone surrogates or bidirectional controls"
+        : null;
     case "enum":
       return typeof value === "string" && rule.values.includes(value)
         ? null
@@ -62,7 +88,8 @@ function breach(rule: FieldRule, value: unknown): string | null {
 /**
  * Validates one event of schema 1.0 by the rules of api-v1.md. The client runs it in `track()`
  * and the server runs it per event at ingest, so both judge an event the same way.
- * Unknown fields are ignored (and kept).
+ * Unknown fields are ignored: the event returned is the object given, so they are still on it
+ * (the server stores known fields only).
  */
 export function validateEvent(value: unknown, options: ValidateEventOptions = {}): EventValidation {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {

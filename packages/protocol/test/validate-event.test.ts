@@ -77,3 +77,56 @@ describe("validateEvent", () => {
     }
   });
 });
+
+describe("validateEvent: dates that do not exist and text that misleads", () => {
+  it.each([
+    ["2026-02-30T12:00:00Z", "timestamp: must be a real calendar date and time"],
+    ["2026-02-29T12:00:00Z", "timestamp: must be a real calendar date and time"],
+    ["2026-04-31T12:00:00Z", "timestamp: must be a real calendar date and time"],
+    ["2026-13-01T12:00:00Z", "timestamp: must be a real calendar date and time"],
+    ["2026-00-10T12:00:00Z", "timestamp: must be a real calendar date and time"],
+    ["2026-01-00T12:00:00Z", "timestamp: must be a real calendar date and time"],
+    ["2026-01-01T24:00:00Z", "timestamp: must be a real calendar date and time"],
+    ["2026-01-01T23:60:00Z", "timestamp: must be a real calendar date and time"],
+    ["2026-01-01T23:59:60Z", "timestamp: must be a real calendar date and time"],
+    ["0001-01-01T00:00:00Z", "timestamp: must not be before 2000-01-01"],
+    ["1999-12-31T23:59:59.999Z", "timestamp: must not be before 2000-01-01"],
+  ])("refuses timestamp %s", (timestamp, message) => {
+    expect(validateEvent(validEvent({ timestamp }), { now })).toEqual({ ok: false, field: "timestamp", message });
+  });
+
+  it.each(["2024-02-29T00:00:00Z", "2000-02-29T00:00:00+00:00", "2000-01-01T00:00:00Z", "2026-11-28T11:59:59.123456789Z"])(
+    "accepts timestamp %s",
+    (timestamp) => {
+      expect(validateEvent(validEvent({ timestamp }), { now }).ok).toBe(true);
+    },
+  );
+
+  it.each([
+    ["NUL", "gpt\u0000-4"],
+    ["a line feed", "gpt\n4"],
+    ["DEL", "gpt\u007f"],
+    ["a C1 control", "gpt\u0085"],
+    ["a lone high surrogate", "gpt\ud800"],
+    ["a lone low surrogate", "\udc00gpt"],
+    ["a right-to-left override", "gpt\u202e4-ecnanif"],
+    ["a left-to-right isolate", "\u2066gpt\u2069"],
+    ["a right-to-left mark", "gpt\u200f"],
+    ["an Arabic letter mark", "gpt\u061c"],
+  ])("refuses a model with %s", (_what, model) => {
+    expect(validateEvent(validEvent({ model }), { now })).toEqual({
+      ok: false,
+      field: "model",
+      message: "model: must not hold control characters, lone surrogates or bidirectional controls",
+    });
+    expect(schemaAccepts(validEvent({ model }))).toBe(false);
+  });
+
+  it.each(["claude-sonnet-4-5", "modèle-é", "模型", "emoji-\ud83d\ude00", "tab-free name with spaces", "line\u2028separator"])(
+    "accepts the model %j (and so does the JSON Schema)",
+    (model) => {
+      expect(validateEvent(validEvent({ model }), { now }).ok).toBe(true);
+      expect(schemaAccepts(validEvent({ model }))).toBe(true);
+    },
+  );
+});

@@ -7,14 +7,19 @@ import { EVENT_JSON_SCHEMA } from "@mosaicstack/telemetry-protocol";
 import { adminAuthHook } from "./auth/admin-auth.js";
 import { apiKeyAuthHook } from "./auth/api-key-auth.js";
 import { ApiKeyCache } from "./auth/api-key-cache.js";
+import { AuthFailureThrottle, DEFAULT_AUTH_FAILURES_PER_MINUTE, localFailureCounter } from "./auth/auth-failure-throttle.js";
 import { createLocalRevocationNotifier, type RevocationNotifier } from "./auth/revocation-notifier.js";
-import type { RedisHealth } from "./cluster/redis-health.js";
+import { commandOutcomeHealth, type RedisHealth } from "./cluster/redis-health.js";
+import { sharedFailureCounter } from "./cluster/shared-failure-counter.js";
 import type { LogLevel, ServerConfig } from "./config/config.js";
 import { clientErrorHandler } from "./http/client-error.js";
 import { installErrorHandling } from "./http/error-handler.js";
-import { LOG_SERIALIZERS } from "./http/log-serializers.js";
+import { logSerializers } from "./http/log-serializers.js";
+import { urlMasker, type UrlMasker } from "./http/safe-url.js";
 import { HttpError } from "./http/http-error.js";
 import { gzipBodyHook } from "./http/gzip-body.js";
+import { installJsonBodyParser } from "./http/json-body-parser.js";
+import { DEFAULT_REQUEST_DEADLINES, applyRequestDeadlines } from "./http/request-deadlines.js";
 import { registerRateLimit, routeRateLimit } from "./http/rate-limit.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { eventsRoutes } from "./routes/events-routes.js";
@@ -25,7 +30,8 @@ import type { Storage } from "./storage/storage.js";
 
 /** Everything the app needs, passed in so tests and other deployments can swap any part. */
 export interface AppDeps {
-  config: Pick<ServerConfig, "bodyLimitBytes" | "rateLimits" | "logLevel"> & Partial<Pick<ServerConfig, "adminToken">>;
+  config: Pick<ServerConfig, "bodyLimitBytes" | "rateLimits" | "logLevel"> &
+    Partial<Pick<ServerConfig, "adminToken" | "requestTimeoutMs" | "refusedBodyTimeoutMs" | "authFailuresPerMinute" | "trustProxy">>;
   storage: Storage;
   predictor: Predictor;
   /** The admin token in force (main resolves the token file). @default config.adminToken; null turns the admin API off */
@@ -63,9 +69,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const keyCache = deps.keyCache ?? new ApiKeyCache({ now: () => now().getTime() });
   const revocations = deps.revocations ?? createLocalRevocationNotifier();
   const adminToken = deps.adminToken !== undefined ? deps.adminToken : (deps.config.adminToken ?? null);
+  // URLs in logs and 404 messages: no query string, no API key, and not the admin token either.
+  const safeUrl = urlMasker(adminToken === null ? [] : [adminToken]);
 
   const app = Fastify({
-    logger: loggerOptions(deps),
+    logger: loggerOptions(deps, safeUrl),
     bodyLimit: deps.config.bodyLimitBytes,
     // HEAD twins of every GET would double the route table the OpenAPI document must match.
     exposeHeadRoutes: false,
@@ -73,10 +81,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Request ids for log correlation; no header trust by default (no proxy assumed).
     requestIdHeader: false,
+    // The client address (rate of failed authentications, logs) from X-Forwarded-For only behind a proxy named by TRUST_PROXY.
+    trustProxy: typeof deps.config.trustProxy === "object" ? [...deps.config.trustProxy] : (deps.config.trustProxy ?? false),
     // Fastify's own drain answer is a bare body without our headers; ours is the hook below.
     return503OnClosing: false,
     // Requests the HTTP parser refuses still get the API's error body.
     clientErrorHandler,
+  });
+
+  // A body trickled a byte at a time, with or without a key, must not hold a connection for ever.
+  applyRequestDeadlines(app, {
+    requestTimeoutMs: deps.config.requestTimeoutMs ?? DEFAULT_REQUEST_DEADLINES.requestTimeoutMs,
+    refusedBodyTimeoutMs: deps.config.refusedBodyTimeoutMs ?? DEFAULT_REQUEST_DEADLINES.refusedBodyTimeoutMs,
   });
 
   if (deps.onRoute) {
@@ -94,7 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (closing) void reply.header("connection", "close");
     return payload;
   });
-  installErrorHandling(app);
+  installErrorHandling(app, safeUrl);
   app.addHook("preClose", async () => {
     closing = true;
   });
@@ -108,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Only JSON bodies: without this Fastify would also parse text/plain and the answer would be 400, not 415.
   app.removeContentTypeParser("text/plain");
+  installJsonBodyParser(app);
   app.addHook("preParsing", gzipBodyHook(deps.config.bodyLimitBytes));
 
   const unsubscribe = revocations.subscribe((keyId) => keyCache.invalidate(keyId));
@@ -163,8 +180,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(healthRoutes, { storage: deps.storage, redis: deps.redisHealth });
 
+  // Failed authentications per client address, admin token and API keys alike (auth-failure-throttle.ts).
+  const throttle = new AuthFailureThrottle({
+    maxFailures: deps.config.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
+    count: deps.rateLimitRedis
+      ? sharedFailureCounter(deps.rateLimitRedis, deps.rateLimitKeyPrefix ?? "mosaic:rl:", deps.redisHealth ?? commandOutcomeHealth(app.log))
+      : localFailureCounter(() => now().getTime()),
+    now: () => now().getTime(),
+  });
+
   await app.register(async (scope) => {
-    scope.addHook("onRequest", apiKeyAuthHook({ storage: deps.storage, cache: keyCache, now }));
+    scope.addHook("onRequest", apiKeyAuthHook({ storage: deps.storage, cache: keyCache, now, throttle }));
     await scope.register(eventsRoutes, {
       storage: deps.storage,
       now,
@@ -177,21 +203,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(async (scope) => {
-    scope.addHook("onRequest", adminAuthHook(adminToken));
+    scope.addHook("onRequest", adminAuthHook(adminToken, throttle));
     await scope.register(adminRoutes, { storage: deps.storage, now, keyCache, revocations });
   });
 
   return app;
 }
 
-function loggerOptions(deps: AppDeps): FastifyServerOptions["logger"] {
+function loggerOptions(deps: AppDeps, safeUrl: UrlMasker): FastifyServerOptions["logger"] {
   if (deps.logger === false) return false;
   const level = deps.logger?.level ?? deps.config.logLevel;
   return {
     level,
     redact: { paths: REDACTED, censor: "[redacted]" },
-    // Request URLs are logged without their query string (a client may put a key there).
-    serializers: LOG_SERIALIZERS,
+    // Request URLs are logged without their query string and with credentials in the path masked.
+    serializers: logSerializers(safeUrl),
     ...(deps.logger?.stream ? { stream: deps.logger.stream } : {}),
   };
 }

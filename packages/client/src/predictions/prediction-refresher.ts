@@ -50,6 +50,7 @@ export async function refreshPredictions(
     const chunk = valid.slice(start, start + MAX_QUERIES_PER_BATCH);
     const result = await transport.send({ url, payload: { queries: chunk } }, signal);
     if (result.kind === "aborted") return;
+    if (result.kind === "retryable") continue; // the outage monitor reported its first failure
     if (result.kind !== "ok") {
       report(result.error);
       continue;

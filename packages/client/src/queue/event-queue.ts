@@ -15,6 +15,8 @@ export class EventQueue<T> {
   constructor(
     private readonly maxItems: number,
     private readonly maxBytes: number,
+    /** Told of each evicted item (the spool forgets it); not called for items taken. */
+    private readonly onEvict?: (item: T) => void,
   ) {
     const initial = Math.min(1024, maxItems);
     this.items = new Array<T | undefined>(initial);
@@ -75,8 +77,9 @@ export class EventQueue<T> {
     let evicted = 0;
     for (let i = batch.length - 1; i >= 0; i--) {
       if (this.count === this.maxItems) {
-        // The item we are about to put back would be the oldest: it is the one evicted.
+        // The items we are about to put back would be the oldest: they are the ones evicted.
         evicted += i + 1;
+        if (this.onEvict !== undefined) for (let j = 0; j <= i; j++) this.onEvict(batch[j] as T);
         break;
       }
       if (this.count === this.items.length) this.grow();
@@ -95,7 +98,15 @@ export class EventQueue<T> {
     return evicted;
   }
 
+  /** Evicts the oldest item (the spool's byte bound asks for it); false when empty. */
+  evictOldest(): boolean {
+    if (this.count === 0) return false;
+    this.dropOldest();
+    return true;
+  }
+
   private dropOldest(): void {
+    if (this.onEvict !== undefined) this.onEvict(this.items[this.head] as T);
     this.items[this.head] = undefined;
     this.totalBytes -= this.sizes[this.head] as number;
     this.head = (this.head + 1) % this.items.length;

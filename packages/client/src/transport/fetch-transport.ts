@@ -1,4 +1,5 @@
-import { RETRYABLE_STATUSES } from "@mosaicstack/telemetry-protocol";
+import { isRetryableStatus } from "@mosaicstack/telemetry-protocol";
+import { gzipBody } from "./gzip-body.js";
 import { TelemetryHttpError, TelemetryNetworkError } from "../errors.js";
 import type { FetchLike, Platform } from "../platform.js";
 import { parseRetryAfter } from "./retry-after.js";
@@ -25,9 +26,9 @@ function serverError(body: unknown): { code: string | undefined; message: string
 }
 
 /**
- * The HTTP transport: one JSON POST with the bearer key and a time limit, the answer mapped to
- * a result by the retry rules of api-v1.md (network errors, timeouts, 429, 502, 503, 504 are
- * retryable; every other non-2xx status is final).
+ * The HTTP transport: one JSON POST with the bearer key and a time limit, gzip-compressed when
+ * large, the answer mapped to a result by the retry rules of api-v1.md (network errors,
+ * timeouts, 429 and every 5xx except 501 are retryable; every other non-2xx status is final).
  */
 export class FetchTransport implements Transport {
   constructor(
@@ -35,6 +36,7 @@ export class FetchTransport implements Transport {
     private readonly apiKey: string,
     private readonly timeoutMs: number,
     private readonly platform: Pick<Platform, "now" | "after">,
+    private readonly gzip: boolean,
   ) {}
 
   async send(request: TransportRequest, signal: AbortSignal): Promise<TransportResult> {
@@ -48,14 +50,18 @@ export class FetchTransport implements Transport {
       controller.abort();
     }, this.timeoutMs);
     try {
+      const json = JSON.stringify(request.payload);
+      const compressed = this.gzip ? await gzipBody(json) : null;
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${this.apiKey}`,
+        "content-type": "application/json",
+        accept: "application/json",
+      };
+      if (compressed !== null) headers["content-encoding"] = "gzip";
       const response = await this.fetchImpl(request.url, {
         method: "POST",
-        headers: {
-          authorization: `Bearer ${this.apiKey}`,
-          "content-type": "application/json",
-          accept: "application/json",
-        },
-        body: JSON.stringify(request.payload),
+        headers,
+        body: compressed ?? json,
         signal: controller.signal,
       });
       const body = parseJson(await response.text());
@@ -63,7 +69,7 @@ export class FetchTransport implements Transport {
       if (status >= 200 && status < 300) return { kind: "ok", status, body };
       const { code, message } = serverError(body);
       const error = new TelemetryHttpError(status, code, message);
-      if (RETRYABLE_STATUSES.includes(status)) {
+      if (isRetryableStatus(status)) {
         const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.platform.now());
         return { kind: "retryable", error, retryAfterMs };
       }
@@ -82,10 +88,15 @@ export class FetchTransport implements Transport {
   }
 }
 
-/** A short reason from a fetch failure (undici puts the system error in `cause`). */
+/**
+ * A short reason from a fetch failure: undici throws "fetch failed" and puts the real reason in
+ * `cause` (a system error's code such as ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED, or a message
+ * such as "bad port").
+ */
 function describe(cause: unknown): string {
-  const inner = (cause as { cause?: { code?: unknown } } | undefined)?.cause;
+  const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (typeof inner?.code === "string") return inner.code;
+  if (typeof inner?.message === "string" && inner.message !== "") return inner.message.slice(0, 200);
   if (cause instanceof Error) return cause.message.slice(0, 200);
   return "request failed";
 }

@@ -2,40 +2,76 @@ import { TelemetryHttpError, type TelemetryError } from "../errors.js";
 import type { Platform } from "../platform.js";
 import { backoffDelay } from "./backoff.js";
 import type { RateLimitGate } from "./rate-limit-gate.js";
+import type { RetryPolicy } from "./retry-policy.js";
 import type { Transport, TransportRequest, TransportResult } from "./transport.js";
+
+/** Told of every attempt's fate, so an outage can be reported once and its end noticed. */
+export interface AttemptObserver {
+  /** An attempt failed in a way worth retrying (network error, timeout, 429, 5xx). */
+  failed(error: TelemetryError): void;
+  /** An attempt got an answer that ends the request (2xx or a final status). */
+  answered(): void;
+  /** A retry is about to be made. */
+  retrying(): void;
+}
 
 /**
  * Retry as a wrapper around a transport (OpenTelemetry's RetryingTransport): retryable results
- * are tried again up to `maxRetries` times after an exponential backoff with jitter, or after
- * the server's Retry-After, which pauses every request of the client through the shared gate.
- * When retries run out, the last retryable result is returned for the caller to requeue.
+ * are tried again, as the policy allows, after an exponential backoff with jitter, or after the
+ * server's Retry-After, which pauses every request of the client through the shared gate.
+ * When the policy gives up, the last retryable result is returned for the caller to requeue.
  */
 export class RetryingTransport implements Transport {
   constructor(
     private readonly inner: Transport,
-    private readonly maxRetries: number,
+    private readonly defaultPolicy: RetryPolicy,
     private readonly gate: RateLimitGate,
-    private readonly platform: Pick<Platform, "sleep" | "random">,
-    private readonly onRetry: () => void,
+    private readonly platform: Pick<Platform, "sleep" | "random" | "now">,
+    private readonly observer: AttemptObserver,
   ) {}
 
-  async send(request: TransportRequest, signal: AbortSignal): Promise<TransportResult> {
+  /** Sends with retries; `policyOf` is read at each decision, so a stop can lengthen a send in progress. */
+  async send(request: TransportRequest, signal: AbortSignal, policyOf: () => RetryPolicy = () => this.defaultPolicy): Promise<TransportResult> {
+    let last: TransportResult = { kind: "aborted" };
     for (let attempt = 0; ; attempt++) {
-      await this.gate.wait(signal);
+      await this.waitForGate(signal, policyOf);
       if (signal.aborted) return { kind: "aborted" };
+      // A Retry-After that reached past the deadline leaves nothing to try.
+      if (this.platform.now() >= policyOf().deadline) return last;
       const result = await this.inner.send(request, signal);
-      if (result.kind !== "retryable") return result;
-      const delay = result.retryAfterMs ?? backoffDelay(attempt, this.platform.random);
+      if (result.kind === "aborted") return result;
+      if (result.kind !== "retryable") {
+        this.observer.answered();
+        return result;
+      }
+      this.observer.failed(result.error);
+      last = result;
+      const policy = policyOf();
+      const delay = result.retryAfterMs ?? backoffDelay(attempt, this.platform.random, policy.backoffCapMs);
       // A 429 (or any Retry-After) is about the API key, not this request: hold every request
       // of the client through the shared gate. Other failures wait only for this request.
       const holdAll = result.retryAfterMs !== undefined || isRateLimited(result.error);
       if (holdAll) this.gate.pauseFor(delay);
-      if (attempt >= this.maxRetries) return result;
-      this.onRetry();
-      if (!holdAll) await this.platform.sleep(delay, signal);
+      if (attempt >= policy.maxRetries) return result;
+      // A backoff that would end past the deadline would end in an abort: give up now instead.
+      if (!holdAll && this.platform.now() + delay >= policy.deadline) return result;
+      this.observer.retrying();
+      if (!holdAll) await this.platform.sleep(delay, wakeOrSignal(policy, signal));
       if (signal.aborted) return { kind: "aborted" };
     }
   }
+
+  /** Waits out a Retry-After pause; a policy's wake ends the wait to re-read the policy, not the request. */
+  private async waitForGate(signal: AbortSignal, policyOf: () => RetryPolicy): Promise<void> {
+    while (this.gate.remaining() > 0 && !signal.aborted) {
+      await this.gate.wait(wakeOrSignal(policyOf(), signal));
+    }
+  }
+}
+
+function wakeOrSignal(policy: RetryPolicy, signal: AbortSignal): AbortSignal {
+  const wake = policy.wake;
+  return wake === undefined || wake.aborted ? signal : wake;
 }
 
 function isRateLimited(error: TelemetryError): boolean {

@@ -66,7 +66,7 @@ describe.skipIf(!present)(`integration-guide.md examples against the BUILT packa
       cwd: dir,
       env: { ...process.env, TELEMETRY_API_URL: server.url, TELEMETRY_API_KEY: API_KEY, TELEMETRY_INSTANCE_ID: INSTANCE_ID },
     });
-    expect(JSON.parse(stdout.trim())).toEqual({ sent: 1, dropped: 0, pending: 0 });
+    expect(JSON.parse(stdout.trim())).toEqual({ sent: 1, dropped: 0, pending: 0, reason: null });
     expect(server.requests).toHaveLength(1);
     const event = (server.requests[0]!.body as { events: Record<string, unknown>[] }).events[0]!;
     expect(event).toMatchObject({
@@ -77,5 +77,16 @@ describe.skipIf(!present)(`integration-guide.md examples against the BUILT packa
       quality_gates_run: ["build", "lint", "test", "typecheck"],
     });
     expect(server.requests[0]!.headers["authorization"]).toBe(`Bearer ${API_KEY}`);
+  }, 60_000);
+
+  it("the Node.js service example as written (it tracks and ends, no stop()) delivers its event", async () => {
+    writeFileSync(join(dir, "src/run-task-only.ts"), `${files["src/task-runner.ts"]}\nawait runTask();\n`);
+    const tsx = resolve(REPO_ROOT, "node_modules/tsx/dist/cli.mjs");
+    const before = server.requests.length;
+    await run(process.execPath, [tsx, "src/run-task-only.ts"], {
+      cwd: dir,
+      env: { ...process.env, TELEMETRY_API_URL: server.url, TELEMETRY_API_KEY: API_KEY, TELEMETRY_INSTANCE_ID: INSTANCE_ID },
+    });
+    expect(server.requests.slice(before).flatMap((r) => r.eventIds)).toHaveLength(1);
   }, 60_000);
 });

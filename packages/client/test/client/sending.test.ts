@@ -20,6 +20,8 @@ async function setup(options: Partial<TelemetryClientOptions> = {}) {
     instanceId: INSTANCE_ID,
     onError: sink.onError,
     hooks: time.hooks,
+    // The send at process end is tested in child processes (test/built/process-end.test.ts).
+    sendOnExit: false,
     ...options,
   });
   /** Tracks n events; returns their ids in order. */
@@ -180,14 +182,24 @@ describe("sending", () => {
     expect(sink.messages()).toEqual(["HTTP 413: payload_too_large over 1 MiB"]);
   });
 
-  it("500 is final (api-v1 retries only network, timeouts, 429, 502-504): dropped and reported", async () => {
+  it.each([500, 502, 503, 504, 507, 599])("HTTP %i is retried (every 5xx except 501), then delivered: nothing lost", async (status) => {
+    const { client, track, sink } = await setup();
+    const ids = track(2);
+    server.script.push({ kind: "status", status, body: { error: { code: "internal_error", message: "oops" } } });
+    await client.flush();
+    expect(server.batches()).toEqual([ids, ids]);
+    expect(client.getStats()).toMatchObject({ sent: 2, dropped: 0, queued: 0, retried: 1 });
+    expect(sink.messages()).toEqual([`HTTP ${status}: internal_error oops`]);
+  });
+
+  it("HTTP 501 is final: attempted once, dropped and reported", async () => {
     const { client, track, sink } = await setup();
     track(2);
-    server.script.push({ kind: "status", status: 500, body: { error: { code: "internal_error", message: "oops" } } });
+    server.script.push({ kind: "status", status: 501, body: { error: { code: "not_implemented", message: "no" } } });
     await client.flush();
     expect(server.requests).toHaveLength(1);
-    expect(client.getStats()).toMatchObject({ dropped: 2, queued: 0 });
-    expect(sink.messages()).toEqual(["HTTP 500: internal_error oops"]);
+    expect(client.getStats()).toMatchObject({ dropped: 2, queued: 0, retried: 0 });
+    expect(sink.messages()).toEqual(["HTTP 501: not_implemented no"]);
   });
 
   it("a request stalled past requestTimeoutMs is retried", async () => {
@@ -197,10 +209,11 @@ describe("sending", () => {
     await client.flush();
     expect(server.requests).toHaveLength(2);
     expect(client.getStats()).toMatchObject({ sent: 1, retried: 1 });
-    expect(sink.errors).toEqual([]);
+    // The first failure of an outage is reported, even one that the retry ends.
+    expect(sink.messages()).toEqual(["Request timed out after 150 ms"]);
   });
 
-  it("a dropped connection is retried, and reported with its cause when retries run out", async () => {
+  it("a dropped connection is retried, and reported with its cause once, at its first failure", async () => {
     const { client, track, sink } = await setup({ maxRetries: 1 });
     track(1);
     server.script.push({ kind: "drop" }, { kind: "drop" });
@@ -246,7 +259,7 @@ describe("sending", () => {
     expect(() => client.track({} as never)).not.toThrow();
     track(1);
     server.script.push({ kind: "status", status: 500 });
-    await expect(client.flush()).resolves.toBeUndefined();
+    await expect(client.flush()).resolves.toEqual({ sent: 1, pending: 0 });
     await expect(client.stop()).resolves.toMatchObject({ pending: 0 });
   });
 
@@ -330,7 +343,7 @@ describe("start, stop, dryRun, disabled", () => {
     const first = client.stop();
     const second = client.stop();
     expect(second).toBe(first);
-    await expect(first).resolves.toEqual({ sent: 250, dropped: 0, pending: 0 });
+    await expect(first).resolves.toEqual({ sent: 250, dropped: 0, pending: 0, reason: null });
     expect(server.batches().map((b) => b.length)).toEqual([100, 100, 50]);
   });
 
@@ -341,7 +354,7 @@ describe("start, stop, dryRun, disabled", () => {
     track(2);
     const result = await client.stop();
     await running;
-    expect(result).toEqual({ sent: 5, dropped: 0, pending: 0 });
+    expect(result).toEqual({ sent: 5, dropped: 0, pending: 0, reason: null });
   });
 
   it("track() after stop() drops the event and reports it once", async () => {
@@ -359,7 +372,8 @@ describe("start, stop, dryRun, disabled", () => {
     server.handler = () => ({ kind: "stall" });
     const started = Date.now();
     const result = await client.stop();
-    expect(result).toEqual({ sent: 0, dropped: 0, pending: 3 });
+    expect(result).toMatchObject({ sent: 0, dropped: 0, pending: 3 });
+    expect(result.reason).toContain("stop() ran out of its 200 ms with 3 events unsent");
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -368,7 +382,7 @@ describe("start, stop, dryRun, disabled", () => {
     track(2);
     server.script.push({ kind: "status", status: 429, headers: { "retry-after": "3600" } });
     const started = Date.now();
-    expect(await client.stop()).toEqual({ sent: 0, dropped: 0, pending: 2 });
+    expect(await client.stop()).toMatchObject({ sent: 0, dropped: 0, pending: 2 });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(server.requests).toHaveLength(1);
   });
@@ -378,7 +392,7 @@ describe("start, stop, dryRun, disabled", () => {
     track(25);
     await client.flush();
     await client.refreshPredictions([{ task_type: "testing", model: "m", provider: "openai", complexity: "low" }]);
-    expect(await client.stop()).toEqual({ sent: 25, dropped: 0, pending: 0 });
+    expect(await client.stop()).toEqual({ sent: 25, dropped: 0, pending: 0, reason: null });
     expect(server.requests).toHaveLength(0);
   });
 
@@ -388,18 +402,18 @@ describe("start, stop, dryRun, disabled", () => {
     track(5);
     await client.flush();
     await client.refreshPredictions([{ task_type: "testing", model: "m", provider: "openai", complexity: "low" }]);
-    expect(await client.stop()).toEqual({ sent: 0, dropped: 0, pending: 0 });
+    expect(await client.stop()).toEqual({ sent: 0, dropped: 0, pending: 0, reason: null });
     expect(client.getStats()).toMatchObject({ queued: 0, dropped: 0, invalid: 0 });
     expect(server.requests).toHaveLength(0);
     expect(sink.errors).toEqual([]);
   });
 
   it("an enabled client with a bad config sends nothing", async () => {
-    const { client, track, sink } = await setup({ apiKey: "msk_bad" });
+    const { client, track, sink } = await setup({ apiKey: "msk bad" });
     client.start();
     track(2);
     await client.flush();
-    expect(await client.stop()).toEqual({ sent: 0, dropped: 2, pending: 0 });
+    expect(await client.stop()).toEqual({ sent: 0, dropped: 2, pending: 0, reason: null });
     expect(server.requests).toHaveLength(0);
     expect(sink.errors.map((e) => e.code)).toEqual(["invalid_config"]);
   });

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { afterAll, beforeAll, expect } from "vitest";
 import { formatApiKey } from "@mosaicstack/telemetry-protocol";
 import type { TaskCompletionFields } from "@mosaicstack/telemetry-protocol";
@@ -79,4 +80,13 @@ export function failOnUnhandledRejection(): void {
     process.off("unhandledRejection", listener);
     expect(seen).toEqual([]);
   });
+}
+
+/** The URL of a loopback port nobody listens on (bound, then closed): connections are refused at once. */
+export async function closedPortUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
 }

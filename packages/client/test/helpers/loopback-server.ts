@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { gunzipSync } from "node:zlib";
 
 /** One request the server received. */
 export interface ReceivedRequest {
@@ -19,7 +20,9 @@ export type Reply =
   | { kind: "results"; statuses: ("accepted" | "duplicate" | "rejected")[] }
   | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: "stall" }
-  | { kind: "drop" };
+  | { kind: "drop" }
+  /** Stores the events (later copies are duplicates), then resets the connection before answering. */
+  | { kind: "store-then-drop" };
 
 export type Handler = (request: ReceivedRequest, index: number) => Reply | undefined;
 
@@ -52,6 +55,19 @@ export class LoopbackServer {
     return this;
   }
 
+  /** Every event id the server has stored, once each (its dedup set). */
+  stored(): ReadonlySet<string> {
+    return this.seen;
+  }
+
+  /** Forgets every request and stored id (a test's fresh start on a shared server). */
+  reset(): void {
+    this.seen.clear();
+    this.requests.length = 0;
+    this.script.length = 0;
+    this.handler = undefined;
+  }
+
   /** Event ids of all event requests, batch by batch. */
   batches(): string[][] {
     return this.requests.filter((r) => r.path.endsWith("/v1/events/batch")).map((r) => r.eventIds);
@@ -67,7 +83,8 @@ export class LoopbackServer {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body: unknown;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      const raw = Buffer.concat(chunks);
+      body = JSON.parse((req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw).toString("utf8"));
     } catch {
       body = undefined;
     }
@@ -90,6 +107,10 @@ export class LoopbackServer {
       case "stall":
         return;
       case "drop":
+        req.socket.destroy();
+        return;
+      case "store-then-drop":
+        for (const id of received.eventIds) this.seen.add(id);
         req.socket.destroy();
         return;
       case "status":

@@ -27,6 +27,10 @@ const EVERY_OPTION: Record<keyof TelemetryClientOptions, true> = {
   requestTimeoutMs: true,
   predictionCacheTtlMs: true,
   stopTimeoutMs: true,
+  spoolDir: true,
+  spoolMaxBytes: true,
+  sendOnExit: true,
+  gzip: true,
   fetch: true,
   hooks: true,
 };

@@ -43,13 +43,23 @@ describe("options", () => {
     expect(() => new TelemetryClient({ serverUrl: "", apiKey: "", instanceId: "", batchSize: 1000, onError })).not.toThrow();
   });
 
-  it("names a malformed key without quoting it", () => {
-    const sink = errorSink();
-    const secret = "msk_thisIsASecretButMalformed";
-    new TelemetryClient({ serverUrl: "https://tel.example", apiKey: secret, instanceId: INSTANCE_ID, onError: sink.onError });
-    expect(sink.errors).toHaveLength(1);
-    expect(sink.errors[0]?.message).toContain("apiKey is not a well-formed");
-    expect(sink.errors[0]?.message).not.toContain(secret);
+  it("names an unsendable key without quoting it (whitespace, control characters, beyond Latin-1)", () => {
+    for (const secret of ["msk_thisIsASecret ButSpaced", "msk_thisIsASecret\nNewline", "msk_thisIsASecret\u0000", "msk_thisIsASecret\u2603"]) {
+      const sink = errorSink();
+      new TelemetryClient({ serverUrl: "https://tel.example", apiKey: secret, instanceId: INSTANCE_ID, onError: sink.onError });
+      expect(sink.errors).toHaveLength(1);
+      expect(sink.errors[0]?.message).toContain("apiKey must not contain whitespace, control characters");
+      expect(sink.errors[0]?.message).not.toContain(secret.slice(4));
+    }
+  });
+
+  it("takes a key of any other shape as given: its format is the server's to judge", () => {
+    for (const key of ["msk_thisIsASecretButNotOurChecksum", "sk-live-0123456789", "x"]) {
+      const { options, problems } = normalizeOptions({ serverUrl: "https://tel.example", apiKey: key, instanceId: INSTANCE_ID });
+      expect(problems).toEqual([]);
+      expect(options.canSend).toBe(true);
+      expect(options.apiKey).toBe(key);
+    }
   });
 
   it("reports nothing for a disabled client, whatever its config", () => {

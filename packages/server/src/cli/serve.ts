@@ -6,6 +6,7 @@ import { DeferredLog } from "../cluster/deferred-log.js";
 import { resolveAdminToken } from "../config/admin-token-file.js";
 import { ConfigError } from "../config/config-error.js";
 import { loadConfig, type Env, type ServerConfig } from "../config/config.js";
+import { makeDataDirOwnerOnly } from "../config/data-dir.js";
 import type { Predictor } from "../routes/predictions-routes.js";
 import { openStorage } from "../storage/open-storage.js";
 import type { Storage } from "../storage/storage.js";
@@ -42,6 +43,7 @@ export async function startServer(options: {
   logger?: AppDeps["logger"];
 }): Promise<RunningServer> {
   const config = loadConfig(options.env, options.cwd === undefined ? {} : { cwd: options.cwd });
+  makeDataDirOwnerOnly(config.dataDir);
   const admin = resolveAdminToken(config);
   let storage: Storage;
   try {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "./config-error.js";
-import { MIN_ADMIN_TOKEN_LENGTH, type ServerConfig } from "./config.js";
+import { adminTokenProblem, type ServerConfig } from "./config.js";
 
 /** Where the admin token lives when TELEMETRY_ADMIN_TOKEN is unset. */
 export function adminTokenPath(dataDir: string): string {
@@ -17,7 +17,8 @@ export interface ResolvedAdminToken {
 
 /**
  * The admin token: TELEMETRY_ADMIN_TOKEN, else <dataDir>/admin-token, created at first start
- * with 32 random bytes (base64url) and mode 0600 so only the server's user can read it.
+ * with 32 random bytes (base64url: 43 characters of b64token, so it passes adminTokenProblem)
+ * and mode 0600 so only the server's user can read it.
  */
 export function resolveAdminToken(config: Pick<ServerConfig, "adminToken" | "dataDir">): ResolvedAdminToken {
   if (config.adminToken !== null) return { token: config.adminToken, source: "env" };
@@ -50,8 +51,7 @@ export function readTokenFile(file: string): string | null {
     throw new ConfigError("TELEMETRY_ADMIN_TOKEN", `unset, and the token file ${file} could not be read`);
   }
   const token = content.trim();
-  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new ConfigError("TELEMETRY_ADMIN_TOKEN", `the token file ${file} holds fewer than ${MIN_ADMIN_TOKEN_LENGTH} characters`);
-  }
+  const problem = adminTokenProblem(token);
+  if (problem !== null) throw new ConfigError("TELEMETRY_ADMIN_TOKEN", `unset, and the token in ${file} ${problem}`);
   return token;
 }

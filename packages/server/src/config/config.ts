@@ -1,4 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from "../auth/auth-failure-throttle.js";
+import { DEFAULT_REQUEST_DEADLINES } from "../http/request-deadlines.js";
 import type { StorageTarget } from "../storage/open-storage.js";
 import { ConfigError } from "./config-error.js";
 
@@ -6,7 +8,27 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The shortest admin token accepted: shorter ones are guessable. */
-export const MIN_ADMIN_TOKEN_LENGTH = 16;
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/**
+ * RFC 6750's b64token, the only characters a `Bearer` credential may hold: a token with a space
+ * or a quote in it could be configured but never sent.
+ */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Why `token` cannot be the admin token, or null when it can. The message never repeats the token.
+ *
+ * @example
+ * adminTokenProblem("aaaa") // "must be at least 32 characters long, got 4"
+ */
+export function adminTokenProblem(token: string): string | null {
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) return `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long, got ${token.length}`;
+  if (!BEARER_TOKEN.test(token)) {
+    return 'may hold only letters, digits and - . _ ~ + / (then "=" padding at the end): what an Authorization: Bearer header can carry (RFC 6750)';
+  }
+  return null;
+}
 
 /** The server's whole configuration, parsed and checked once, then frozen. */
 export interface ServerConfig {
@@ -34,6 +56,18 @@ export interface ServerConfig {
   };
   /** Largest request body, counted after gzip decompression. @default 1 MiB */
   readonly bodyLimitBytes: number;
+  /** From a request's first byte to its last; past it, 408 and the connection closed. @default 60000 */
+  readonly requestTimeoutMs: number;
+  /** After an answer sent before the body arrived (401, 413 …), how long the rest may take. @default 5000 */
+  readonly refusedBodyTimeoutMs: number;
+  /** Failed authentications per client address per minute before 429; 0 turns the throttle off. @default 30 */
+  readonly authFailuresPerMinute: number;
+  /**
+   * Fastify's trustProxy: which proxies' X-Forwarded-For names the client address. false: none
+   * (the socket's peer is the client); true: any; else the proxies' addresses or CIDRs.
+   * @default false
+   */
+  readonly trustProxy: boolean | readonly string[];
   /** @default "info" */
   readonly logLevel: LogLevel;
   /** Redis for shared rate-limit counters and key-cache invalidation; null: in-process. */
@@ -88,6 +122,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
       minContributors: integer(env, "PREDICTION_MIN_CONTRIBUTORS", 5, 1, 1_000_000),
     },
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_DEADLINES.requestTimeoutMs, 100, 3_600_000),
+    refusedBodyTimeoutMs: integer(env, "REFUSED_BODY_TIMEOUT_MS", DEFAULT_REQUEST_DEADLINES.refusedBodyTimeoutMs, 0, 3_600_000),
+    authFailuresPerMinute: integer(env, "AUTH_FAILURES_PER_MINUTE", DEFAULT_AUTH_FAILURES_PER_MINUTE, 0, 1_000_000),
+    trustProxy: trustProxy(env),
     logLevel: logLevel(env),
     redisUrl: redisUrl(env),
     redisKeyPrefix: redisKeyPrefix(env),
@@ -141,10 +179,21 @@ function storageTarget(env: Env, cwd: string, dataDir: string): StorageTarget {
 function adminToken(env: Env): string | null {
   const value = text(env, "TELEMETRY_ADMIN_TOKEN");
   if (value === undefined) return null;
-  if (value.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new ConfigError("TELEMETRY_ADMIN_TOKEN", `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long`);
-  }
+  const problem = adminTokenProblem(value);
+  if (problem !== null) throw new ConfigError("TELEMETRY_ADMIN_TOKEN", problem);
   return value;
+}
+
+function trustProxy(env: Env): ServerConfig["trustProxy"] {
+  const value = text(env, "TRUST_PROXY");
+  if (value === undefined || value.toLowerCase() === "false") return false;
+  if (value.toLowerCase() === "true") return true;
+  const entries = value.split(",").map((entry) => entry.trim());
+  // Addresses or CIDRs (IPv4, IPv6), or proxy-addr's names: loopback, linklocal, uniquelocal.
+  if (entries.some((entry) => !/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(entry) && !["loopback", "linklocal", "uniquelocal"].includes(entry))) {
+    throw new ConfigError("TRUST_PROXY", `must be true, false or a comma-separated list of addresses or CIDRs, got "${value}"`);
+  }
+  return entries;
 }
 
 function logLevel(env: Env): LogLevel {

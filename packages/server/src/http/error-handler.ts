@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ErrorCode } from "@mosaicstack/telemetry-protocol";
 import { StorageUnavailableError } from "../storage/storage.js";
 import { HttpError, errorBody } from "./http-error.js";
-import { safeUrl } from "./safe-url.js";
+import { safeUrl as maskQueryAndKeys, type UrlMasker } from "./safe-url.js";
 
 /** Seconds a client should wait before retrying while storage is down. */
 export const STORAGE_RETRY_AFTER_SECONDS = 5;
@@ -13,7 +13,7 @@ export const STORAGE_RETRY_AFTER_SECONDS = 5;
  * StorageUnavailableError to 503 with Retry-After, anything else to a plain 500 whose message
  * reveals nothing (the cause goes to the log only).
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, safeUrl: UrlMasker = maskQueryAndKeys): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const http = toHttpError(error);
     if (http.statusCode >= 500) {
@@ -24,7 +24,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    // The path is echoed to help a caller, never a query string or a key put in it by mistake.
+    // The path is echoed to help a caller, never a query string, an API key or the admin token put in it by mistake.
     return reply.code(404).send(errorBody("not_found", `no route ${request.method} ${safeUrl(request.url).split("?")[0]}`));
   });
 }

@@ -9,6 +9,8 @@ import {
 } from "@mosaicstack/telemetry-protocol";
 import { installEventsJsonParser } from "../http/events-json-parser.js";
 import { HttpError } from "../http/http-error.js";
+import { canonicalizeEvent } from "../ingest/canonical-event.js";
+import { storedPayload } from "../ingest/stored-payload.js";
 import type { Storage } from "../storage/storage.js";
 import { API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "./openapi-schemas.js";
 
@@ -69,8 +71,8 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
       const key = request.apiKey;
       if (key === null) throw new HttpError("unauthorized", "missing API key");
       const { events } = request.body as { events: unknown[] };
-      // Each event's text as sent: stored as is. Null only if another parser ran (then storage serialises).
-      const texts = request.eventTexts !== null && request.eventTexts.length === events.length ? request.eventTexts : null;
+      // Each event's text as sent and its key count, from the parser's scan (null if another parser ran).
+      const sent = request.eventTexts !== null && request.eventTexts.texts.length === events.length ? request.eventTexts : null;
       const instanceId = key.instanceId.toLowerCase();
 
       // A batch naming another instance is refused whole, before anything is stored.
@@ -84,15 +86,23 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
       const now = options.now();
       const results: EventResult[] = new Array(events.length);
       const valid: TaskCompletionEvent[] = [];
-      const validTexts: string[] = [];
+      const payloads: string[] = [];
       const validIndexes: number[] = [];
+      // Results echo each event_id as sent; storage gets it in lower case (canonicalizeEvent).
+      const sentIds: string[] = [];
       for (let index = 0; index < events.length; index++) {
         const event = events[index] as Record<string, unknown>;
         const eventId = typeof event["event_id"] === "string" ? event["event_id"] : null;
         const checked = validateEvent(event, { now: now.getTime() });
         if (checked.ok) {
-          valid.push(checked.event);
-          if (texts !== null) validTexts.push(texts[index] as string);
+          const validated = checked.event;
+          sentIds.push(validated.event_id);
+          const asSent = canonicalizeEvent(validated, instanceId);
+          // What is stored is the validated event's known fields (ingest/stored-payload.ts).
+          payloads.push(
+            storedPayload(validated, asSent && sent !== null ? { text: sent.texts[index] as string, keyCount: sent.keyCounts[index] as number } : null),
+          );
+          valid.push(validated);
           validIndexes.push(index);
           continue;
         }
@@ -107,7 +117,7 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
         };
       }
 
-      const statuses = valid.length === 0 ? [] : await options.storage.ingestEvents(key.instanceId, valid, now, texts === null ? undefined : validTexts);
+      const statuses = valid.length === 0 ? [] : await options.storage.ingestEvents(key.instanceId, valid, now, payloads);
       if (statuses.length !== valid.length) throw new Error("storage answered a different number of statuses than events");
       let accepted = 0;
       let duplicates = 0;
@@ -115,7 +125,7 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
         const status = statuses[position] as "accepted" | "duplicate";
         if (status === "accepted") accepted++;
         else duplicates++;
-        results[index] = { index, event_id: (valid[position] as TaskCompletionEvent).event_id, status };
+        results[index] = { index, event_id: sentIds[position] as string, status };
       });
       return { accepted, duplicates, rejected: events.length - valid.length, results };
     },

@@ -51,7 +51,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: "Not found.",
   413: "Body over the byte limit (counted after decompression).",
   415: "Wrong Content-Type or Content-Encoding.",
-  429: "Rate limited: retry after Retry-After seconds.",
+  429: "Rate limited (per API key), or too many failed authentications from this client address: retry after Retry-After seconds.",
   500: "Internal error.",
   503: "Storage unavailable: retry after Retry-After seconds.",
 };

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import type { MigrationResult } from "./migration.js";
 import { PostgresStorage } from "./postgres/postgres-storage.js";
+import { makeDatabaseFilesOwnerOnly } from "./sqlite/owner-only-files.js";
 import { SqliteStorage } from "./sqlite/sqlite-storage.js";
 import { mapSqliteError } from "./sqlite/sqlite-errors.js";
 import type { Storage } from "./storage.js";
@@ -98,7 +99,10 @@ function openSqlite(path: string): SqliteStorage {
   const inMemory = path === ":memory:" || path === "";
   try {
     // 0700: the folder holds every instance's events and key hashes; nobody else needs to list it.
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (!inMemory) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      makeDatabaseFilesOwnerOnly(path);
+    }
     // A file's WAL checkpoints run on a thread of their own, off the event loop.
     return new SqliteStorage(new Database(path), { checkpointThread: !inMemory });
   } catch (error) {

@@ -96,14 +96,15 @@ export interface Storage {
    * groups in the same transaction. Dedup is exact on (instance_id, event_id), for all time; a
    * repeated event_id within the call is stored once and its later copies are "duplicate".
    * Resolves only once every accepted event is durable. Statuses answer `events` in order.
-   * `texts[i]`, when given, is events[i]'s JSON text as received (it parses to events[i]) and is
-   * stored as the payload instead of serialising the event again.
+   * Events must be valid (validateEvent) and canonical (ids in lower case: ingest/canonical-event.ts).
+   * Each is stored as `payloads[i]` when given (ingest/stored-payload.ts: the same JSON value as
+   * eventPayload(events[i])), else as eventPayload(events[i]): its known fields only.
    */
   ingestEvents(
     instanceId: string,
     events: readonly TaskCompletionEvent[],
     receivedAt: Date,
-    texts?: readonly string[],
+    payloads?: readonly string[],
   ): Promise<IngestStatus[]>;
 
   /** Aggregates with bins of the groups that exist among `groupKeys`. */

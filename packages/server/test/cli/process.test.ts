@@ -128,6 +128,17 @@ describe("the built server process", () => {
     expect(result.out).toContain("PORT");
     expect(result.out).not.toMatch(/\n\s+at /);
   });
+
+  it.each([
+    ["too short", "aaaaaaaaaaaaaaaa", "at least 32 characters"],
+    ["holding spaces", "an admin token with spaces in it, long enough", "RFC 6750"],
+  ])("refuses at start an admin token %s, exit 1, without echoing it", (_what, token, reason) => {
+    const result = runCliJsMain({ TELEMETRY_ADMIN_TOKEN: token, DATA_DIR: dataDir });
+    expect(result.code).toBe(1);
+    expect(result.out).toContain("mosaic-telemetry: configuration error: TELEMETRY_ADMIN_TOKEN:");
+    expect(result.out).toContain(reason);
+    expect(result.out).not.toContain(token);
+  });
 });
 
 function runCliJsMain(env: Record<string, string>): { code: number; out: string } {

@@ -42,6 +42,10 @@ export interface LiveServerOptions {
   predictionsPerMinute?: number;
   /** @default "info", as in production */
   logLevel?: "trace" | "debug" | "info";
+  /** @default 30, as in production; 0 turns the auth-failure throttle off */
+  authFailuresPerMinute?: number;
+  requestTimeoutMs?: number;
+  refusedBodyTimeoutMs?: number;
 }
 
 export async function startLiveServer(options: LiveServerOptions = {}): Promise<LiveServer> {
@@ -57,6 +61,9 @@ export async function startLiveServer(options: LiveServerOptions = {}): Promise<
         predictionsPerMinute: options.predictionsPerMinute ?? 1_000_000,
       },
       logLevel: options.logLevel ?? "info",
+      ...(options.authFailuresPerMinute === undefined ? {} : { authFailuresPerMinute: options.authFailuresPerMinute }),
+      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+      ...(options.refusedBodyTimeoutMs === undefined ? {} : { refusedBodyTimeoutMs: options.refusedBodyTimeoutMs }),
     },
     storage,
     predictor: createPredictor(storage),

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { adminTokenPath, resolveAdminToken } from "../../src/config/admin-token-file.js";
 import { ConfigError } from "../../src/config/config-error.js";
-import { loadConfig } from "../../src/config/config.js";
+import { adminTokenProblem, loadConfig } from "../../src/config/config.js";
 
 const cwd = "/srv/app";
 
@@ -30,6 +30,10 @@ describe("loadConfig", () => {
       rateLimits: { eventsPerMinute: 600, predictionsPerMinute: 300 },
       predictions: { minEvents: 10, minContributors: 5 },
       bodyLimitBytes: 1024 * 1024,
+      requestTimeoutMs: 60_000,
+      refusedBodyTimeoutMs: 5_000,
+      authFailuresPerMinute: 30,
+      trustProxy: false,
       logLevel: "info",
       redisUrl: null,
       redisKeyPrefix: "mosaic:",
@@ -51,12 +55,16 @@ describe("loadConfig", () => {
         PORT: "9001",
         HOST: "0.0.0.0",
         DATA_DIR: "var/telemetry",
-        TELEMETRY_ADMIN_TOKEN: "0123456789abcdef-admin",
+        TELEMETRY_ADMIN_TOKEN: "0123456789abcdef-admin-0123456789",
         RATE_LIMIT_EVENTS_PER_MINUTE: "60",
         RATE_LIMIT_PREDICTIONS_PER_MINUTE: "30",
         PREDICTION_MIN_EVENTS: "3",
         PREDICTION_MIN_CONTRIBUTORS: "2",
         BODY_LIMIT_BYTES: "2048",
+        REQUEST_TIMEOUT_MS: "30000",
+        REFUSED_BODY_TIMEOUT_MS: "1000",
+        AUTH_FAILURES_PER_MINUTE: "0",
+        TRUST_PROXY: "10.0.0.0/8, 127.0.0.1",
         LOG_LEVEL: "DEBUG",
         REDIS_URL: "redis://127.0.0.1:6379/2",
       },
@@ -66,10 +74,14 @@ describe("loadConfig", () => {
     expect(config.host).toBe("0.0.0.0");
     expect(config.dataDir).toBe("/srv/app/var/telemetry");
     expect(config.storage).toEqual({ engine: "sqlite", path: "/srv/app/var/telemetry/telemetry.db" });
-    expect(config.adminToken).toBe("0123456789abcdef-admin");
+    expect(config.adminToken).toBe("0123456789abcdef-admin-0123456789");
     expect(config.rateLimits).toEqual({ eventsPerMinute: 60, predictionsPerMinute: 30 });
     expect(config.predictions).toEqual({ minEvents: 3, minContributors: 2 });
     expect(config.bodyLimitBytes).toBe(2048);
+    expect(config.requestTimeoutMs).toBe(30_000);
+    expect(config.refusedBodyTimeoutMs).toBe(1_000);
+    expect(config.authFailuresPerMinute).toBe(0);
+    expect(config.trustProxy).toEqual(["10.0.0.0/8", "127.0.0.1"]);
     expect(config.logLevel).toBe("debug");
     expect(config.redisUrl).toBe("redis://127.0.0.1:6379/2");
   });
@@ -109,6 +121,10 @@ describe("loadConfig", () => {
     ["DATABASE_URL", "mysql://db/t"],
     ["DATABASE_URL", "sqlite:"],
     ["DATABASE_POOL_SIZE", "0"],
+    ["REQUEST_TIMEOUT_MS", "99"],
+    ["REFUSED_BODY_TIMEOUT_MS", "5s"],
+    ["AUTH_FAILURES_PER_MINUTE", "-1"],
+    ["TRUST_PROXY", "my proxy"],
     ["DATABASE_CONNECT_TIMEOUT_MS", "5s"],
     ["DATABASE_QUERY_TIMEOUT_MS", "99"],
   ])("names %s when its value %j is wrong", (variable, value) => {
@@ -117,11 +133,32 @@ describe("loadConfig", () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
   });
 
-  it("refuses an admin token shorter than 16 characters without echoing it", () => {
-    const error = configError({ TELEMETRY_ADMIN_TOKEN: "short-secret" });
+  it("refuses an admin token shorter than 32 characters without echoing it", () => {
+    const error = configError({ TELEMETRY_ADMIN_TOKEN: "aaaaaaaaaaaaaaaa" });
     expect(error.variable).toBe("TELEMETRY_ADMIN_TOKEN");
-    expect(error.message).not.toContain("short-secret");
+    expect(error.message).toBe("TELEMETRY_ADMIN_TOKEN: must be at least 32 characters long, got 16");
+    expect(configError({ TELEMETRY_ADMIN_TOKEN: "a".repeat(31) }).variable).toBe("TELEMETRY_ADMIN_TOKEN");
   });
+
+  it.each([
+    ["a space", "correct horse battery staple 0123456789"],
+    ["a quote", 'token-"quoted"-0123456789abcdef0123456789'],
+    ["a comma", "token,0123456789abcdef0123456789abcdef"],
+    ["a non-ASCII letter", "tökén-0123456789abcdef0123456789abcdef"],
+    ["an = before the end", "abc=def-0123456789abcdef0123456789abcdef"],
+  ])("refuses an admin token holding %s, which a Bearer header cannot carry (RFC 6750)", (_what, token) => {
+    const error = configError({ TELEMETRY_ADMIN_TOKEN: token });
+    expect(error.variable).toBe("TELEMETRY_ADMIN_TOKEN");
+    expect(error.message).toContain("RFC 6750");
+    expect(error.message).not.toContain(token);
+  });
+
+  it.each(["a".repeat(32), "Abc-._~+/0123456789abcdefghijklmnopq==", "dGhpcyBpcyBhIGJhc2U2NCB0b2tlbiBvZiAzMiBieXRlcw=="])(
+    "accepts the admin token %s",
+    (token) => {
+      expect(loadConfig({ TELEMETRY_ADMIN_TOKEN: token }, { cwd }).adminToken).toBe(token);
+    },
+  );
 
   it("does not echo a bad postgres URL (it may hold a password)", () => {
     const error = configError({ DATABASE_URL: "postgres://user:hunter2@[bad" });
@@ -163,5 +200,20 @@ describe("resolveAdminToken", () => {
     const dataDir = tempDir();
     writeFileSync(adminTokenPath(dataDir), "abc\n");
     expect(() => resolveAdminToken({ adminToken: null, dataDir })).toThrow(ConfigError);
+  });
+
+  it("refuses a token file whose token a Bearer header cannot carry", () => {
+    const dataDir = tempDir();
+    writeFileSync(adminTokenPath(dataDir), "two words 0123456789abcdef0123456789abcdef\n");
+    expect(() => resolveAdminToken({ adminToken: null, dataDir })).toThrow(/RFC 6750/);
+  });
+
+  it("generates a token that its own rule accepts", () => {
+    for (let i = 0; i < 20; i++) {
+      const dataDir = join(tempDir(), "data");
+      const { token } = resolveAdminToken({ adminToken: null, dataDir });
+      expect(adminTokenProblem(token)).toBeNull();
+      expect(loadConfig({ TELEMETRY_ADMIN_TOKEN: token }, { cwd: dataDir }).adminToken).toBe(token);
+    }
   });
 });

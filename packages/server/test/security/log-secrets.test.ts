@@ -87,6 +87,8 @@ describe("no secret in the logs of a full session", () => {
     await call(`/v1/events/batch?api_key=${beta.apiKey}`, { body: { events } });
     await call(`/v1/admin/instances?token=${LIVE_ADMIN_TOKEN}`);
     await call(`/v1/keys/${beta.apiKey}`, { token: beta.apiKey });
+    await call(`/v1/admin/${LIVE_ADMIN_TOKEN}`, { token: LIVE_ADMIN_TOKEN });
+    await call(`/v1/admin/instances/${encodeURIComponent(LIVE_ADMIN_TOKEN)}/usage`, { token: LIVE_ADMIN_TOKEN });
   });
   afterAll(async () => server?.close());
 

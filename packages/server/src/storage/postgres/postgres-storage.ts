@@ -4,6 +4,7 @@ import { GROUP_LEVELS, groupKey } from "../../predictions/group-key.js";
 import { firstOccurrences, foldBatch } from "../batch-fold.js";
 import { GroupCommit } from "../group-commit.js";
 import { quantileBinsOf } from "../quantile-bins.js";
+import { eventPayload } from "../event-payload.js";
 import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
 import {
   SKETCH_METRICS,
@@ -50,8 +51,8 @@ export interface PostgresStorageOptions {
 interface IngestJob {
   instanceId: string;
   events: readonly TaskCompletionEvent[];
-  /** Each event's JSON text as received (stored as is), or undefined to serialise the event. */
-  texts: readonly string[] | undefined;
+  /** Each event's stored text, or undefined for eventPayload(event). */
+  payloads: readonly string[] | undefined;
   receivedAt: Date;
 }
 
@@ -304,15 +305,15 @@ export class PostgresStorage implements Storage {
     instanceId: string,
     events: readonly TaskCompletionEvent[],
     receivedAt: Date,
-    texts?: readonly string[],
+    payloads?: readonly string[],
   ): Promise<IngestStatus[]> {
     const statuses: IngestStatus[] = events.map(() => "duplicate");
     if (events.length === 0) return statuses;
     if (this.#closed) throw new StorageUnavailableError("PostgreSQL storage is closed");
     const first = [...firstOccurrences(events)];
     const unique = first.map((index) => events[index] as TaskCompletionEvent);
-    const uniqueTexts = texts && first.map((index) => texts[index] as string);
-    const inserted = await this.#ingestQueue.submit({ instanceId, events: unique, texts: uniqueTexts, receivedAt });
+    const uniquePayloads = payloads && first.map((index) => payloads[index] as string);
+    const inserted = await this.#ingestQueue.submit({ instanceId, events: unique, payloads: uniquePayloads, receivedAt });
     first.forEach((index, position) => {
       if (inserted[position]) statuses[index] = "accepted";
     });
@@ -337,7 +338,7 @@ export class PostgresStorage implements Storage {
           rows.eventIds.push(event.event_id);
           rows.receivedAts.push(job.receivedAt);
           rows.timestamps.push(event.timestamp);
-          rows.payloads.push(job.texts?.[index] ?? JSON.stringify(event));
+          rows.payloads.push(job.payloads?.[index] ?? eventPayload(event));
           return true;
         }),
       );

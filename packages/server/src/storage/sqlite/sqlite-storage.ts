@@ -1,6 +1,7 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { GroupLevel } from "../../predictions/group-key.js";
 import { firstOccurrences, foldBatch, type BinDelta } from "../batch-fold.js";
+import { eventPayload } from "../event-payload.js";
 import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
 import {
   SKETCH_METRICS,
@@ -106,8 +107,8 @@ export interface SqliteSettings {
 interface IngestJob {
   instanceId: string;
   events: readonly TaskCompletionEvent[];
-  /** Each event's JSON text as received, or undefined to serialise the event. */
-  texts: readonly string[] | undefined;
+  /** Each event's stored text, or undefined for eventPayload(event). */
+  payloads: readonly string[] | undefined;
   receivedMs: number;
 }
 
@@ -356,11 +357,11 @@ export class SqliteStorage implements Storage {
     instanceId: string,
     events: readonly TaskCompletionEvent[],
     receivedAt: Date,
-    texts?: readonly string[],
+    payloads?: readonly string[],
   ): Promise<IngestStatus[]> {
     if (events.length === 0) return [];
     if (this.#closed) throw mapSqliteError(new TypeError("The database connection is not open"));
-    return this.#ingestQueue.submit({ instanceId, events, texts, receivedMs: receivedAt.getTime() });
+    return this.#ingestQueue.submit({ instanceId, events, payloads, receivedMs: receivedAt.getTime() });
   }
 
   async readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
@@ -446,12 +447,12 @@ export class SqliteStorage implements Storage {
       "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
     const acceptedByInstance = new Map<string, InstanceAccepted>();
-    const results = jobs.map(({ instanceId, events, texts, receivedMs }) => {
+    const results = jobs.map(({ instanceId, events, payloads, receivedMs }) => {
       const statuses: IngestStatus[] = events.map(() => "duplicate");
       let accepted = acceptedByInstance.get(instanceId);
       for (const index of firstOccurrences(events)) {
         const event = events[index] as TaskCompletionEvent;
-        const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, texts?.[index] ?? JSON.stringify(event));
+        const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, payloads?.[index] ?? eventPayload(event));
         if (changes !== 1) continue;
         statuses[index] = "accepted";
         if (!accepted) acceptedByInstance.set(instanceId, (accepted = { events: [], firstMs: receivedMs, lastMs: receivedMs }));

@@ -1,0 +1,68 @@
+import { close, closeSync, fsync, fsyncSync, open, openSync, writeSync } from "node:fs";
+
+/** The disk calls made after open that a test may replace to provoke a failure (ENOSPC, EIO). */
+export interface SpoolIo {
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  fsync(fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void;
+}
+
+export const realIo: SpoolIo = {
+  writeSync: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, length),
+  fsync: (fd, callback) => fsync(fd, callback),
+};
+
+/** Writes all `length` bytes: near a full disk one write(2) to a regular file may take fewer. */
+export function writeAll(io: SpoolIo, fd: number, buffer: Uint8Array, length: number): void {
+  for (let offset = 0; offset < length; ) {
+    const written = io.writeSync(fd, buffer, offset, length - offset);
+    if (written <= 0) throw Object.assign(new Error("write(2) wrote nothing"), { code: "EIO" });
+    offset += written;
+  }
+}
+
+/** fsync on libuv's thread pool, so the event loop goes on while the disk works. */
+export function fsyncAsync(io: SpoolIo, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => io.fsync(fd, (error) => (error === null ? resolve() : reject(error))));
+}
+
+/*
+ * A new or renamed file survives a power cut only once its folder's entry is on disk too.
+ * Best effort: Windows cannot open a folder and some file systems refuse to fsync one; the
+ * file's own data is synced separately either way.
+ */
+
+export function syncFolderNow(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // see above
+  } finally {
+    if (fd !== undefined) closeQuietly(fd);
+  }
+}
+
+export function syncFolder(dir: string): Promise<void> {
+  return new Promise((resolve) => {
+    open(dir, "r", (openError, fd) => {
+      if (openError !== null) return resolve();
+      fsync(fd, () => close(fd, () => resolve()));
+    });
+  });
+}
+
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closing is cleanup; the data was written (or reported) before
+  }
+}
+
+/** The error the spool reports: what failed, where, and the system's code; the original as `cause`. */
+export function spoolError(dir: string, what: string, cause: unknown): Error {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const reason = typeof code === "string" ? code : cause instanceof Error ? cause.message : String(cause);
+  return new Error(`Telemetry spool in ${dir}: ${what} failed (${reason})`, { cause });
+}

@@ -1,0 +1,37 @@
+import { BACKOFF_CAP_MS } from "./backoff.js";
+
+/**
+ * How long one request keeps trying. A background send or `flush()` gives up after
+ * `maxRetries` and requeues its batch for the next cycle; `stop()` (and the send at process end)
+ * has a deadline instead and keeps trying until it, because after it the events are gone.
+ */
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  readonly maxRetries: number;
+  /** Time on the client's clock after which no attempt starts (Infinity: none). */
+  readonly deadline: number;
+  /** Longest wait between two attempts (a Retry-After is honoured up to the deadline). */
+  readonly backoffCapMs: number;
+  /**
+   * Ends a wait early without ending the request: aborted when stop() begins, so a background
+   * drain in a long backoff wakes, reads the stop policy and tries at once. Unset: waits end
+   * only with the request's own signal.
+   */
+  readonly wake?: AbortSignal;
+}
+
+/**
+ * The longest backoff while stopping: a stop deadline is seconds, so doubling up to a minute
+ * would spend it in one wait; 5 s still spreads a crowd of stopping clients.
+ */
+export const STOP_BACKOFF_CAP_MS = 5_000;
+
+/** A background cycle's policy: `maxRetries`, the guide's 1 s doubling up to 60 s, no deadline. */
+export function cyclePolicy(maxRetries: number, wake?: AbortSignal): RetryPolicy {
+  return { maxRetries, deadline: Number.POSITIVE_INFINITY, backoffCapMs: BACKOFF_CAP_MS, wake };
+}
+
+/** stop()'s policy: retries without a count until `deadline`. */
+export function deadlinePolicy(deadline: number): RetryPolicy {
+  return { maxRetries: Number.POSITIVE_INFINITY, deadline, backoffCapMs: STOP_BACKOFF_CAP_MS };
+}

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { request, startTestServer, type TestServer } from "../http/test-server.js";
+
+/**
+ * A credential put in a URL path by mistake (an operator pasting the admin token into a browser,
+ * a script with a wrong route) is masked in the 404 answer and in the log, the admin token as
+ * API keys are, however the client spelled it: as is or percent-encoded in either case.
+ */
+const TOKEN = "mask+me/0123456789abcdefghijklmnopqrst==";
+const spellings = [
+  TOKEN,
+  encodeURIComponent(TOKEN),
+  encodeURIComponent(TOKEN).toLowerCase().replace(/mask/, "mask"),
+  TOKEN.replace("+", "%2b").replace("a", "%61"),
+];
+
+describe("the admin token in a URL path", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ adminToken: TOKEN });
+  });
+  afterAll(async () => server?.close());
+
+  it.each(spellings.map((spelling, index) => [index, spelling]))("is masked in the 404 answer and the log (spelling %i)", async (_index, spelling) => {
+    const before = server.logs.length;
+    for (const path of [`/v1/admin/${spelling}`, `/v1/${spelling}/usage`, `/x${spelling}y?token=${spelling}`]) {
+      const answer = await request("GET", `${server.url}${path}`, null);
+      expect(answer.status).toBe(404);
+      const message = answer.body.error.message as string;
+      expect(message).toContain("[redacted]");
+      for (const form of spellings) expect(message).not.toContain(form);
+      expect(message).not.toContain("0123456789abcdefghijklmnopqrst");
+    }
+    const logged = server.logs.slice(before).join("");
+    expect(logged).toContain("[redacted]");
+    expect(logged).not.toContain("0123456789abcdefghijklmnopqrst");
+  });
+
+  it("masks an API key in the path as before, and leaves other paths as they are", async () => {
+    const key = await request("GET", `${server.url}/v1/keys/${server.apiKey}`, null);
+    expect(key.body.error.message).toBe("no route GET /v1/keys/msk_[redacted]");
+    const plain = await request("GET", `${server.url}/v1/nowhere/mask`, null);
+    expect(plain.body.error.message).toBe("no route GET /v1/nowhere/mask");
+  });
+});
