@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
@@ -96,8 +96,15 @@ describe("mosaic claude-code hook against the real server", () => {
     // Sonnet 4.5: 160 input x $3 + 1000 cache write x $3.75 + 105000 cache read x $0.30 + 320 output x $15
     // per million = 40530 micros; Haiku 4.5: 300 x $1 + 50 x $5 = 550.
     expect(event?.actual_cost_usd_micros).toBe(41_080);
-    // The table that priced it travels with the event (the server ignores the extra field).
-    expect((event as { price_table?: string } | undefined)?.price_table).toMatch(/^@pydantic\/genai-prices@/);
+    // The capture log names the table that priced it.
+    const log = readFileSync(join(temp.home, ".local", "state", "mosaic-telemetry", "captured.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(log.find((entry) => entry["event_id"] === event?.event_id)).toMatchObject({
+      source: "claude-code SessionEnd",
+      session: t.sessionId,
+      model: SONNET,
+      cost_usd_micros: 41_080,
+      price_table: expect.stringMatching(/^@pydantic\/genai-prices@\d/),
+    });
     expect(event?.context_utilization_final).toBeCloseTo(100_020 / 200_000, 6);
     // 26 lines one second apart: the last minus the first.
     expect(event?.task_duration_ms).toBe((t.text().trim().split("\n").length - 1) * 1000);

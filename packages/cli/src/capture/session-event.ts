@@ -16,6 +16,8 @@ export interface SessionEstimate {
 /** What the SDK's event builder needs, plus the id and finish time the CLI decides. */
 export interface SessionEvent {
   eventId: string;
+  /** The harness's session id (with `:<prompt uuid>` for a turn). */
+  sessionId: string;
   /** When the session ended (its last entry), ISO 8601 UTC. */
   timestamp: string;
   fields: TaskCompletionFields;
@@ -65,6 +67,7 @@ export function sessionEvent(
   const endMs = Number.isNaN(summary.endMs) ? nowMs : Math.min(summary.endMs, nowMs);
   return {
     eventId: sessionEventId(harness, summary.sessionId),
+    sessionId: summary.sessionId,
     timestamp: new Date(endMs).toISOString(),
     fields: {
       task_duration_ms: Math.round(duration),

@@ -10,6 +10,7 @@ import { taskDimensions } from "../capture/task-dimensions.js";
 import type { Command, Context } from "../command.js";
 import { resolveConfig } from "../config/user-config.js";
 import { PriceTable, providerOfModel } from "../pricing/price-table.js";
+import { logCaptured } from "../telemetry/capture-log.js";
 import { capturedEvent } from "../telemetry/captured-event.js";
 import { ErrorLog } from "../telemetry/error-log.js";
 import { HOOK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
@@ -125,6 +126,7 @@ async function report(input: HookInput, { io, paths }: Context, unit: "session" 
   const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
   const event = capturedEvent(client.eventBuilder, captured);
   client.track(event);
+  logCaptured(paths.stateDir, [captured], `claude-code ${unit === "session" ? "SessionEnd" : "Stop"}`, io.now());
   const result = await client.stop();
   if (unit === "session" && sessionId !== null) dropEstimate(paths.estimatesDir, sessionId);
   const problem = log.first();

@@ -6,6 +6,7 @@ import { usageError } from "../command.js";
 import { resolveConfig } from "../config/user-config.js";
 import { PriceTable } from "../pricing/price-table.js";
 import { progressBar } from "../progress.js";
+import { logCaptured } from "../telemetry/capture-log.js";
 import { capturedEvent } from "../telemetry/captured-event.js";
 import { ErrorLog } from "../telemetry/error-log.js";
 import { HOOK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
@@ -106,6 +107,7 @@ export const codexNotify: Command = {
       const log = new ErrorLog();
       const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
       for (const e of events) client.track(capturedEvent(client.eventBuilder, e));
+      logCaptured(paths.stateDir, events, "codex notify", io.now());
       await client.stop();
       mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
       writeFileSync(marker, JSON.stringify({ reportedThroughMs: Math.max(after, through) }));

@@ -7,6 +7,7 @@ import type { SessionSummary } from "../capture/session-summary.js";
 import { taskDimensions } from "../capture/task-dimensions.js";
 import type { Context } from "../command.js";
 import { resolveConfig } from "../config/user-config.js";
+import { logCaptured } from "../telemetry/capture-log.js";
 import { capturedEvent } from "../telemetry/captured-event.js";
 import { deliver } from "../telemetry/deliver.js";
 import { ErrorLog } from "../telemetry/error-log.js";
@@ -68,6 +69,7 @@ export async function sendImported(events: readonly SessionEvent[], context: Con
   const log = new ErrorLog();
   const client = openClient(settings, paths, BULK_LIMITS, log.onError);
   const built = events.map((e) => capturedEvent(client.eventBuilder, e));
+  logCaptured(paths.stateDir, events, noun, io.now());
   const result = await deliver(client, built, io, log, noun);
   return result.rejected > 0 ? 1 : 0;
 }

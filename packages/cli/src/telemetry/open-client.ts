@@ -38,7 +38,7 @@ export function openClient(
   onError: (error: TelemetryError) => void,
   dryRun = false,
 ): TelemetryClient {
-  const options: TelemetryClientOptions & { spoolDir: string } = {
+  const options: TelemetryClientOptions = {
     serverUrl: settings.url,
     apiKey: settings.key,
     instanceId: settings.instance,
