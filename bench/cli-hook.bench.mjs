@@ -85,10 +85,12 @@ await new Promise((resolve) => closed.close(resolve));
 
 const home = join(dir, "home");
 const baseEnv = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_STATE_HOME: join(home, ".local", "state"), TELEMETRY_API_KEY: created.api_key.key, TELEMETRY_INSTANCE_ID: created.instance.id };
+// Each subject has its own state folder, so the server-up rounds do not also deliver what the
+// other subjects' rounds left in a shared spool (the tests cover that delivery).
 const targets = {
-  "server up": { ...baseEnv, TELEMETRY_API_URL: url },
-  "nothing listening": { ...baseEnv, TELEMETRY_API_URL: `http://127.0.0.1:${closedPort}` },
-  "server never answers": { ...baseEnv, TELEMETRY_API_URL: `http://127.0.0.1:${silent.address().port}` },
+  "server up": { ...baseEnv, XDG_STATE_HOME: join(home, "state-up"), TELEMETRY_API_URL: url },
+  "nothing listening": { ...baseEnv, XDG_STATE_HOME: join(home, "state-closed"), TELEMETRY_API_URL: `http://127.0.0.1:${closedPort}` },
+  "server never answers": { ...baseEnv, XDG_STATE_HOME: join(home, "state-silent"), TELEMETRY_API_URL: `http://127.0.0.1:${silent.address().port}` },
 };
 
 // The 5 MB transcript; each round reports a new session id (a new event), as a real SessionEnd does.
