@@ -50,6 +50,10 @@ describe("the hook when the server is down or does not answer", () => {
       expect(run.stderr.trim().split("\n")).toHaveLength(1);
       expect(run.stderr).toMatch(/not delivered yet.*; it stays in the spool\n$/);
       expect(readdirSync(join(temp.home, ".local", "state", "mosaic-telemetry", "spool")).length).toBeGreaterThan(0);
+      // status counts what waits, and leaves it for the next run (the last case below).
+      const status = await runCli(["status"], { env: { ...temp.env, ...serverEnv(server) } });
+      expect(status.stdout).toMatch(/server +unreachable/);
+      expect(status.stdout).toContain("1 events waiting; the next hook, import or send delivers them");
     } finally {
       await server.up();
     }

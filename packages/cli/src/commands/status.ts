@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Command } from "../command.js";
 import { configFile, maskKey, resolveConfig } from "../config/user-config.js";
 import { PRICE_TABLE_VERSION } from "../pricing/price-table.js";
+import { openClient, requireSettings } from "../telemetry/open-client.js";
 
 /** Files and bytes in the spool folder (the SDK's format is its own: the CLI only counts). */
 function spoolContents(dir: string): { files: number; bytes: number } | null {
@@ -70,7 +71,16 @@ export const status: Command = {
       }
     }
     const spool = spoolContents(paths.spoolDir);
-    line("spool", `${paths.spoolDir}: ${spool === null ? "empty (no folder yet)" : `${spool.files} files, ${spool.bytes} bytes waiting`}`);
+    line("spool", `${paths.spoolDir}: ${spool === null ? "empty (no folder yet)" : `${spool.files} files, ${spool.bytes} bytes`}`);
+    const settings = requireSettings(config);
+    if (spool !== null && !("missing" in settings)) {
+      // A client on the folder takes over what finished processes left (that is how a later run
+      // delivers it); a zero deadline stops it before it sends, so the events stay for that run.
+      const client = openClient(settings, paths, { stopTimeoutMs: 0, requestTimeoutMs: 1, maxRetries: 0 }, () => {}, false);
+      const waiting = client.getStats().recovered;
+      await client.stop();
+      line("", `${waiting} events waiting; the next hook, import or send delivers them`);
+    }
     line("prices", PRICE_TABLE_VERSION);
     return healthy ? 0 : 1;
   },

@@ -36,18 +36,19 @@ export function openClient(
   paths: Paths,
   limits: SendLimits,
   onError: (error: TelemetryError) => void,
-  dryRun = false,
+  /** False for a client that only looks (status): it must not send when the process ends. */
+  sendOnExit = true,
 ): TelemetryClient {
   const options: TelemetryClientOptions = {
     serverUrl: settings.url,
     apiKey: settings.key,
     instanceId: settings.instance,
-    dryRun,
     stopTimeoutMs: limits.stopTimeoutMs,
     requestTimeoutMs: limits.requestTimeoutMs,
     maxRetries: limits.maxRetries,
     ...(limits.maxQueueSize !== undefined ? { maxQueueSize: limits.maxQueueSize, maxQueueBytes: limits.maxQueueSize * 4096 } : {}),
     spoolDir: paths.spoolDir,
+    sendOnExit,
     onError,
   };
   return new TelemetryClient(options);
