@@ -66,6 +66,16 @@ describe("the hook when the server is down or does not answer", () => {
     expect(run.stderr).toMatch(/^mosaic: .*\n$/);
   });
 
+  it("SessionStart returns in time too when the server never answers (no prediction line)", async () => {
+    const input = JSON.parse(session("9a1b2c3d-0000-4000-8000-000000000009")) as Record<string, unknown>;
+    const stdin = JSON.stringify({ ...input, hook_event_name: "SessionStart", source: "startup", model: "claude-sonnet-4-5-20250929" });
+    const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv({ ...server, url: silentUrl }) }, stdin });
+    expect(run.code).toBe(0);
+    expect(run.ms).toBeLessThan(SESSION_END_LIMIT_MS);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/^mosaic: .*\n$/);
+  });
+
   it("the next run delivers what the server missed, with the same event ids", async () => {
     // The two sessions above are in the spool; any command that opens a client sends them.
     const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server) }, stdin: session("9a1b2c3d-0000-4000-8000-000000000003") });

@@ -13,7 +13,7 @@ import { PriceTable, providerOfModel } from "../pricing/price-table.js";
 import { logCaptured } from "../telemetry/capture-log.js";
 import { capturedEvent } from "../telemetry/captured-event.js";
 import { ErrorLog } from "../telemetry/error-log.js";
-import { HOOK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
+import { HOOK_LIMITS, SESSION_START_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
 import { formatUsd, predictionLine } from "./prediction-format.js";
 
 /** The fields of Claude Code's hook input that the hook reads. */
@@ -70,7 +70,7 @@ async function sessionStart(input: HookInput, { io, paths }: Context): Promise<v
   const transcript = text(input.transcript_path);
   const model = modelOf(input.model) ?? dims.model ?? (transcript === null ? null : recentModel(transcript));
   const log = new ErrorLog();
-  const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
+  const client = openClient(settings, paths, SESSION_START_LIMITS, log.onError);
   if (model !== null) {
     const query: PredictionQuery = { task_type: dims.task_type, model, provider: providerOfModel(model) as Provider, complexity: dims.complexity };
     await client.refreshPredictions([query]);

@@ -14,6 +14,8 @@ export interface SendLimits {
 
 /** The hook's limits: it must return well within Claude Code's 1.5 s for SessionEnd, server down or slow. */
 export const HOOK_LIMITS: SendLimits = { stopTimeoutMs: 700, requestTimeoutMs: 600, maxRetries: 0 };
+/** SessionStart asks a prediction first (up to 0.6 s), so it leaves less time to deliver leftovers. */
+export const SESSION_START_LIMITS: SendLimits = { stopTimeoutMs: 400, requestTimeoutMs: 600, maxRetries: 0 };
 /** Bulk commands (import, send): they may wait, and report what was left in the spool. */
 export const BULK_LIMITS: SendLimits = { stopTimeoutMs: 120_000, requestTimeoutMs: 15_000, maxRetries: 3, maxQueueSize: 1_000_000 };
 
