@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SessionEstimate } from "./session-event.js";
 
@@ -7,9 +7,20 @@ function fileOf(dir: string, sessionId: string): string {
   return join(dir, `${sessionId.replace(/[^A-Za-z0-9_-]/g, "_")}.json`);
 }
 
+/** A session that never reached SessionEnd (killed, or reported per turn) leaves its estimate; gone after this long. */
+const STALE_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Keeps the SessionStart estimate until SessionEnd; the first one of a session stays (resume and compact start again). */
-export function saveEstimate(dir: string, sessionId: string, estimate: SessionEstimate): void {
+export function saveEstimate(dir: string, sessionId: string, estimate: SessionEstimate, nowMs: number): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    try {
+      if (nowMs - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+    } catch {
+      // removed by another hook meanwhile
+    }
+  }
   try {
     writeFileSync(fileOf(dir, sessionId), JSON.stringify(estimate), { flag: "wx", mode: 0o600 });
   } catch (error) {

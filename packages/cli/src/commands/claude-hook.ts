@@ -85,7 +85,7 @@ async function sessionStart(input: HookInput, { io, paths }: Context): Promise<v
           input_tokens: Math.round(prediction.input_tokens.median * prediction.correction_factors.input),
           output_tokens: Math.round(prediction.output_tokens.median * prediction.correction_factors.output),
           cost_usd_micros: Math.round(prediction.cost_usd_micros.median),
-        });
+        }, io.now());
       }
     }
   }
