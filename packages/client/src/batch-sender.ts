@@ -5,6 +5,20 @@ import type { Report } from "./reporter.js";
 import type { TelemetryStats } from "./stats.js";
 import type { RetryPolicy } from "./transport/retry-policy.js";
 import type { RetryingTransport } from "./transport/retrying-transport.js";
+import type { EncodedBody } from "./transport/transport.js";
+
+/** The next batch as it was when its encoding began. */
+interface EncodedAhead {
+  readonly events: readonly TaskCompletionEvent[];
+  readonly encoded: Promise<EncodedBody>;
+}
+
+/** The same events, the same objects, in the same order. */
+function sameEvents(a: readonly TaskCompletionEvent[], b: readonly TaskCompletionEvent[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** What the sender tells the client beside the stats. */
 export interface SenderEvents {
@@ -38,10 +52,15 @@ export class BatchSender {
    * already running.
    */
   async drain(signal: AbortSignal, policy: () => RetryPolicy): Promise<void> {
+    let ahead: EncodedAhead | null = null;
     while (this.store.size > 0 && !signal.aborted) {
       const batch = this.store.take(this.batchSize);
       this.events.onTaken();
-      const leftover = await this.sendBatch(batch, signal, policy);
+      const encoded = ahead !== null && sameEvents(ahead.events, batch) ? ahead.encoded : undefined;
+      // Encode the next batch (its JSON here, its gzip on the thread pool) while this one is on
+      // the wire. It is used only if the next take() returns exactly these events.
+      ahead = this.encodeAhead(this.store.peek(this.batchSize));
+      const leftover = await this.sendBatch(batch, signal, policy, encoded);
       if (leftover.length > 0) {
         this.stats.requeued += leftover.length;
         const evicted = this.store.requeue(leftover);
@@ -51,9 +70,23 @@ export class BatchSender {
     }
   }
 
+  private encodeAhead(events: TaskCompletionEvent[]): EncodedAhead | null {
+    if (events.length === 0) return null;
+    const encoded = this.transport.encodeAhead({ events });
+    if (encoded === undefined) return null;
+    // Nobody may await it (the queue changed); its failure then must not be an unhandled rejection.
+    encoded.catch(() => {});
+    return { events, encoded };
+  }
+
   /** Sends one batch; returns the events to put back (in order), empty when it is settled. */
-  private async sendBatch(events: TaskCompletionEvent[], signal: AbortSignal, policy: () => RetryPolicy): Promise<TaskCompletionEvent[]> {
-    const result = await this.transport.send({ url: this.url, payload: { events } }, signal, policy);
+  private async sendBatch(
+    events: TaskCompletionEvent[],
+    signal: AbortSignal,
+    policy: () => RetryPolicy,
+    encoded?: Promise<EncodedBody>,
+  ): Promise<TaskCompletionEvent[]> {
+    const result = await this.transport.send({ url: this.url, payload: { events }, encoded }, signal, policy);
     switch (result.kind) {
       case "ok":
         this.settle(events, result.body);

@@ -68,6 +68,14 @@ export class EventQueue<T> {
     return out;
   }
 
+  /** The first `n` events, oldest first, left in the queue. */
+  peek(n: number): T[] {
+    const count = Math.min(n, this.count);
+    const out = new Array<T>(count);
+    for (let i = 0; i < count; i++) out[i] = this.items[(this.head + i) % this.items.length] as T;
+    return out;
+  }
+
   /**
    * Puts events back at the FRONT, in their order (a batch that could not be sent goes first
    * next time). Returns how many events were evicted because the queue filled up meanwhile:

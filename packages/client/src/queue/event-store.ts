@@ -84,6 +84,11 @@ export class EventStore {
     return this.queue.take(n);
   }
 
+  /** The events the next take(n) would return, if nothing changes meanwhile; they stay queued. */
+  peek(n: number): TaskCompletionEvent[] {
+    return this.queue.peek(n);
+  }
+
   /** Puts unsent events back at the front; returns how many were evicted meanwhile. */
   requeue(events: readonly TaskCompletionEvent[]): number {
     return this.queue.requeue(events, estimateEventBytes);

@@ -3,7 +3,7 @@ import { gzipBody } from "./gzip-body.js";
 import { TelemetryHttpError, TelemetryNetworkError } from "../errors.js";
 import type { FetchLike, Platform } from "../platform.js";
 import { parseRetryAfter } from "./retry-after.js";
-import type { Transport, TransportRequest, TransportResult } from "./transport.js";
+import type { EncodedBody, Transport, TransportRequest, TransportResult } from "./transport.js";
 
 /** Longest part of a server's error message quoted in an SDK error. */
 const MAX_SERVER_MESSAGE = 300;
@@ -39,6 +39,13 @@ export class FetchTransport implements Transport {
     private readonly gzip: boolean,
   ) {}
 
+  /** The payload's JSON, gzip-compressed (on the thread pool) when over 1 KiB and gzip is on. */
+  async encode(payload: unknown): Promise<EncodedBody> {
+    const json = JSON.stringify(payload);
+    const compressed = this.gzip ? await gzipBody(json) : null;
+    return compressed === null ? { body: json, gzip: false } : { body: compressed, gzip: true };
+  }
+
   async send(request: TransportRequest, signal: AbortSignal): Promise<TransportResult> {
     if (signal.aborted) return { kind: "aborted" };
     const controller = new AbortController();
@@ -50,18 +57,17 @@ export class FetchTransport implements Transport {
       controller.abort();
     }, this.timeoutMs);
     try {
-      const json = JSON.stringify(request.payload);
-      const compressed = this.gzip ? await gzipBody(json) : null;
+      const encoded = await (request.encoded ?? this.encode(request.payload));
       const headers: Record<string, string> = {
         authorization: `Bearer ${this.apiKey}`,
         "content-type": "application/json",
         accept: "application/json",
       };
-      if (compressed !== null) headers["content-encoding"] = "gzip";
+      if (encoded.gzip) headers["content-encoding"] = "gzip";
       const response = await this.fetchImpl(request.url, {
         method: "POST",
         headers,
-        body: compressed ?? json,
+        body: encoded.body,
         signal: controller.signal,
       });
       const body = parseJson(await response.text());

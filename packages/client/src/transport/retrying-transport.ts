@@ -3,7 +3,7 @@ import type { Platform } from "../platform.js";
 import { backoffDelay } from "./backoff.js";
 import type { RateLimitGate } from "./rate-limit-gate.js";
 import type { RetryPolicy } from "./retry-policy.js";
-import type { Transport, TransportRequest, TransportResult } from "./transport.js";
+import type { EncodedBody, Transport, TransportRequest, TransportResult } from "./transport.js";
 
 /** Told of every attempt's fate, so an outage can be reported once and its end noticed. */
 export interface AttemptObserver {
@@ -29,6 +29,11 @@ export class RetryingTransport implements Transport {
     private readonly platform: Pick<Platform, "sleep" | "random" | "now">,
     private readonly observer: AttemptObserver,
   ) {}
+
+  /** Encodes ahead through the inner transport; undefined when it has no wire format (dryRun). */
+  encodeAhead(payload: unknown): Promise<EncodedBody> | undefined {
+    return this.inner.encode?.(payload);
+  }
 
   /** Sends with retries; `policyOf` is read at each decision, so a stop can lengthen a send in progress. */
   async send(request: TransportRequest, signal: AbortSignal, policyOf: () => RetryPolicy = () => this.defaultPolicy): Promise<TransportResult> {

@@ -1,11 +1,19 @@
 import type { TelemetryError } from "../errors.js";
 
+/** A payload ready for the wire: its JSON, gzip-compressed when that was worth it. */
+export interface EncodedBody {
+  readonly body: string | Uint8Array;
+  readonly gzip: boolean;
+}
+
 /** One POST of a JSON payload to the API. */
 export interface TransportRequest {
   /** Absolute URL of the endpoint. */
   readonly url: string;
   /** Serialised with JSON.stringify by the HTTP transport. */
   readonly payload: unknown;
+  /** The payload already encoded (see Transport.encode); encoded on sending when absent. */
+  readonly encoded?: Promise<EncodedBody>;
 }
 
 /**
@@ -21,4 +29,9 @@ export type TransportResult =
 /** A transport sends one request; it never throws or rejects. */
 export interface Transport {
   send(request: TransportRequest, signal: AbortSignal): Promise<TransportResult>;
+  /**
+   * Encodes a payload ahead of its request, so that a sender can prepare the next batch while
+   * one is on the wire. Never rejects. Transports without a wire format leave it out.
+   */
+  encode?(payload: unknown): Promise<EncodedBody>;
 }

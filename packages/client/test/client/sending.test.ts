@@ -254,6 +254,24 @@ describe("sending", () => {
     expect(client.getStats().queued).toBe(0);
   });
 
+  it("a next batch encoded ahead is not sent when the queue's front changed meanwhile (eviction)", async () => {
+    const { client, track } = await setup({ maxQueueSize: 120 });
+    const ids = track(120);
+    let late: string[] = [];
+    // While the first batch is on the wire, 110 more arrive: the queue (20 left + 110) evicts 10
+    // of the 20 that were encoded ahead as the next batch.
+    server.handler = (_request, index) => {
+      if (index === 0) late = track(110);
+      return undefined;
+    };
+    await client.flush();
+    const batches = server.batches();
+    expect(batches[0]).toEqual(ids.slice(0, 100));
+    expect(batches[1]).toEqual([...ids.slice(110), ...late.slice(0, 90)]);
+    expect(batches.slice(2).flat()).toEqual(late.slice(90));
+    expect(client.getStats()).toMatchObject({ sent: 220, evicted: 10, queued: 0 });
+  });
+
   it("an onError that throws is contained", async () => {
     const { client, track } = await setup({ onError: () => { throw new Error("handler bug"); } });
     expect(() => client.track({} as never)).not.toThrow();
