@@ -84,4 +84,31 @@ describe("the hook when the server is down or does not answer", () => {
     for (const n of [1, 2, 3]) expect(ids).toContain(sessionEventId("claude_code", `9a1b2c3d-0000-4000-8000-00000000000${n}`));
     expect(await server.storedCount()).toBe(3);
   });
+
+  it("a backfill larger than the SDK's default capacity survives the server being down, and a later hook takes it all over", async () => {
+    const lines = Array.from({ length: 12_000 }, (_, i) =>
+      JSON.stringify({
+        task_duration_ms: i, task_type: "testing", complexity: "low", harness: "custom", model: "gpt-5", provider: "openai",
+        estimated_input_tokens: 0, estimated_output_tokens: 0, actual_input_tokens: 100, actual_output_tokens: 10,
+        estimated_cost_usd_micros: 0, actual_cost_usd_micros: 1, quality_gate_passed: false, quality_gates_run: [], quality_gates_failed: [],
+        context_compactions: 0, context_rotations: 0, context_utilization_final: 0, outcome: "success", retry_count: 0,
+      }),
+    ).join("\n");
+    const before = await server.storedCount();
+    await server.down();
+    let down;
+    try {
+      down = await runCli(["send", "-"], { env: { ...temp.env, ...serverEnv(server), MOSAIC_SEND_TIMEOUT_MS: "300" }, stdin: lines });
+    } finally {
+      await server.up();
+    }
+    expect(down.stdout).toBe("12000 events: 0 stored, 0 already stored, 12000 left in the spool for the next run\n");
+    // A hook run (0.7 s to send) takes over all 12,000 without evicting any; what it cannot send
+    // in time stays in the spool, and the next command sends the rest.
+    const hook = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server) }, stdin: session("9a1b2c3d-0000-4000-8000-000000000010") });
+    expect(hook.code).toBe(0);
+    const rest = await runCli(["send", "-"], { env: { ...temp.env, ...serverEnv(server) }, stdin: "" });
+    expect(rest.code).toBe(0);
+    expect(await server.storedCount()).toBe(before + 12_001);
+  }, 60_000);
 });

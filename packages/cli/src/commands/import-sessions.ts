@@ -11,7 +11,7 @@ import { logCaptured } from "../telemetry/capture-log.js";
 import { capturedEvent } from "../telemetry/captured-event.js";
 import { deliver } from "../telemetry/deliver.js";
 import { ErrorLog } from "../telemetry/error-log.js";
-import { BULK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
+import { bulkLimits, openClient, requireSettings } from "../telemetry/open-client.js";
 
 /** `--since DATE`: a date (or date-time) Date.parse understands, else a usage error. */
 export function parseSince(value: string | boolean | undefined): number | null | { error: string } {
@@ -67,7 +67,7 @@ export async function sendImported(events: readonly SessionEvent[], context: Con
     return 1;
   }
   const log = new ErrorLog();
-  const client = openClient(settings, paths, BULK_LIMITS, log.onError);
+  const client = openClient(settings, paths, bulkLimits(io.env), log.onError);
   const built = events.map((e) => capturedEvent(client.eventBuilder, e));
   logCaptured(paths.stateDir, events, noun, io.now());
   const result = await deliver(client, built, io, log, noun);

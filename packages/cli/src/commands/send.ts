@@ -6,7 +6,7 @@ import { resolveConfig } from "../config/user-config.js";
 import { progressBar } from "../progress.js";
 import { deliver } from "../telemetry/deliver.js";
 import { ErrorLog } from "../telemetry/error-log.js";
-import { BULK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
+import { bulkLimits, openClient, requireSettings } from "../telemetry/open-client.js";
 
 /** The instance id a dry run builds with when none is configured: the events go nowhere. */
 const DRY_RUN_INSTANCE = "00000000-0000-4000-8000-000000000000";
@@ -90,7 +90,7 @@ export const send: Command = {
       return refused > 0 ? 1 : 0;
     }
     const log = new ErrorLog();
-    const client = openClient(settings, paths, BULK_LIMITS, log.onError);
+    const client = openClient(settings, paths, bulkLimits(io.env), log.onError);
     const result = await deliver(client, events, io, log, "events");
     for (const error of log.errors) {
       if (error instanceof TelemetryEventError && error.code === "event_rejected" && error.eventId !== null) {

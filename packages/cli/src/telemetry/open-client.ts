@@ -8,16 +8,28 @@ export interface SendLimits {
   stopTimeoutMs: number;
   requestTimeoutMs: number;
   maxRetries: number;
-  /** Events a command may hold in memory at once (import and send hold a whole file). */
-  maxQueueSize?: number;
 }
+
+/**
+ * Every CLI client holds this much, in memory and in the spool: an import with the server down
+ * spools its whole history, and the next run (even a hook) takes all of it over. The SDK's
+ * defaults (10,000 events in memory, 16 MiB on disk) would evict the oldest of a large backfill.
+ */
+const CAPACITY = { maxQueueSize: 2_000_000, maxQueueBytes: 1024 * 1024 * 1024, spoolMaxBytes: 1024 * 1024 * 1024 };
 
 /** The hook's limits: it must return well within Claude Code's 1.5 s for SessionEnd, server down or slow. */
 export const HOOK_LIMITS: SendLimits = { stopTimeoutMs: 700, requestTimeoutMs: 600, maxRetries: 0 };
 /** SessionStart asks a prediction first (up to 0.6 s), so it leaves less time to deliver leftovers. */
 export const SESSION_START_LIMITS: SendLimits = { stopTimeoutMs: 400, requestTimeoutMs: 600, maxRetries: 0 };
-/** Bulk commands (import, send): they may wait, and report what was left in the spool. */
-export const BULK_LIMITS: SendLimits = { stopTimeoutMs: 120_000, requestTimeoutMs: 15_000, maxRetries: 3, maxQueueSize: 1_000_000 };
+/**
+ * Bulk commands (import, send): they may wait, and report what was left in the spool.
+ * `MOSAIC_SEND_TIMEOUT_MS` shortens (or lengthens) the wait.
+ */
+export function bulkLimits(env: NodeJS.ProcessEnv): SendLimits {
+  const raw = env["MOSAIC_SEND_TIMEOUT_MS"];
+  const given = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 120_000;
+  return { stopTimeoutMs: given, requestTimeoutMs: 15_000, maxRetries: 3 };
+}
 
 /** The three settings, or the sentence that says which are missing. */
 export function requireSettings(config: ResolvedConfig): { url: string; key: string; instance: string } | { missing: string } {
@@ -48,7 +60,7 @@ export function openClient(
     stopTimeoutMs: limits.stopTimeoutMs,
     requestTimeoutMs: limits.requestTimeoutMs,
     maxRetries: limits.maxRetries,
-    ...(limits.maxQueueSize !== undefined ? { maxQueueSize: limits.maxQueueSize, maxQueueBytes: limits.maxQueueSize * 4096 } : {}),
+    ...CAPACITY,
     spoolDir: paths.spoolDir,
     sendOnExit,
     onError,
