@@ -109,6 +109,8 @@ describe("the hook when the server is down or does not answer", () => {
     expect(hook.code).toBe(0);
     const rest = await runCli(["send", "-"], { env: { ...temp.env, ...serverEnv(server) }, stdin: "" });
     expect(rest.code).toBe(0);
+    // A batch whose answer the hook did not wait for is stored and still spooled: resent, it is a duplicate.
+    expect(rest.stdout).toMatch(/^0 events and \d+ events earlier runs left in the spool: \d+ stored, \d+ already stored\n$/);
     expect(await server.storedCount()).toBe(before + 12_001);
   }, 60_000);
 });

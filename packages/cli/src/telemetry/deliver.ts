@@ -19,8 +19,10 @@ export async function deliver(client: TelemetryClient, events: readonly TaskComp
   const { pending } = await client.stop();
   const stats = client.getStats();
   const result: Delivery = { added: stats.sent - stats.duplicates, duplicates: stats.duplicates, rejected: stats.rejected, pending };
+  // The client also took over what earlier runs left in the spool: those count in the figures.
+  const recovered = stats.recovered > 0 ? ` and ${stats.recovered} events earlier runs left in the spool` : "";
   io.stdout(
-    `${events.length} ${noun}: ${result.added} stored, ${result.duplicates} already stored` +
+    `${events.length} ${noun}${recovered}: ${result.added} stored, ${result.duplicates} already stored` +
       (result.rejected > 0 ? `, ${result.rejected} refused by the server` : "") +
       (result.pending > 0 ? `, ${result.pending} left in the spool for the next run` : "") +
       "\n",
