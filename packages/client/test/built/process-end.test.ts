@@ -63,8 +63,8 @@ interface Child {
   done: Promise<{ code: number | null | "timeout"; stdout: string }>;
 }
 
-function start(path: string, limitMs = 20_000): Child {
-  const child = spawn(process.execPath, [path], { stdio: ["pipe", "pipe", "inherit"] });
+function start(path: string, limitMs = 20_000, nodeArgs: string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeArgs, path], { stdio: ["pipe", "pipe", "inherit"] });
   let stdout = "";
   const waiters: (() => void)[] = [];
   child.stdout!.on("data", (chunk: Buffer) => {
@@ -254,6 +254,26 @@ process.stdin.once("data", async () => { console.log("LIVE " + JSON.stringify(aw
     await live.done;
     expectStoredExactly([...killedIds, ...liveIds]);
   }, 60_000);
+
+  // Node's permission model refuses every file write of the child: a write the SDK attempted
+  // would throw inside it and reach onError. With a spool the same child reports spool_error.
+  const WRITES_DENIED = ["--experimental-permission", "--allow-fs-read=*", "--no-warnings"];
+
+  it("without spoolDir nothing touches the disk (file writes denied to the process: no error, all sent)", async () => {
+    const { code, stdout } = await start(script(`console.log("IDS " + JSON.stringify(track(20)));
+console.log("STOP " + JSON.stringify(await client.stop()));`), 20_000, WRITES_DENIED).done;
+    expect(code).toBe(0);
+    expect(JSON.parse(lineOf(stdout, "STOP "))).toMatchObject({ sent: 20, pending: 0 });
+    expect(lineOf(stdout, "ERRORS ")).toBe("[]");
+    expectStoredExactly(JSON.parse(lineOf(stdout, "IDS ")) as string[]);
+  });
+
+  it("with spoolDir under the same denial the spool is reported unusable and the events still go", async () => {
+    const { code, stdout } = await start(script(`track(2); await client.stop();`, `spoolDir: ${JSON.stringify(spoolDir())},`), 20_000, WRITES_DENIED).done;
+    expect(code).toBe(0);
+    expect(JSON.parse(lineOf(stdout, "ERRORS "))).toEqual(["spool_error"]);
+    expect(server.stored().size).toBe(2);
+  });
 
   it("a worker thread (same pid) does not take over the main thread's open spool file", async () => {
     const folder = spoolDir();
