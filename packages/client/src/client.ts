@@ -55,6 +55,8 @@ export class TelemetryClient {
   /** The policy drains read at each retry decision: the cycle's until stop(), then the deadline's. */
   private policy: RetryPolicy;
   private readonly unregister: (() => void)[] = [];
+  /** Told when the event loop empties (held weakly by the process hook, strongly by this client). */
+  private readonly processEnd = { onProcessEnd: (): void => this.sendAtProcessEnd() };
   private cancelTimer: (() => void) | null = null;
   private flushing: Promise<FlushResult> | null = null;
   private stopping: Promise<StopResult> | null = null;
@@ -85,7 +87,7 @@ export class TelemetryClient {
       },
       onEvicted: (count) => this.noteEvicted(count),
     });
-    if (this.active() && normalized.sendOnExit) this.unregister.push(onProcessEnd(() => this.sendAtProcessEnd()));
+    if (this.active() && normalized.sendOnExit) this.unregister.push(onProcessEnd(this.processEnd));
   }
 
   /** Starts the background timer that sends the queue every `submitIntervalMs`. Idempotent; the timer never keeps the process alive. */
@@ -135,15 +137,13 @@ export class TelemetryClient {
 
   /**
    * Sends everything queued, including events tracked while it runs, in batches of `batchSize`,
-   * retrying each up to `maxRetries`. One send at a time: concurrent callers share it. Never
-   * rejects, and always settles: it holds the process open until it does, so an awaited flush()
-   * with the far end down resolves after its retries (with what is left in `pending`).
+   * retrying each up to `maxRetries` (a Retry-After pause over a minute is not waited for: the
+   * batch stays queued). One send at a time: concurrent callers share it. Never rejects, and
+   * always settles: it holds the process open until it does, so an awaited flush() with the far
+   * end down resolves after its retries (with what is left in `pending`).
    */
   flush(): Promise<FlushResult> {
-    const run = this.drain();
-    const release = this.platform.after(noop, HOLD_MS, true);
-    void run.finally(release);
-    return run;
+    return this.holdUntilSettled(this.drain());
   }
 
   /**
@@ -164,13 +164,14 @@ export class TelemetryClient {
    * Fetches predictions for these queries (50 per request) into the cache. Never rejects: a failed
    * request is reported and the entries already cached are kept. Makes no request when disabled or in dryRun.
    */
-  async refreshPredictions(queries: PredictionQuery[]): Promise<void> {
-    if (!this.active() || this.options.dryRun || this.options.predictionsUrl === null) return;
-    try {
-      await refreshPredictions(queries, this.options.predictionsUrl, this.transport, this.cache, this.report, this.abort.signal);
-    } catch (cause) {
-      this.report(new TelemetryError("internal_error", "refreshPredictions failed", { cause }));
-    }
+  refreshPredictions(queries: PredictionQuery[]): Promise<void> {
+    if (!this.active() || this.options.dryRun || this.options.predictionsUrl === null) return Promise.resolve();
+    const predictionsUrl = this.options.predictionsUrl;
+    return this.holdUntilSettled(
+      refreshPredictions(queries, predictionsUrl, this.transport, this.cache, this.report, this.abort.signal).catch((cause: unknown) =>
+        this.report(new TelemetryError("internal_error", "refreshPredictions failed", { cause })),
+      ),
+    );
   }
 
   /** The cached prediction for this query, or null when none is cached or it expired. Synchronous; never throws. */
@@ -186,6 +187,18 @@ export class TelemetryClient {
   /** A snapshot of the counters. */
   getStats(): TelemetryStats {
     return { ...this.stats, queued: this.store.size, queuedBytes: this.store.bytes };
+  }
+
+  /**
+   * Holds the process open until `run` settles. The SDK's waits (backoff, Retry-After) are
+   * unref'd so that it never keeps a program alive, which would let a program that awaits this
+   * call end under it with the await unsettled (Node exits with code 13). `run` is bounded: by
+   * its retries and the longest pause a background send waits (see RetryPolicy.maxPauseMs).
+   */
+  private holdUntilSettled<T>(run: Promise<T>): Promise<T> {
+    const release = this.platform.after(noop, HOLD_MS, true);
+    void run.finally(release);
+    return run;
   }
 
   /** Enabled and able to send (or to pretend to, in dryRun). */
@@ -217,9 +230,13 @@ export class TelemetryClient {
     this.noteEvicted(this.store.adopt(events));
   }
 
-  /** The event loop emptied with events queued and no stop(): stop now, so they are sent before the exit. */
+  /**
+   * The event loop emptied with events unsent and no stop(): stop now, so they are sent before
+   * the exit. Unsent includes a batch that a background send holds in a retry wait (unref'd, so
+   * it did not keep the loop alive): stop() wakes it.
+   */
   private sendAtProcessEnd(): void {
-    if (this.stopping === null && this.store.size > 0) void this.stop();
+    if (this.stopping === null && (this.store.size > 0 || this.flushing !== null)) void this.stop();
   }
 
   private async finish(): Promise<StopResult> {

@@ -1,5 +1,7 @@
 import { unlinkSync } from "node:fs";
+import { basename } from "node:path";
 import type { Leftovers } from "./spool-claim.js";
+import { holdFile } from "./spool-owner.js";
 import type { SpoolFile } from "./spool-file.js";
 import type { LiveEvents } from "./spool-live-events.js";
 import type { SpoolRecovery } from "./spool-options.js";
@@ -24,7 +26,10 @@ export function adoptLeftovers(file: SpoolFile, live: LiveEvents, leftovers: Lef
     try {
       unlinkSync(path);
     } catch {
-      // left in place, it is claimed again once this process has ended; recovery de-duplicates
+      // Left in place, it must not be claimed again by this thread (its events, delivered by
+      // then, would be sent again every cycle): held until this process ends, when a survivor
+      // claims it and the server's dedup absorbs the copies.
+      holdFile(basename(path));
     }
   }
   return {

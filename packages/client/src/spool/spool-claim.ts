@@ -1,8 +1,8 @@
 import { lstatSync, readdirSync, readFileSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { readRecords } from "./spool-record-reader.js";
 import type { AddRecord } from "./spool-record-reader.js";
-import { isFileHeldHere, parseSpoolFileName, spoolFileName } from "./spool-owner.js";
+import { isOwnFileClaimable, markReleased, parseSpoolFileName, spoolFileName } from "./spool-owner.js";
 import type { SpoolOwner } from "./spool-owner.js";
 
 /*
@@ -48,7 +48,7 @@ export function claimLeftoverFiles(dir: string, me: SpoolOwner, isAlive: (owner:
   for (const name of readdirSync(dir)) {
     const parsed = parseSpoolFileName(name);
     if (parsed === null) continue;
-    if (parsed.owner.pid === me.pid ? isFileHeldHere(name) : isAlive(parsed.owner)) continue;
+    if (parsed.owner.pid === me.pid ? !isOwnFileClaimable(name, parsed.owner, me) : isAlive(parsed.owner)) continue;
     const file = claimOne(dir, join(dir, name), me);
     if (file !== null) claimed.push(file);
   }
@@ -66,6 +66,8 @@ function claimOne(dir: string, path: string, me: SpoolOwner): ClaimedFile | null
     // ENOENT: another survivor claimed it first (or its live owner closed it empty). Others: not ours to take.
     return null;
   }
+  // Ours now, and held by no open spool: if adopting it fails, this thread may claim it again.
+  markReleased(basename(target));
   try {
     const mtimeMs = lstatSync(target).mtimeMs; // rename keeps the owner's last write time
     return { path: target, mtimeMs, data: readFileSync(target) };

@@ -1,5 +1,3 @@
-import { EVENT_FIELDS } from "@mosaicstack/telemetry-protocol";
-
 
 /*
  * The compact form of an event in the spool: the values of schema 1.0's fields as one JSON
@@ -15,15 +13,15 @@ import { EVENT_FIELDS } from "@mosaicstack/telemetry-protocol";
  * its ~900 bytes to the page cache cost another 0.7 µs; this form is about 200 bytes. The
  * values here were validated by track(), so nearly all are ASCII written as they are; a string
  * that needs escaping goes through JSON.stringify alone. An event this form cannot hold (a value
- * of an unexpected type, an enum value the protocol does not list) is declined and the caller
+ * of an unexpected type, an enum value the format's lists lack) is declined and the caller
  * writes the generic JSON record instead. Keys beyond the schema are not kept: the builder makes
  * none, and the server ignores them.
  *
  * The encoder is written out field by field, as the event builder is, because reading the
  * fields by name from a table (`event[field.name]`) made it three times slower. ENCODED_FIELDS
- * is the order, part of the file format with the enum lists' orders: a test holds both to frozen
- * copies and a round trip holds the encoder to them, so a change to the schema must come with a
- * new record kind (the protocol may add enum values at the end of a list).
+ * is the order, part of the file format with the enum lists below: a test holds both to the
+ * protocol and a round trip holds the encoder to them, so a change to the schema must come with
+ * a new record kind.
  */
 
 /** The fields of the compact form, in order (schema 1.0's, as EVENT_FIELDS lists them). */
@@ -60,24 +58,33 @@ export const ENCODED_FIELDS: readonly string[] = Object.freeze([
 const OPTIONAL = new Set(["language", "repo_size_category"]);
 const ABSENT = -1;
 
-/** An enum field's values in the protocol's order, and each one's index. */
+/** An enum field's values in the format's order, and each one's index. */
 interface EnumCode {
   readonly values: readonly string[];
   readonly index: ReadonlyMap<string, number>;
 }
 
-function enumCode(field: string): EnumCode {
-  const rule = EVENT_FIELDS.find((spec) => spec.name === field)?.rule;
-  if (rule?.kind !== "enum" && rule?.kind !== "enum-list") throw new Error(`spool codec: ${field} is not an enum field`);
-  return { values: rule.values, index: new Map(rule.values.map((value, i) => [value, i])) };
+function enumCode(values: readonly string[]): EnumCode {
+  return { values, index: new Map(values.map((value, i) => [value, i])) };
 }
 
-/** The enum fields of the compact form, by name: what decoding maps back. */
-export const ENCODED_ENUMS: ReadonlyMap<string, EnumCode> = new Map(
-  ["task_type", "complexity", "harness", "provider", "quality_gates_run", "quality_gates_failed", "outcome", "repo_size_category"].map(
-    (name) => [name, enumCode(name)],
-  ),
-);
+/**
+ * The enum values the compact form writes as indices, frozen with the format: a spool is read
+ * by the release that wrote it and by later ones, so a value the protocol gains later must not
+ * get an index an older reader lacks. Such a value is declined (the event goes as a generic JSON
+ * record) until a new record kind extends these lists. A test holds them to the protocol's.
+ */
+const GATES = ["build", "lint", "test", "coverage", "typecheck", "security"];
+export const ENCODED_ENUMS: ReadonlyMap<string, EnumCode> = new Map([
+  ["task_type", enumCode(["planning", "architecture", "implementation", "code_review", "testing", "debugging", "refactoring", "documentation", "configuration", "security_audit", "unknown"])],
+  ["complexity", enumCode(["low", "medium", "high", "critical"])],
+  ["harness", enumCode(["claude_code", "opencode", "kilo_code", "aider", "cursor", "codex", "gemini_cli", "api_direct", "ollama_local", "custom", "unknown"])],
+  ["provider", enumCode(["anthropic", "openai", "openrouter", "ollama", "google", "mistral", "xai", "deepseek", "custom", "unknown"])],
+  ["quality_gates_run", enumCode(GATES)],
+  ["quality_gates_failed", enumCode(GATES)],
+  ["outcome", enumCode(["success", "partial", "failure", "timeout"])],
+  ["repo_size_category", enumCode(["tiny", "small", "medium", "large", "huge"])],
+]);
 const TASK_TYPE = ENCODED_ENUMS.get("task_type") as EnumCode;
 const COMPLEXITY = ENCODED_ENUMS.get("complexity") as EnumCode;
 const HARNESS = ENCODED_ENUMS.get("harness") as EnumCode;

@@ -79,30 +79,48 @@ export function isOwnerAlive(owner: SpoolOwner): boolean {
 }
 
 /*
- * The files held by open spools of THIS process. A file named with our own pid is held by no
- * other process (one pid namespace has one process per pid), so it is claimable unless an open
- * spool here holds it: it was left by an earlier process that had our pid (a container restart
- * often reuses the same small pid), or by a spool of ours that was closed with live events.
+ * The files of spools of THIS process, and of this thread: which are held open, and which were
+ * closed (with live events left in them) here. A file named with our own pid and start time
+ * belongs to this process, but not necessarily to this thread: worker threads share the pid and
+ * each has its own globalThis, so a file this thread neither holds nor released may be another
+ * thread's open spool and is left alone until the process is gone (then a survivor claims it).
+ * A file named with our pid and ANOTHER start time was left by an earlier process that had our
+ * pid (a container restart often reuses the same small pid): claimable at once.
  * Kept on globalThis under a registered symbol so that two copies of the SDK loaded into one
- * process (a bundle and node_modules) still see each other's files. Keyed by file name, not
+ * thread (a bundle and node_modules) still see each other's files. Keyed by file name, not
  * path: one folder reached by two paths (a symlink, macOS's /tmp and /private/tmp) must not
  * make a spool's own file look unheld; the names' 64 random bits keep them apart.
  */
-const HELD = Symbol.for("@mosaicstack/telemetry-client/spool-held-files");
+const FILES = Symbol.for("@mosaicstack/telemetry-client/spool-files");
 
-function heldFiles(): Set<string> {
-  const registry = globalThis as { [HELD]?: Set<string> };
-  return (registry[HELD] ??= new Set<string>());
+interface ThreadFiles {
+  readonly held: Set<string>;
+  readonly released: Set<string>;
+}
+
+function threadFiles(): ThreadFiles {
+  const registry = globalThis as { [FILES]?: ThreadFiles };
+  return (registry[FILES] ??= { held: new Set<string>(), released: new Set<string>() });
 }
 
 export function holdFile(name: string): void {
-  heldFiles().add(name);
+  threadFiles().released.delete(name);
+  threadFiles().held.add(name);
 }
 
 export function releaseFile(name: string): void {
-  heldFiles().delete(name);
+  if (threadFiles().held.delete(name)) threadFiles().released.add(name);
 }
 
-export function isFileHeldHere(name: string): boolean {
-  return heldFiles().has(name);
+/** A file of this thread's that no spool holds (a claim whose adoption may fail). */
+export function markReleased(name: string): void {
+  threadFiles().released.add(name);
+}
+
+/** Whether a file named with this process's pid may be claimed by a spool of this thread. */
+export function isOwnFileClaimable(name: string, owner: SpoolOwner, me: SpoolOwner): boolean {
+  const files = threadFiles();
+  if (files.held.has(name)) return false;
+  if (files.released.has(name)) return true;
+  return owner.start !== me.start && owner.start !== UNKNOWN_START && me.start !== UNKNOWN_START;
 }

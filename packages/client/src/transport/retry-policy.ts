@@ -10,8 +10,13 @@ export interface RetryPolicy {
   readonly maxRetries: number;
   /** Time on the client's clock after which no attempt starts (Infinity: none). */
   readonly deadline: number;
-  /** Longest wait between two attempts (a Retry-After is honoured up to the deadline). */
+  /** Longest backoff between two attempts. */
   readonly backoffCapMs: number;
+  /**
+   * Longest Retry-After pause waited for; a longer one ends the request (its events stay
+   * queued, and the pause holds every request of the client until it is over).
+   */
+  readonly maxPauseMs: number;
   /**
    * Ends a wait early without ending the request: aborted when stop() begins, so a background
    * drain in a long backoff wakes, reads the stop policy and tries at once. Unset: waits end
@@ -28,10 +33,18 @@ export const STOP_BACKOFF_CAP_MS = 5_000;
 
 /** A background cycle's policy: `maxRetries`, the guide's 1 s doubling up to 60 s, no deadline. */
 export function cyclePolicy(maxRetries: number, wake?: AbortSignal): RetryPolicy {
-  return { maxRetries, deadline: Number.POSITIVE_INFINITY, backoffCapMs: BACKOFF_CAP_MS, wake };
+  // A minute: an awaited flush() holds the process while it waits, and an hour's Retry-After
+  // must not hang a script that flushes.
+  return { maxRetries, deadline: Number.POSITIVE_INFINITY, backoffCapMs: BACKOFF_CAP_MS, maxPauseMs: BACKOFF_CAP_MS, wake };
 }
 
 /** stop()'s policy: retries without a count until `deadline`. */
 export function deadlinePolicy(deadline: number): RetryPolicy {
-  return { maxRetries: Number.POSITIVE_INFINITY, deadline, backoffCapMs: STOP_BACKOFF_CAP_MS };
+  return { maxRetries: Number.POSITIVE_INFINITY, deadline, backoffCapMs: STOP_BACKOFF_CAP_MS, maxPauseMs: Number.POSITIVE_INFINITY };
 }
+
+/**
+ * The time a last attempt before a deadline is given: a backoff that would end later is cut
+ * short to leave this much, rather than given up seconds early.
+ */
+export const LAST_ATTEMPT_MS = 250;

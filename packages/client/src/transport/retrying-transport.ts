@@ -2,7 +2,7 @@ import { TelemetryHttpError, type TelemetryError } from "../errors.js";
 import type { Platform } from "../platform.js";
 import { backoffDelay } from "./backoff.js";
 import type { RateLimitGate } from "./rate-limit-gate.js";
-import type { RetryPolicy } from "./retry-policy.js";
+import { LAST_ATTEMPT_MS, type RetryPolicy } from "./retry-policy.js";
 import type { EncodedBody, Transport, TransportRequest, TransportResult } from "./transport.js";
 
 /** Told of every attempt's fate, so an outage can be reported once and its end noticed. */
@@ -39,9 +39,11 @@ export class RetryingTransport implements Transport {
   async send(request: TransportRequest, signal: AbortSignal, policyOf: () => RetryPolicy = () => this.defaultPolicy): Promise<TransportResult> {
     let last: TransportResult = { kind: "aborted" };
     for (let attempt = 0; ; attempt++) {
+      // A pause longer than the policy waits for, or one that outlasts the deadline, leaves
+      // nothing to try now: the events stay queued for the next send.
+      if (!this.pauseIsWaitable(policyOf())) return last;
       await this.waitForGate(signal, policyOf);
       if (signal.aborted) return { kind: "aborted" };
-      // A Retry-After that reached past the deadline leaves nothing to try.
       if (this.platform.now() >= policyOf().deadline) return last;
       const result = await this.inner.send(request, signal);
       if (result.kind === "aborted") return result;
@@ -52,18 +54,28 @@ export class RetryingTransport implements Transport {
       this.observer.failed(result.error);
       last = result;
       const policy = policyOf();
-      const delay = result.retryAfterMs ?? backoffDelay(attempt, this.platform.random, policy.backoffCapMs);
+      let delay = result.retryAfterMs ?? backoffDelay(attempt, this.platform.random, policy.backoffCapMs);
       // A 429 (or any Retry-After) is about the API key, not this request: hold every request
       // of the client through the shared gate. Other failures wait only for this request.
       const holdAll = result.retryAfterMs !== undefined || isRateLimited(result.error);
       if (holdAll) this.gate.pauseFor(delay);
       if (attempt >= policy.maxRetries) return result;
-      // A backoff that would end past the deadline would end in an abort: give up now instead.
-      if (!holdAll && this.platform.now() + delay >= policy.deadline) return result;
+      if (!holdAll) {
+        // A backoff that would end past the deadline is cut short for one last attempt.
+        const left = policy.deadline - this.platform.now() - LAST_ATTEMPT_MS;
+        if (left <= 0) return result;
+        delay = Math.min(delay, left);
+      }
       this.observer.retrying();
       if (!holdAll) await this.platform.sleep(delay, wakeOrSignal(policy, signal));
       if (signal.aborted) return { kind: "aborted" };
     }
+  }
+
+  /** Whether the pause in force (if any) is one this policy waits for. */
+  private pauseIsWaitable(policy: RetryPolicy): boolean {
+    const pause = this.gate.remaining();
+    return pause === 0 || (pause <= policy.maxPauseMs && this.platform.now() + pause < policy.deadline);
   }
 
   /** Waits out a Retry-After pause; a policy's wake ends the wait to re-read the policy, not the request. */

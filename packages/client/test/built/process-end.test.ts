@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { API_KEY, INSTANCE_ID, closedPortUrl, fields } from "../helpers/fixtures.js";
 import { DIST_ENTRY, ensureBuilt } from "../helpers/dist.js";
@@ -62,8 +63,8 @@ interface Child {
   done: Promise<{ code: number | null | "timeout"; stdout: string }>;
 }
 
-function start(path: string, limitMs = 20_000): Child {
-  const child = spawn(process.execPath, [path], { stdio: ["pipe", "pipe", "inherit"] });
+function start(path: string, limitMs = 20_000, nodeArgs: string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeArgs, path], { stdio: ["pipe", "pipe", "inherit"] });
   let stdout = "";
   const waiters: (() => void)[] = [];
   child.stdout!.on("data", (chunk: Buffer) => {
@@ -123,6 +124,31 @@ describe("process end without stop()", () => {
     expect(lineOf(stdout, "ERRORS ")).toBe("[]");
   });
 
+  it("a batch waiting in a background send's retry backoff is sent at process end too", async () => {
+    let first = true;
+    server.handler = () => {
+      if (!first) return undefined;
+      first = false;
+      return { kind: "status", status: 503 };
+    };
+    // The background send gets a 503 and sleeps (unref'd) before its retry; then the script has nothing left to do.
+    const child = start(script(`console.log("IDS " + JSON.stringify(track(3))); client.start();
+setTimeout(() => {}, 400);`, "submitIntervalMs: 100, maxRetries: 5,"));
+    const { code, stdout } = await child.done;
+    expect(code).toBe(0);
+    expectStoredExactly(JSON.parse(lineOf(stdout, "IDS ")) as string[]);
+    expect(JSON.parse(lineOf(stdout, "ERRORS "))).toEqual(["http_error"]);
+  });
+
+  it("an event the app's own beforeExit handler tracks is sent too", async () => {
+    const { code, stdout } = await start(
+      script(`const ids = track(2);
+process.on("beforeExit", () => { if (ids.length === 2) { ids.push(...track(1)); console.log("IDS " + JSON.stringify(ids)); } });`),
+    ).done;
+    expect(code).toBe(0);
+    expectStoredExactly(JSON.parse(lineOf(stdout, "IDS ")) as string[]);
+  });
+
   it("a started client with nothing queued does not keep the process alive", async () => {
     const { code } = await start(script(`client.start();`, "submitIntervalMs: 60000,"), 10_000).done;
     expect(code).toBe(0);
@@ -152,6 +178,15 @@ console.log("FLUSH " + JSON.stringify(result));`, "maxRetries: 1, stopTimeoutMs:
     expect(JSON.parse(lineOf(stdout, "FLUSH "))).toEqual({ sent: 0, pending: 3 });
     // Then the process end tried once more, within its deadline, and said what was left.
     expect(JSON.parse(lineOf(stdout, "ERRORS "))).toEqual(["network_error", "events_pending"]);
+  });
+
+  it("await refreshPredictions() with the far end down resolves, and the next line runs", async () => {
+    const { code, stdout } = await start(
+      script(`await client.refreshPredictions([{ task_type: "testing", model: "m", provider: "openai", complexity: "low" }]);
+console.log("AFTER " + JSON.stringify(client.getStats().retried));`, "maxRetries: 1,", await closedPortUrl()),
+    ).done;
+    expect(code).toBe(0);
+    expect(lineOf(stdout, "AFTER ")).toBe("1");
   });
 
   // The retry sleeps are unref'd (a pending retry must not hold the process): without the timer
@@ -219,6 +254,54 @@ process.stdin.once("data", async () => { console.log("LIVE " + JSON.stringify(aw
     await live.done;
     expectStoredExactly([...killedIds, ...liveIds]);
   }, 60_000);
+
+  // Node's permission model refuses every file write of the child: a write the SDK attempted
+  // would throw inside it and reach onError. With a spool the same child reports spool_error.
+  const WRITES_DENIED = ["--experimental-permission", "--allow-fs-read=*", "--no-warnings"];
+
+  it("without spoolDir nothing touches the disk (file writes denied to the process: no error, all sent)", async () => {
+    const { code, stdout } = await start(script(`console.log("IDS " + JSON.stringify(track(20)));
+console.log("STOP " + JSON.stringify(await client.stop()));`), 20_000, WRITES_DENIED).done;
+    expect(code).toBe(0);
+    expect(JSON.parse(lineOf(stdout, "STOP "))).toMatchObject({ sent: 20, pending: 0 });
+    expect(lineOf(stdout, "ERRORS ")).toBe("[]");
+    expectStoredExactly(JSON.parse(lineOf(stdout, "IDS ")) as string[]);
+  });
+
+  it("with spoolDir under the same denial the spool is reported unusable and the events still go", async () => {
+    const { code, stdout } = await start(script(`track(2); await client.stop();`, `spoolDir: ${JSON.stringify(spoolDir())},`), 20_000, WRITES_DENIED).done;
+    expect(code).toBe(0);
+    expect(JSON.parse(lineOf(stdout, "ERRORS "))).toEqual(["spool_error"]);
+    expect(server.stored().size).toBe(2);
+  });
+
+  it("a worker thread (same pid) does not take over the main thread's open spool file", async () => {
+    const folder = spoolDir();
+    const { TelemetryClient } = (await import(pathToFileURL(DIST_ENTRY).href)) as typeof import("../../src/index.js");
+    const main = new TelemetryClient({ serverUrl: server.url, apiKey: API_KEY, instanceId: INSTANCE_ID, spoolDir: folder, sendOnExit: false });
+    const ids = Array.from({ length: 5 }, () => {
+      const event = main.eventBuilder.build(fields());
+      main.track(event);
+      return event.event_id;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const worker = new Worker(
+      `import { TelemetryClient } from ${JSON.stringify(pathToFileURL(DIST_ENTRY).href)};
+import { parentPort } from "node:worker_threads";
+const client = new TelemetryClient({ serverUrl: ${JSON.stringify(server.url)}, apiKey: ${JSON.stringify(API_KEY)}, instanceId: ${JSON.stringify(INSTANCE_ID)}, spoolDir: ${JSON.stringify(folder)}, sendOnExit: false });
+const recovered = client.getStats().recovered;
+await client.stop();
+parentPort.postMessage(recovered);`,
+      { eval: true, type: "module" } as never,
+    );
+    const recovered = await new Promise((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+    expect(recovered).toBe(0);
+    expect(await main.stop()).toMatchObject({ sent: 5, pending: 0 });
+    expectStoredExactly(ids);
+  });
 
   it("a corrupt record and a torn tail are skipped and counted; every good event is delivered", async () => {
     const folder = spoolDir();

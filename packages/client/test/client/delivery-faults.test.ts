@@ -107,6 +107,25 @@ describe("faults: nothing accepted is lost", () => {
     expectStoredOnce(ids);
   });
 
+  it("stop() cuts a backoff that would pass its deadline short for a last attempt", async () => {
+    const { client, track, time } = await setup({ stopTimeoutMs: 5_000 });
+    server.handler = () => (time.now() - time.start < 4_700 ? { kind: "drop" } : undefined);
+    const ids = track(2);
+    // Waits of 750, 1,500, then 3,000 cut to 2,500 ms: the last attempt at 4,750 ms.
+    expect(await client.stop()).toMatchObject({ sent: 2, pending: 0 });
+    expect(server.requests.map((r) => r.at - time.start)).toEqual([0, 750, 2_250, 4_750]);
+    expectStoredOnce(ids);
+  });
+
+  it("flush() does not wait out a Retry-After of an hour: it resolves with the events pending", async () => {
+    const { client, track, time } = await setup();
+    track(2);
+    server.script.push({ kind: "status", status: 429, headers: { "retry-after": "3600" } });
+    expect(await client.flush()).toEqual({ sent: 0, pending: 2 });
+    expect(time.sleeps).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("stop() honours a 429's Retry-After within its deadline", async () => {
     const { client, track, time } = await setup({ stopTimeoutMs: 10_000 });
     const ids = track(2);
@@ -167,10 +186,11 @@ describe("wire details", () => {
     await client.stop();
 
     const plain = new TelemetryClient({ serverUrl: server.url, apiKey: API_KEY, instanceId: INSTANCE_ID, gzip: false, sendOnExit: false });
-    plain.track(plain.eventBuilder.build(fields()));
+    for (let i = 0; i < 3; i++) plain.track(plain.eventBuilder.build(fields()));
     await plain.stop();
     expect(server.requests[1]!.headers["content-encoding"]).toBeUndefined();
-    expect(server.requests[1]!.eventIds).toHaveLength(1);
+    expect(Number(server.requests[1]!.headers["content-length"])).toBeGreaterThan(1024);
+    expect(server.requests[1]!.eventIds).toHaveLength(3);
   });
 
   it("a body under 1 KiB goes as it is", async () => {

@@ -1,12 +1,16 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 
 /** One request that crossed the proxy and the answer it got, bodies as text. */
 export interface Exchange {
   method: string;
   path: string;
   status: number;
+  /** The request body as JSON text (inflated when it was sent gzip-compressed). */
   requestBody: string;
+  /** The request's Content-Encoding, when it had one. */
+  requestEncoding: string | undefined;
   responseBody: string;
 }
 
@@ -19,7 +23,8 @@ export interface RecordingProxy {
 /**
  * A loopback HTTP proxy that forwards every request to `target` unchanged and records both
  * bodies, so a test sees exactly what the real client sent and what the real server answered
- * (neither side is instrumented, and gzip is not in play because the SDK sends plain JSON).
+ * (neither side is instrumented). A gzip-compressed request is forwarded as it came and
+ * recorded inflated, with its encoding.
  */
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const exchanges: Exchange[] = [];
@@ -46,7 +51,8 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
               method: incoming.method ?? "",
               path: (incoming.url ?? "").split("?")[0] ?? "",
               status: answer.statusCode ?? 0,
-              requestBody: requestBody.toString("utf8"),
+              requestBody: (incoming.headers["content-encoding"] === "gzip" ? gunzipSync(requestBody) : requestBody).toString("utf8"),
+              requestEncoding: incoming.headers["content-encoding"],
               responseBody: responseBody.toString("utf8"),
             });
             const headers = { ...answer.headers };

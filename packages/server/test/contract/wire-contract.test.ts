@@ -130,6 +130,8 @@ describe.skipIf(!hasClient)(`the built SDK and the server, through a recording p
 
     const paths = proxy.exchanges.map((exchange) => `${exchange.method} ${exchange.path}`).sort();
     expect(paths).toEqual(["POST /v1/events/batch", "POST /v1/predictions/batch"]);
+    // A batch of events is over 1 KiB and goes gzip-compressed, as api-v1 allows.
+    expect(proxy.exchanges.find((exchange) => exchange.path === "/v1/events/batch")?.requestEncoding).toBe("gzip");
     for (const exchange of proxy.exchanges) {
       const sent = JSON.parse(exchange.requestBody) as Json;
       const answered = JSON.parse(exchange.responseBody) as Json;
