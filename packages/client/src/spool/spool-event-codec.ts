@@ -13,9 +13,8 @@
  * its ~900 bytes to the page cache cost another 0.7 µs; this form is about 200 bytes. The
  * values here were validated by track(), so nearly all are ASCII written as they are; a string
  * that needs escaping goes through JSON.stringify alone. An event this form cannot hold (a value
- * of an unexpected type, an enum value the format's lists lack) is declined and the caller
- * writes the generic JSON record instead. Keys beyond the schema are not kept: the builder makes
- * none, and the server ignores them.
+ * of an unexpected type, an enum value the format's lists lack, a key beyond the schema) is
+ * declined and the caller writes the generic JSON record instead.
  *
  * The encoder is written out field by field, as the event builder is, because reading the
  * fields by name from a table (`event[field.name]`) made it three times slower. ENCODED_FIELDS
@@ -56,6 +55,7 @@ export const ENCODED_FIELDS: readonly string[] = Object.freeze([
 
 /** The optional fields (written as -1 when absent). */
 const OPTIONAL = new Set(["language", "repo_size_category"]);
+const REQUIRED_FIELDS = ENCODED_FIELDS.length - OPTIONAL.size;
 const ABSENT = -1;
 
 /** An enum field's values in the format's order, and each one's index. */
@@ -118,6 +118,11 @@ interface EventFields {
  * covers them all.
  */
 export function encodeEventValues(bytes: Buffer, offset: number, e: EventFields): number {
+  // Keys beyond the schema (or an optional one present as undefined) are kept whole by the
+  // generic record: the spool holds what the client would send. Object.keys of an object with
+  // the builder's shape is served from V8's cache (about 25 ns).
+  const optionals = (e["language"] === undefined ? 0 : 1) + (e["repo_size_category"] === undefined ? 0 : 1);
+  if (Object.keys(e).length !== REQUIRED_FIELDS + optionals) return -1;
   bytes[offset] = OPEN;
   let o = offset + 1;
   o = ascii(bytes, o, e["event_id"]);
