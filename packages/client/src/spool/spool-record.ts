@@ -40,7 +40,9 @@ const KEPT_BYTES = 1024 * 1024;
  * known without Buffer.byteLength, and the turn ends with a single write of the whole buffer.
  */
 export class RecordBuffer {
-  private bytes = Buffer.allocUnsafe(INITIAL_BYTES);
+  private bytes: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  /** A DataView over `bytes`, for the checksum's word reads. */
+  private words = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   private used = 0;
 
   /** Bytes waiting to be written. */
@@ -82,7 +84,7 @@ export class RecordBuffer {
 
   clear(): void {
     this.used = 0;
-    if (this.bytes.length > KEPT_BYTES) this.bytes = Buffer.allocUnsafe(INITIAL_BYTES);
+    if (this.bytes.length > KEPT_BYTES) this.replace(Buffer.allocUnsafe(INITIAL_BYTES));
   }
 
   private push(kind: number, payload: string): number {
@@ -99,7 +101,7 @@ export class RecordBuffer {
     bytes[start + CHECKSUM_PREFIX - 1] = SPACE;
     bytes[start + CHECKSUM_PREFIX] = kind;
     bytes[start + CHECKSUM_PREFIX + 1] = SPACE;
-    let sum = spoolChecksum(bytes, start + CHECKSUM_PREFIX, end);
+    let sum = spoolChecksum(bytes, start + CHECKSUM_PREFIX, end, this.words);
     for (let i = start + 7; i >= start; i--) {
       bytes[i] = HEX_DIGITS[sum & 15] as number;
       sum >>>= 4;
@@ -113,6 +115,11 @@ export class RecordBuffer {
     if (this.used + extra <= this.bytes.length) return;
     const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + extra));
     this.bytes.copy(grown, 0, 0, this.used);
-    this.bytes = grown;
+    this.replace(grown);
+  }
+
+  private replace(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 }
