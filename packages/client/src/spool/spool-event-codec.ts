@@ -58,14 +58,20 @@ const OPTIONAL = new Set(["language", "repo_size_category"]);
 const REQUIRED_FIELDS = ENCODED_FIELDS.length - OPTIONAL.size;
 const ABSENT = -1;
 
-/** An enum field's values in the format's order, and each one's index. */
+/**
+ * An enum field's values in the format's order, and each one's index; with the last value
+ * looked up, because a process reports the same few values over and over and an identity test
+ * is cheaper than the map's hashing (measured: a quarter of the encoder's time went to lookups).
+ */
 interface EnumCode {
   readonly values: readonly string[];
   readonly index: ReadonlyMap<string, number>;
+  lastValue: string | null;
+  lastIndex: number;
 }
 
 function enumCode(values: readonly string[]): EnumCode {
-  return { values, index: new Map(values.map((value, i) => [value, i])) };
+  return { values, index: new Map(values.map((value, i) => [value, i])), lastValue: null, lastIndex: -1 };
 }
 
 /**
@@ -201,9 +207,21 @@ export function decodeEventValues(values: unknown): Record<string, unknown> | nu
 
 /** An enum value as its index in the protocol's list; -1 for a value the list does not hold. */
 function enumValue(bytes: Buffer, o: number, value: unknown, code: EnumCode): number {
-  if (o === -1 || typeof value !== "string") return -1;
-  const index = code.index.get(value);
-  return index === undefined ? -1 : number(bytes, o, index);
+  if (o === -1) return -1;
+  if (value !== code.lastValue) {
+    const index = typeof value === "string" ? code.index.get(value) : undefined;
+    if (index === undefined) return -1;
+    code.lastValue = value as string;
+    code.lastIndex = index;
+  }
+  return number(bytes, o, code.lastIndex);
+}
+
+/** A gate's index: the list is short, and indexOf compares the (usually identical) strings by identity first. */
+function gateValue(bytes: Buffer, o: number, value: unknown): number {
+  if (o === -1) return -1;
+  const index = GATE.values.indexOf(value as string);
+  return index === -1 ? -1 : number(bytes, o, index);
 }
 
 function optionalEnum(bytes: Buffer, o: number, value: unknown, code: EnumCode): number {
@@ -230,7 +248,7 @@ function absentOrNull(bytes: Buffer, o: number, value: undefined | null): number
 function gates(bytes: Buffer, o: number, value: unknown): number {
   if (o === -1 || !Array.isArray(value)) return -1;
   bytes[o++] = OPEN;
-  for (let i = 0; i < value.length && o !== -1; i++) o = enumValue(bytes, o, value[i], GATE);
+  for (let i = 0; i < value.length && o !== -1; i++) o = gateValue(bytes, o, value[i]);
   if (o === -1) return -1;
   // The last item's comma closes the list; an empty list closes right after its opening.
   if (value.length > 0) o--;
