@@ -22,6 +22,8 @@ export const ERROR_STATUS = Object.freeze({
   /** The server is shutting down (or otherwise cannot take the request now): retry, likely on another node. */
   service_unavailable: 503,
   admin_disabled: 404,
+  /** The API version was retired at its sunset date (RFC 8594); the message names its successor. */
+  api_version_sunset: 410,
   invalid_event: 200,
   unsupported_schema_version: 200,
 } as const);

@@ -21,6 +21,10 @@ import { gzipBodyHook } from "./http/gzip-body.js";
 import { installJsonBodyParser } from "./http/json-body-parser.js";
 import { DEFAULT_REQUEST_DEADLINES, applyRequestDeadlines } from "./http/request-deadlines.js";
 import { registerRateLimit, routeRateLimit } from "./http/rate-limit.js";
+import { applyApiVersionLifecycle } from "./http/api-version-lifecycle.js";
+import { logDestination, quietListenLines } from "./http/log-destination.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
+import { metricsRoutes } from "./routes/metrics-routes.js";
 import { adminRoutes } from "./routes/admin-routes.js";
 import { eventsRoutes } from "./routes/events-routes.js";
 import { healthRoutes } from "./routes/health-routes.js";
@@ -31,7 +35,12 @@ import type { Storage } from "./storage/storage.js";
 /** Everything the app needs, passed in so tests and other deployments can swap any part. */
 export interface AppDeps {
   config: Pick<ServerConfig, "bodyLimitBytes" | "rateLimits" | "logLevel"> &
-    Partial<Pick<ServerConfig, "adminToken" | "requestTimeoutMs" | "refusedBodyTimeoutMs" | "authFailuresPerMinute" | "trustProxy">>;
+    Partial<
+      Pick<
+        ServerConfig,
+        "adminToken" | "requestTimeoutMs" | "refusedBodyTimeoutMs" | "authFailuresPerMinute" | "trustProxy" | "metricsToken" | "apiV1"
+      >
+    >;
   storage: Storage;
   predictor: Predictor;
   /** The admin token in force (main resolves the token file). @default config.adminToken; null turns the admin API off */
@@ -53,6 +62,8 @@ export interface AppDeps {
   /** Told of every route as it is registered (tests compare them with the OpenAPI document). */
   onRoute?: (route: RouteOptions) => void;
 }
+
+const NO_LIFECYCLE = { deprecatedAt: null, sunsetAt: null, successorUrl: null } as const;
 
 /** Paths whose fields the logger must never write: credentials. */
 const REDACTED = ["req.headers.authorization", "req.headers.cookie", "headers.authorization"];
@@ -180,6 +191,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(healthRoutes, { storage: deps.storage, redis: deps.redisHealth });
 
+  // Prometheus metrics: counted always (cheap), served only with a token (docs/operations.md).
+  const metrics = new ServerMetrics({
+    ...(deps.storage.queueDepth ? { queueDepth: () => deps.storage.queueDepth?.() ?? 0 } : {}),
+    ...(deps.redisHealth ? { redisState: () => (deps.redisHealth as RedisHealth).state() } : {}),
+  });
+  metrics.install(app);
+  const metricsToken = deps.config.metricsToken ?? null;
+  if (metricsToken !== null) await app.register(metricsRoutes, { metrics, token: metricsToken });
+
   // Failed authentications per client address, admin token and API keys alike (auth-failure-throttle.ts).
   const throttle = new AuthFailureThrottle({
     maxFailures: deps.config.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
@@ -189,23 +209,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now: () => now().getTime(),
   });
 
-  await app.register(async (scope) => {
-    scope.addHook("onRequest", apiKeyAuthHook({ storage: deps.storage, cache: keyCache, now, throttle }));
-    await scope.register(eventsRoutes, {
-      storage: deps.storage,
-      now,
-      rateLimit: routeRateLimit(deps.config.rateLimits.eventsPerMinute),
-    });
-    await scope.register(predictionsRoutes, {
-      predictor: deps.predictor,
-      rateLimit: routeRateLimit(deps.config.rateLimits.predictionsPerMinute),
-    });
-  });
+  // API v1 in a scope of its own under /v1, with its lifecycle (deprecation, sunset): a v2 is
+  // another such scope beside it, routes written relative to their version's prefix.
+  await app.register(
+    async (v1) => {
+      applyApiVersionLifecycle(v1, "v1", deps.config.apiV1 ?? NO_LIFECYCLE, now);
+      await v1.register(async (scope) => {
+        scope.addHook("onRequest", apiKeyAuthHook({ storage: deps.storage, cache: keyCache, now, throttle }));
+        await scope.register(eventsRoutes, {
+          storage: deps.storage,
+          now,
+          rateLimit: routeRateLimit(deps.config.rateLimits.eventsPerMinute),
+          onOutcome: (counts) => metrics.recordEvents(counts),
+        });
+        await scope.register(predictionsRoutes, {
+          predictor: deps.predictor,
+          rateLimit: routeRateLimit(deps.config.rateLimits.predictionsPerMinute),
+        });
+      });
 
-  await app.register(async (scope) => {
-    scope.addHook("onRequest", adminAuthHook(adminToken, throttle));
-    await scope.register(adminRoutes, { storage: deps.storage, now, keyCache, revocations });
-  });
+      await v1.register(async (scope) => {
+        scope.addHook("onRequest", adminAuthHook(adminToken, throttle));
+        await scope.register(adminRoutes, { storage: deps.storage, now, keyCache, revocations });
+      });
+    },
+    { prefix: "/v1" },
+  );
 
   return app;
 }
@@ -218,7 +247,9 @@ function loggerOptions(deps: AppDeps, safeUrl: UrlMasker): FastifyServerOptions[
     redact: { paths: REDACTED, censor: "[redacted]" },
     // Request URLs are logged without their query string and with credentials in the path masked.
     serializers: logSerializers(safeUrl),
-    ...(deps.logger?.stream ? { stream: deps.logger.stream } : {}),
+    hooks: { logMethod: quietListenLines },
+    // A given stream as it is; else pretty lines on a terminal, JSON lines otherwise.
+    ...(deps.logger?.stream ? { stream: deps.logger.stream } : logDestination(process.stdout)),
   };
 }
 

@@ -5,7 +5,7 @@ export interface ParsedArgs {
 }
 
 /** Flags that take a value; any other flag is a switch. */
-const VALUE_FLAGS = new Set(["name", "server"]);
+const VALUE_FLAGS = new Set(["name", "server", "since"]);
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -42,4 +42,18 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   return { positionals, flags };
+}
+
+/**
+ * Refuses options the command does not know, naming them all: a mistyped `--sevrer` must not
+ * silently fall back to the default server.
+ *
+ * @example
+ * rejectUnknownFlags(args, ["server", "json"]) // throws UsageError("unknown option: --sevrer")
+ */
+export function rejectUnknownFlags(args: ParsedArgs, known: readonly string[]): void {
+  const unknown = [...args.flags.keys()].filter((name) => name !== "help" && !known.includes(name));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown option${unknown.length > 1 ? "s" : ""}: ${unknown.map((name) => `--${name}`).join(", ")}`);
+  }
 }

@@ -12,30 +12,11 @@ import { loadConfig, type Env } from "../config/config.js";
 import type { CreateApiKeyResponse, RevokeApiKeyResponse } from "../routes/admin-routes.js";
 import { migrate } from "../storage/open-storage.js";
 import { AdminApiError, AdminClient, type FetchLike } from "./admin-client.js";
-import { UsageError, parseArgs, type ParsedArgs } from "./cli-args.js";
+import { UsageError, parseArgs, rejectUnknownFlags, type ParsedArgs } from "./cli-args.js";
+import { COMMANDS, DEFAULT_SERVER_URL, GROUPS, HELP, commandHelp, groupHelp } from "./cli-help.js";
+import { runBackup, runExport } from "./data-commands.js";
 
-export const DEFAULT_SERVER_URL = "http://localhost:8000";
-
-export const HELP = `Usage: mosaic-telemetry <command> [options]
-
-Server:
-  serve                          start the API v1 server (configured by environment, see docs/configuration.md)
-  migrate                        apply pending storage migrations to DATABASE_URL and exit
-
-Administration (calls the admin API of a running server):
-  instances create --name <n>    create an instance; prints its first API key (shown once)
-  instances list                 list instances and their keys (display form only)
-  instances usage <instance-id>  event counts of an instance
-  keys create <instance-id>      issue an additional API key (shown once)
-  keys revoke <key-id>           revoke an API key at once
-
-Options:
-  --server <url>   server of the admin commands (env MOSAIC_SERVER_URL, default ${DEFAULT_SERVER_URL})
-  --json           print the server's JSON answer
-  -h, --help       this help
-
-The admin token comes from TELEMETRY_ADMIN_TOKEN, else from <DATA_DIR or ./data>/admin-token.
-`;
+export { DEFAULT_SERVER_URL, HELP } from "./cli-help.js";
 
 export interface CliIo {
   env: Env;
@@ -43,6 +24,8 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   fetch?: FetchLike;
+  /** Where export writes its lines; resolves once the text is handed on (backpressure). @default stdout */
+  write?: (text: string) => Promise<void>;
   /** Runs the server (serve); resolves when it is up, the process keeps running. */
   serve?: () => Promise<void>;
 }
@@ -61,30 +44,54 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`mosaic-telemetry: ${(error as Error).message}\n${HELP}`);
     return 2;
   }
-  const [command, sub, operand] = args.positionals;
-  if (args.flags.has("help") || command === undefined || command === "help") {
+  const [command, sub] = args.positionals;
+  if (command === undefined || command === "help") {
     io.stdout(HELP);
     return command === undefined && !args.flags.has("help") ? 2 : 0;
   }
   try {
-    switch (command) {
+    const grouped = GROUPS.includes(command);
+    const words = grouped && sub !== undefined ? `${command} ${sub}` : command;
+    // A group named alone (or with --help): its commands, as a usage error when nothing was asked.
+    if (grouped && sub === undefined) {
+      (args.flags.has("help") ? io.stdout : io.stderr)(groupHelp(command));
+      return args.flags.has("help") ? 0 : 2;
+    }
+    const spec = COMMANDS[words];
+    if (spec === undefined) {
+      if (args.flags.has("help") && !grouped) {
+        io.stdout(HELP);
+        return 0;
+      }
+      throw new UsageError(`unknown command: ${words}`);
+    }
+    if (args.flags.has("help")) {
+      io.stdout(commandHelp(words));
+      return 0;
+    }
+    rejectUnknownFlags(args, spec.options);
+    const operand = args.positionals[grouped ? 2 : 1];
+    switch (words) {
       case "serve":
         if (io.serve === undefined) throw new UsageError("serve is not available here");
         await io.serve();
         return 0;
       case "migrate":
         return await runMigrate(io);
-      case "instances":
-        if (sub === "create") return await createInstance(args, io);
-        if (sub === "list") return await listInstances(args, io);
-        if (sub === "usage") return await instanceUsage(args, io, required(operand, "instances usage <instance-id>"));
-        throw new UsageError(`unknown command: instances ${sub ?? ""}`.trim());
-      case "keys":
-        if (sub === "create") return await createKey(args, io, required(operand, "keys create <instance-id>"));
-        if (sub === "revoke") return await revokeKey(args, io, required(operand, "keys revoke <key-id>"));
-        throw new UsageError(`unknown command: keys ${sub ?? ""}`.trim());
+      case "backup":
+        return await runBackup(io, required(operand, spec.usage));
+      case "export":
+        return await runExport(args, io, required(operand, spec.usage));
+      case "instances create":
+        return await createInstance(args, io);
+      case "instances list":
+        return await listInstances(args, io);
+      case "instances usage":
+        return await instanceUsage(args, io, required(operand, spec.usage));
+      case "keys create":
+        return await createKey(args, io, required(operand, spec.usage));
       default:
-        throw new UsageError(`unknown command: ${command}`);
+        return await revokeKey(args, io, required(operand, spec.usage));
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -143,7 +150,18 @@ function adminToken(io: CliIo): string {
 async function createInstance(args: ParsedArgs, io: CliIo): Promise<number> {
   const name = args.flags.get("name");
   if (typeof name !== "string" || name.trim() === "") throw new UsageError("usage: mosaic-telemetry instances create --name <name>");
-  const created = await adminClient(args, io).call<CreateInstanceResponse>("POST", "/v1/admin/instances", { name });
+  const client = adminClient(args, io);
+  if (!args.flags.has("force")) {
+    // Names need not be unique on the server, but a second "my-team" is nearly always a mistake
+    // (a command run twice), and its first key would be a second credential for the same team.
+    const { instances } = await client.call<InstanceListResponse>("GET", "/v1/admin/instances");
+    const taken = instances.find((instance) => instance.name === name.trim());
+    if (taken !== undefined) {
+      io.stderr(`mosaic-telemetry: an instance named "${taken.name}" exists (${taken.id}); add --force to create another\n`);
+      return 1;
+    }
+  }
+  const created = await client.call<CreateInstanceResponse>("POST", "/v1/admin/instances", { name });
   if (args.flags.has("json")) {
     io.stdout(`${JSON.stringify(created, null, 2)}\n`);
     return 0;

@@ -93,7 +93,8 @@ export async function startServer(options: {
     await storage.close();
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
-  app.log.info({ url, storage: config.storage.engine, redis: config.redisUrl === null ? "off" : "on" }, "Mosaic Telemetry API v1 listening");
+  // The one "listening" line (Fastify's own, one per address, are dropped: http/log-destination.ts).
+  app.log.info({ url, storage: config.storage.engine, redis: config.redisUrl === null ? "off" : "on" }, `Mosaic Telemetry API v1 listening on ${url}`);
 
   let stopping: Promise<void> | null = null;
   const stop = () => {

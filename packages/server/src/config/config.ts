@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from "../auth/auth-failure-throttle.js";
 import { DEFAULT_REQUEST_DEADLINES } from "../http/request-deadlines.js";
+import type { ApiVersionLifecycle } from "../http/api-version-lifecycle.js";
 import type { StorageTarget } from "../storage/open-storage.js";
 import { ConfigError } from "./config-error.js";
 
@@ -79,6 +80,13 @@ export interface ServerConfig {
    * revoked key while Redis is unreachable. @default 30000
    */
   readonly apiKeyCacheTtlMs: number;
+  /**
+   * Bearer token of GET /metrics (Prometheus). null: /metrics is off (404), so a deployment
+   * exposes nothing it did not ask for. @default null
+   */
+  readonly metricsToken: string | null;
+  /** The lifecycle of API v1 (http/api-version-lifecycle.ts). @default all null: v1 is current */
+  readonly apiV1: ApiVersionLifecycle;
   /** PostgreSQL connection pool of this process (ignored on SQLite). */
   readonly database: {
     /** @default 10 */
@@ -130,6 +138,12 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
     redisUrl: redisUrl(env),
     redisKeyPrefix: redisKeyPrefix(env),
     apiKeyCacheTtlMs: integer(env, "API_KEY_CACHE_TTL_MS", 30_000, 0, 3_600_000),
+    metricsToken: metricsToken(env),
+    apiV1: {
+      deprecatedAt: date(env, "API_V1_DEPRECATED_AT"),
+      sunsetAt: date(env, "API_V1_SUNSET_AT"),
+      successorUrl: url(env, "API_V1_SUCCESSOR_URL"),
+    },
     database: {
       poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
       connectTimeoutMs: integer(env, "DATABASE_CONNECT_TIMEOUT_MS", 5000, 100, 600_000),
@@ -217,6 +231,43 @@ function redisUrl(env: Env): string | null {
   } catch {
     throw new ConfigError("REDIS_URL", "is not a valid redis:// URL");
   }
+  return value;
+}
+
+function metricsToken(env: Env): string | null {
+  const value = text(env, "METRICS_TOKEN");
+  if (value === undefined) return null;
+  // The admin token's rule: long enough not to be guessed, and sendable in a Bearer header.
+  const problem = adminTokenProblem(value);
+  if (problem !== null) throw new ConfigError("METRICS_TOKEN", problem);
+  return value;
+}
+
+/** An ISO 8601 date or date-time (2027-06-30, 2027-06-30T00:00:00Z), or null when unset. */
+function date(env: Env, name: string): Date | null {
+  const value = text(env, name);
+  if (value === undefined) return null;
+  const parsed = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? new Date(value) : null;
+  // Date would roll 2027-02-30 over to March 2: the calendar day must exist as written.
+  const [year, month, day] = value.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const dayExists = new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && month >= 1 && month <= 12;
+  if (parsed === null || Number.isNaN(parsed.getTime()) || !dayExists) {
+    throw new ConfigError(name, `must be an ISO 8601 date, e.g. 2027-06-30 or 2027-06-30T00:00:00Z, got "${value}"`);
+  }
+  return parsed;
+}
+
+function url(env: Env, name: string): string | null {
+  const value = text(env, name);
+  if (value === undefined) return null;
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http");
+  } catch {
+    throw new ConfigError(name, `must be an http:// or https:// URL, got "${value}"`);
+  }
+  // Within <…> in a Link header: these would end or break it.
+  if (/[<>\s"]/.test(value)) throw new ConfigError(name, "must not hold spaces, quotes or angle brackets");
   return value;
 }
 

@@ -68,7 +68,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
   const { storage, now } = options;
 
   app.post(
-    "/v1/admin/instances",
+    "/admin/instances",
     {
       schema: {
         tags: ["admin"],
@@ -110,7 +110,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
   );
 
   app.get(
-    "/v1/admin/instances",
+    "/admin/instances",
     {
       schema: {
         tags: ["admin"],
@@ -150,7 +150,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
   );
 
   app.post(
-    "/v1/admin/instances/:id/keys",
+    "/admin/instances/:id/keys",
     {
       schema: {
         tags: ["admin"],
@@ -177,7 +177,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
   );
 
   app.delete(
-    "/v1/admin/keys/:key_id",
+    "/admin/keys/:key_id",
     {
       schema: {
         tags: ["admin"],
@@ -206,7 +206,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRouteOptio
   );
 
   app.get(
-    "/v1/admin/instances/:id/usage",
+    "/admin/instances/:id/usage",
     {
       schema: {
         tags: ["admin"],

@@ -19,6 +19,15 @@ export interface EventsRouteOptions {
   now: () => Date;
   /** @fastify/rate-limit route config, or false for none. */
   rateLimit: Record<string, unknown> | false;
+  /** Told each answered batch's counts (the metrics). @default none */
+  onOutcome?: (counts: IngestCounts) => void;
+}
+
+/** What became of one batch's events. */
+export interface IngestCounts {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
 }
 
 const RESULT_SCHEMA = {
@@ -49,7 +58,7 @@ export const BATCH_RESPONSE_SCHEMA = {
 export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOptions): Promise<void> {
   installEventsJsonParser(app);
   app.post(
-    "/v1/events/batch",
+    "/events/batch",
     {
       config: options.rateLimit === false ? {} : { rateLimit: options.rateLimit },
       schema: {
@@ -127,7 +136,11 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
         else duplicates++;
         results[index] = { index, event_id: sentIds[position] as string, status };
       });
-      return { accepted, duplicates, rejected: events.length - valid.length, results };
+      const counts = { accepted, duplicates, rejected: events.length - valid.length };
+      options.onOutcome?.(counts);
+      // One line per batch with its counts: what an operator looks for when a team says "my events are missing".
+      request.log.info({ instanceId: key.instanceId, ...counts }, "ingest");
+      return { ...counts, results };
     },
   );
 }

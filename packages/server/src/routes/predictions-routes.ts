@@ -83,7 +83,7 @@ const BATCH_RESPONSE_SCHEMA = {
 /** POST /v1/predictions/batch: 1 to 50 queries, answered in order. */
 export async function predictionsRoutes(app: FastifyInstance, options: PredictionsRouteOptions): Promise<void> {
   app.post(
-    "/v1/predictions/batch",
+    "/predictions/batch",
     {
       config: options.rateLimit === false ? {} : { rateLimit: options.rateLimit },
       schema: {

@@ -1,10 +1,12 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import type { MigrationResult } from "./migration.js";
 import { PostgresStorage } from "./postgres/postgres-storage.js";
+import { postgresInstanceEvents } from "./postgres/postgres-export.js";
 import { makeDatabaseFilesOwnerOnly } from "./sqlite/owner-only-files.js";
+import { backupSqlite, sqliteInstanceEvents, type SqliteToolDatabase } from "./sqlite/sqlite-data-tools.js";
 import { SqliteStorage } from "./sqlite/sqlite-storage.js";
 import { mapSqliteError } from "./sqlite/sqlite-errors.js";
 import type { Storage } from "./storage.js";
@@ -66,6 +68,55 @@ export async function migrate(target: StorageTarget, options: OpenStorageOptions
     return await storage.applyMigrations();
   } finally {
     await storage.close();
+  }
+}
+
+/**
+ * `mosaic-telemetry backup`: a consistent copy of a SQLite database into `destination` (which must
+ * not exist), while servers go on writing. PostgreSQL has pg_dump (docs/operations.md).
+ */
+export async function backupDatabase(target: StorageTarget, destination: string): Promise<void> {
+  if (target.engine !== "sqlite") throw new Error("backup copies SQLite files; for PostgreSQL use pg_dump (docs/operations.md)");
+  if (existsSync(destination)) throw new Error(`${destination} exists: give a new file name`);
+  const db = openSqliteTool(target.path);
+  try {
+    await backupSqlite(db, destination);
+  } finally {
+    db.close();
+  }
+  // The copy holds every instance's events and key hashes, like the database.
+  chmodSync(destination, 0o600);
+}
+
+/**
+ * `mosaic-telemetry export`: one instance's stored events as JSON texts, streamed from the
+ * database on a connection of its own, closed when the iteration ends (or is abandoned).
+ */
+export async function* instanceEvents(target: StorageTarget, instanceId: string, since: Date = new Date(0)): AsyncGenerator<string> {
+  if (target.engine === "sqlite") {
+    const db = openSqliteTool(target.path);
+    try {
+      yield* sqliteInstanceEvents(db, instanceId, since.getTime());
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    yield* postgresInstanceEvents(client, instanceId, since);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A read-only connection of the operator's tools; a missing file is an error, never a new database. */
+function openSqliteTool(path: string): SqliteToolDatabase {
+  try {
+    return new Database(path, { readonly: true, fileMustExist: true }) as unknown as SqliteToolDatabase;
+  } catch (error) {
+    throw mapSqliteError(error);
   }
 }
 

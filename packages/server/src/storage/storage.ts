@@ -125,6 +125,9 @@ export interface Storage {
   readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>>;
 
   usage(instanceId: string): Promise<InstanceUsage>;
+
+  /** Ingest calls waiting for their group commit, for the metrics; absent when the engine has no queue. */
+  queueDepth?(): number;
 }
 
 /** Storage cannot be reached or failed for a reason that is not the caller's: HTTP 503. */

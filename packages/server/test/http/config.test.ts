@@ -38,6 +38,8 @@ describe("loadConfig", () => {
       redisUrl: null,
       redisKeyPrefix: "mosaic:",
       apiKeyCacheTtlMs: 30_000,
+      metricsToken: null,
+      apiV1: { deprecatedAt: null, sunsetAt: null, successorUrl: null },
       database: { poolSize: 10, connectTimeoutMs: 5000, queryTimeoutMs: 10_000 },
     });
   });

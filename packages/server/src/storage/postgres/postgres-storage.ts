@@ -248,6 +248,10 @@ export class PostgresStorage implements Storage {
     await this.#query("SELECT 1");
   }
 
+  queueDepth(): number {
+    return this.#ingestQueue.queued;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -282,6 +282,10 @@ export class SqliteStorage implements Storage {
     this.#run(() => this.#statement("SELECT 1").get());
   }
 
+  queueDepth(): number {
+    return this.#ingestQueue.queued;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     // Calls already accepted into the next group are written (and synced) before the handle goes.

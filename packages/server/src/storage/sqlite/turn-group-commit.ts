@@ -47,6 +47,11 @@ export class TurnGroupCommit<J, R> {
     });
   }
 
+  /** Jobs waiting for this turn's group. */
+  get queued(): number {
+    return this.#waiting.length;
+  }
+
   /** Writes every waiting job now (also what close() calls, so no accepted request is dropped). */
   flush(): void {
     if (this.#scheduled) clearImmediate(this.#scheduled);
