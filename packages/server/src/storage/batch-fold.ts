@@ -1,7 +1,8 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { GROUP_LEVELS, groupKey, parentGroupKey, type GroupLevel } from "../predictions/group-key.js";
 import { sketchBin } from "../predictions/sketch-mapping.js";
-import { SKETCH_METRICS, type SketchMetric } from "./storage.js";
+import { SKETCH_METRICS, type SketchMetric, type UsageSums } from "./storage.js";
+import { RATIO_BUCKETS, hasEstimate, hourOf, ratioBucket, rollupModel } from "./usage-rollup.js";
 
 /**
  * A batch of accepted events folded in memory into the additive deltas of their groups, so each
@@ -170,4 +171,103 @@ export function firstOccurrences(events: readonly TaskCompletionEvent[]): Set<nu
     }
   });
   return first;
+}
+
+/**
+ * The additive change to one usage rollup row: one instance's events of one UTC hour (by the
+ * event's own timestamp) with the same six dimensions. Sums are of actual values; the
+ * `estimated*` fields cover only the events with an estimate (usage-rollup.ts), so a correction
+ * factor is estimatedActual* ÷ estimated* over the same events.
+ */
+export interface RollupDelta extends UsageSums {
+  instanceId: string;
+  /** Epoch ms of the hour's start. */
+  hourMs: number;
+  provider: string;
+  model: string;
+  task_type: string;
+  complexity: string;
+  harness: string;
+  outcome: string;
+}
+
+/** An accepted event and the instance that sent it. */
+export interface InstanceEvent {
+  instanceId: string;
+  event: TaskCompletionEvent;
+}
+
+/**
+ * Folds accepted events (of any instances) into rollup deltas, one per (instance, hour,
+ * dimensions), sorted by that key so engines upsert them in one order. The map key joins the
+ * parts with NUL, which no part holds (ids are UUIDs, rollupModel replaces NUL in `model`, the
+ * other dimensions are enumerations).
+ */
+export function foldRollups(items: Iterable<InstanceEvent>): RollupDelta[] {
+  const rows = new Map<string, RollupDelta>();
+  for (const { instanceId, event } of items) {
+    const hourMs = hourOf(event.timestamp);
+    const model = rollupModel(event.model);
+    const key = `${instanceId}\u0000${hourMs}\u0000${event.provider}\u0000${model}\u0000${event.task_type}\u0000${event.complexity}\u0000${event.harness}\u0000${event.outcome}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        instanceId,
+        hourMs,
+        provider: event.provider,
+        model,
+        task_type: event.task_type,
+        complexity: event.complexity,
+        harness: event.harness,
+        outcome: event.outcome,
+        events: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsdMicros: 0,
+        durationMs: 0,
+        gatePassed: 0,
+        successes: 0,
+        estimatedEvents: 0,
+        estimatedInputTokens: 0,
+        estimatedOutputTokens: 0,
+        estimatedCostUsdMicros: 0,
+        estimatedActualInputTokens: 0,
+        estimatedActualOutputTokens: 0,
+        estimatedActualCostUsdMicros: 0,
+        ratioBuckets: new Array<number>(RATIO_BUCKETS).fill(0),
+      };
+      rows.set(key, row);
+    }
+    row.events += 1;
+    row.inputTokens += event.actual_input_tokens;
+    row.outputTokens += event.actual_output_tokens;
+    row.costUsdMicros += event.actual_cost_usd_micros;
+    row.durationMs += event.task_duration_ms;
+    if (event.quality_gate_passed) row.gatePassed += 1;
+    if (event.outcome === "success") row.successes += 1;
+    if (hasEstimate(event)) {
+      row.estimatedEvents += 1;
+      row.estimatedInputTokens += event.estimated_input_tokens;
+      row.estimatedOutputTokens += event.estimated_output_tokens;
+      row.estimatedCostUsdMicros += event.estimated_cost_usd_micros;
+      row.estimatedActualInputTokens += event.actual_input_tokens;
+      row.estimatedActualOutputTokens += event.actual_output_tokens;
+      row.estimatedActualCostUsdMicros += event.actual_cost_usd_micros;
+      (row.ratioBuckets[ratioBucket(event)] as number) += 1;
+    }
+  }
+  return [...rows.values()].sort(compareRollups);
+}
+
+function compareRollups(a: RollupDelta, b: RollupDelta): number {
+  return (
+    compareKeys(a.instanceId, b.instanceId) ||
+    a.hourMs - b.hourMs ||
+    compareKeys(a.provider, b.provider) ||
+    compareKeys(a.model, b.model) ||
+    compareKeys(a.task_type, b.task_type) ||
+    compareKeys(a.complexity, b.complexity) ||
+    compareKeys(a.harness, b.harness) ||
+    compareKeys(a.outcome, b.outcome)
+  );
 }
