@@ -33,8 +33,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 interface Engine {
   name: "sqlite" | "postgres";
   skip: string | null;
-  /** A fresh, migrated database; `close` also drops it. */
-  open(): Promise<{ storage: Storage; close(): Promise<void> }>;
+  /** A fresh, migrated database; `another` opens a second handle on it (another process); `close` closes all and drops it. */
+  open(): Promise<{ storage: Storage; another(): Promise<Storage>; close(): Promise<void> }>;
   /** A database at schema version 2 holding `events` (rows as version 2 stored them), then migrated by openStorage. */
   migrateFromVersion2(events: { instanceId: string; event: TaskCompletionEvent }[]): Promise<{ storage: Storage; close(): Promise<void> }>;
 }
@@ -47,7 +47,14 @@ const ENGINES: Engine[] = [
     async open() {
       const path = join(root, `db-${++counter}.db`);
       const storage = await openStorage({ engine: "sqlite", path });
-      return { storage, close: () => storage.close() };
+      const others: Storage[] = [];
+      return {
+        storage,
+        another: async () => others[others.push(await openStorage({ engine: "sqlite", path })) - 1] as Storage,
+        close: async () => {
+          await Promise.all([storage, ...others].map((s) => s.close()));
+        },
+      };
     },
     async migrateFromVersion2(events) {
       const path = join(root, `v2-${++counter}.db`);
@@ -70,7 +77,15 @@ const ENGINES: Engine[] = [
     async open() {
       const schema = await createTestSchema(PG_URL as string, "usage");
       const storage = await openStorage({ engine: "postgres", url: schema.url });
-      return { storage, close: () => closeBoth(storage, schema) };
+      const others: Storage[] = [];
+      return {
+        storage,
+        another: async () => others[others.push(await openStorage({ engine: "postgres", url: schema.url }, { poolSize: 2 })) - 1] as Storage,
+        close: async () => {
+          await Promise.all(others.map((s) => s.close()));
+          await closeBoth(storage, schema);
+        },
+      };
     },
     async migrateFromVersion2(events) {
       const schema = await createTestSchema(PG_URL as string, "usage_v2");
@@ -206,6 +221,30 @@ for (const engine of ENGINES) {
         expect(await seriesOf(storage, { ...query, instanceId: a.instance.id })).toEqual(expectedSeries(eventsA, range).series);
         expect(await seriesOf(storage, { ...query, instanceId: null })).toEqual(expectedSeries([...eventsA, ...eventsB], range).series);
         expect((await storage.usage(a.instance.id)).events).toBe(400);
+      } finally {
+        await close();
+      }
+    });
+
+    it("keeps rollups equal to the stored events when several handles (processes) ingest the same instances at once", async () => {
+      const { storage, another, close } = await engine.open();
+      try {
+        const a = await seedInstance(storage, "a");
+        const handles = [storage, await another(), await another()];
+        const events = usageEvents(a.instance.id, 600, 11);
+        // Each handle sends every event of its share and half of the next handle's: overlapping copies race.
+        await Promise.all(
+          handles.map((handle, h) => {
+            const calls: Promise<unknown>[] = [];
+            for (let i = h * 200; i < h * 200 + 300; i += 25) {
+              calls.push(handle.ingestEvents(a.instance.id, events.slice(i % 600, Math.min(600, (i % 600) + 25)), new Date()));
+            }
+            return Promise.all(calls);
+          }),
+        );
+        const query = { instanceId: a.instance.id, from: new Date(FROM), to: new Date(TO), bucket: "hour" as const, groupBy: "model" as const };
+        expect(await seriesOf(storage, query)).toEqual(expectedSeries(events, { from: FROM, to: TO, bucket: "hour", groupBy: "model" }).series);
+        expect((await storage.usage(a.instance.id)).events).toBe(600);
       } finally {
         await close();
       }
