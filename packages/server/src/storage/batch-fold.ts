@@ -199,18 +199,32 @@ export interface InstanceEvent {
 
 /**
  * Folds accepted events (of any instances) into rollup deltas, one per (instance, hour,
- * dimensions), sorted by that key so engines upsert them in one order. The map key joins the
- * parts with NUL, which no part holds (ids are UUIDs, rollupModel replaces NUL in `model`, the
- * other dimensions are enumerations).
+ * dimensions), sorted by that key so engines upsert them in one order.
  */
+/** Maps nested by key part; the last level's values are rows. */
+type NestedRows = Map<string, NestedRows | RollupDelta>;
+
 export function foldRollups(items: Iterable<InstanceEvent>): RollupDelta[] {
-  const rows = new Map<string, RollupDelta>();
+  // Rows found through nested maps by instance, the "YYYY-MM-DDTHH" prefix of the timestamp (its
+  // UTC hour: the validator allows only Z or +00:00) and each dimension: a joined key string per
+  // event, or a Date.parse per event, cost more than the rest of the fold; a batch holds few
+  // distinct hours, each parsed once.
+  const root: NestedRows = new Map();
+  const hours = new Map<string, number>();
+  const rows: RollupDelta[] = [];
   for (const { instanceId, event } of items) {
-    const hourMs = hourOf(event.timestamp);
+    const prefix = event.timestamp.slice(0, 13);
     const model = rollupModel(event.model);
-    const key = `${instanceId}\u0000${hourMs}\u0000${event.provider}\u0000${model}\u0000${event.task_type}\u0000${event.complexity}\u0000${event.harness}\u0000${event.outcome}`;
-    let row = rows.get(key);
+    let level: NestedRows = root;
+    for (const part of [instanceId, prefix, event.provider, model, event.task_type, event.complexity, event.harness]) {
+      let next = level.get(part) as NestedRows | undefined;
+      if (!next) level.set(part, (next = new Map()));
+      level = next;
+    }
+    let row = level.get(event.outcome) as RollupDelta | undefined;
     if (!row) {
+      let hourMs = hours.get(prefix);
+      if (hourMs === undefined) hours.set(prefix, (hourMs = hourOf(event.timestamp)));
       row = {
         instanceId,
         hourMs,
@@ -236,7 +250,8 @@ export function foldRollups(items: Iterable<InstanceEvent>): RollupDelta[] {
         estimatedActualCostUsdMicros: 0,
         ratioBuckets: new Array<number>(RATIO_BUCKETS).fill(0),
       };
-      rows.set(key, row);
+      level.set(event.outcome, row);
+      rows.push(row);
     }
     row.events += 1;
     row.inputTokens += event.actual_input_tokens;
@@ -256,7 +271,7 @@ export function foldRollups(items: Iterable<InstanceEvent>): RollupDelta[] {
       (row.ratioBuckets[ratioBucket(event)] as number) += 1;
     }
   }
-  return [...rows.values()].sort(compareRollups);
+  return rows.sort(compareRollups);
 }
 
 function compareRollups(a: RollupDelta, b: RollupDelta): number {
