@@ -40,7 +40,8 @@ const app = await buildApp({
   },
   storage,
   predictor: createPredictor(storage),
-  adminToken: null,
+  // The usage bench reads the admin routes too; every other bench runs without an admin API.
+  adminToken: process.env.MOSAIC_BENCH_ADMIN_TOKEN ?? null,
   // Production logs every request at info; the lines are written, to /dev/null.
   logger: { stream: createWriteStream("/dev/null"), level: "info" },
 });

@@ -52,7 +52,8 @@ export function drawDimensions(random) {
   return { provider, model, task_type: zipfPick(random, TASK_TYPES, 1.0), complexity: zipfPick(random, COMPLEXITIES, 0.8) };
 }
 
-function drawEvent(random, instanceId, now) {
+/** An event of `instanceId` drawn from the crowd's distribution, with `timestamp` as given. */
+export function drawEvent(random, instanceId, now) {
   const dims = drawDimensions(random);
   const input = logNormal(random, 150_000, 0.9);
   const output = logNormal(random, 40_000, 0.9);
@@ -77,9 +78,10 @@ function drawEvent(random, instanceId, now) {
 
 /**
  * Writes `total` events from `instances` instances (uneven: instance sizes are Zipf-like) through
- * `storage.ingestEvents`, `chunk` events per transaction. Returns the instance ids.
+ * `storage.ingestEvents`, `chunk` events per transaction. Returns the instance ids. Timestamps are
+ * all "now", or with `spanDays` spread evenly over the `spanDays` days before `endMs`.
  */
-export async function seedEvents(storage, { total, instances, seed = 1, chunk = 5000, generateApiKey, onProgress }) {
+export async function seedEvents(storage, { total, instances, seed = 1, chunk = 5000, generateApiKey, onProgress, spanDays = 0, endMs = Date.now() }) {
   const random = seededRandom(seed);
   const ids = Array.from({ length: instances }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
   for (const id of ids) {
@@ -94,7 +96,9 @@ export async function seedEvents(storage, { total, instances, seed = 1, chunk = 
     const share = i === ids.length - 1 ? total - written : Math.max(1, Math.round((total * weights[i]) / weightSum));
     const count = Math.min(share, total - written);
     for (let done = 0; done < count; done += chunk) {
-      const events = Array.from({ length: Math.min(chunk, count - done) }, () => drawEvent(random, ids[i], now));
+      const events = Array.from({ length: Math.min(chunk, count - done) }, () =>
+        drawEvent(random, ids[i], spanDays > 0 ? new Date(endMs - Math.floor(random() * spanDays * 86_400_000)).toISOString() : now),
+      );
       await storage.ingestEvents(ids[i], events, new Date());
     }
     written += count;

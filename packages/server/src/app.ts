@@ -30,6 +30,7 @@ import { eventsRoutes } from "./routes/events-routes.js";
 import { healthRoutes } from "./routes/health-routes.js";
 import { ERROR_BODY_SCHEMA, response } from "./routes/openapi-schemas.js";
 import { predictionsRoutes, type Predictor } from "./routes/predictions-routes.js";
+import { adminUsageRoutes, usageRoutes } from "./routes/usage-routes.js";
 import type { Storage } from "./storage/storage.js";
 
 /** Everything the app needs, passed in so tests and other deployments can swap any part. */
@@ -165,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       tags: [
         { name: "events", description: "Ingest" },
         { name: "predictions", description: "Predictions" },
+        { name: "usage", description: "Usage over time and costliest tasks (rollups)" },
         { name: "admin", description: "Instances and keys (admin token)" },
         { name: "health", description: "Probes, no auth" },
         { name: "meta", description: "This document" },
@@ -226,11 +228,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           predictor: deps.predictor,
           rateLimit: routeRateLimit(deps.config.rateLimits.predictionsPerMinute),
         });
+        // Dashboard reads: bounded ranges, limited like predictions (the other read route).
+        await scope.register(usageRoutes, { storage: deps.storage, rateLimit: routeRateLimit(deps.config.rateLimits.predictionsPerMinute) });
       });
 
       await v1.register(async (scope) => {
         scope.addHook("onRequest", adminAuthHook(adminToken, throttle));
         await scope.register(adminRoutes, { storage: deps.storage, now, keyCache, revocations });
+        await scope.register(adminUsageRoutes, { storage: deps.storage });
       });
     },
     { prefix: "/v1" },

@@ -1,5 +1,6 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { GroupLevel } from "../predictions/group-key.js";
+import type { RollupDimension } from "./usage-rollup.js";
 
 /**
  * The one storage interface. Each engine lives in a folder of its own (sqlite/, postgres/) with
@@ -72,6 +73,62 @@ export interface InstanceUsage {
   lastEventAt: Date | null;
 }
 
+/**
+ * Additive usage sums of some events (a rollup row, or rows summed). Sums are of actual values;
+ * the `estimated*` fields cover only the events with an estimate (usage-rollup.ts).
+ */
+export interface UsageSums {
+  events: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsdMicros: number;
+  durationMs: number;
+  /** Events with quality_gate_passed. */
+  gatePassed: number;
+  /** Events with outcome "success". */
+  successes: number;
+  /** Events with an estimate; the seven fields below sum over these only. */
+  estimatedEvents: number;
+  estimatedInputTokens: number;
+  estimatedOutputTokens: number;
+  estimatedCostUsdMicros: number;
+  estimatedActualInputTokens: number;
+  estimatedActualOutputTokens: number;
+  estimatedActualCostUsdMicros: number;
+  /** Events with an estimate per correction-factor bucket (usage-rollup.ts RATIO_BUCKET_EDGES). */
+  ratioBuckets: number[];
+}
+
+/** What a usage time series reads: one instance (or all: null), a range of whole hours [from, to). */
+export interface UsageSeriesQuery {
+  instanceId: string | null;
+  from: Date;
+  to: Date;
+  bucket: "hour" | "day";
+  /** One dimension to split by, or null for one series. */
+  groupBy: RollupDimension | null;
+}
+
+/** The sums of one bucket (UTC hour or day) and group (null when not grouped). */
+export interface UsageSeriesRow extends UsageSums {
+  bucketStart: Date;
+  group: string | null;
+}
+
+/** The costliest events of one instance (or all: null) whose own timestamp lies in [from, to). */
+export interface TopEventsQuery {
+  instanceId: string | null;
+  from: Date;
+  to: Date;
+  limit: number;
+}
+
+/** A stored event as read back: its instance and its stored payload, parsed. */
+export interface StoredEvent {
+  instanceId: string;
+  event: Record<string, unknown>;
+}
+
 export interface Storage {
   readonly engine: "sqlite" | "postgres";
 
@@ -128,6 +185,18 @@ export interface Storage {
 
   /** Ingest calls waiting for their group commit, for the metrics; absent when the engine has no queue. */
   queueDepth?(): number;
+  /**
+   * Sums per bucket and group from the usage rollups (kept at ingest, one row per instance, UTC
+   * hour of the event's timestamp and dimensions): the read grows with the hours and dimension
+   * values in range, not with the events. Rows in no particular order.
+   */
+  readUsageSeries(query: UsageSeriesQuery): Promise<UsageSeriesRow[]>;
+  /**
+   * The `limit` events with the highest actual cost in the range, costliest first (ties: the
+   * later first). Read through an index on (instance_id, event time, cost): the range's index
+   * entries only, then the payloads of the chosen events.
+   */
+  readTopEvents(query: TopEventsQuery): Promise<StoredEvent[]>;
 }
 
 /** Storage cannot be reached or failed for a reason that is not the caller's: HTTP 503. */

@@ -62,6 +62,10 @@ describe("OpenAPI document", () => {
         "POST /v1/admin/instances/{id}/keys",
         "DELETE /v1/admin/keys/{key_id}",
         "GET /v1/admin/instances/{id}/usage",
+        "GET /v1/usage/timeseries",
+        "GET /v1/usage/top",
+        "GET /v1/admin/usage/timeseries",
+        "GET /v1/admin/usage/top",
       ]),
     );
     expect([...documented].sort()).toEqual([...served].sort());

@@ -1,7 +1,7 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { GroupLevel } from "../../predictions/group-key.js";
 import { GROUP_LEVELS, groupKey } from "../../predictions/group-key.js";
-import { firstOccurrences, foldBatch } from "../batch-fold.js";
+import { firstOccurrences, foldBatch, foldRollups } from "../batch-fold.js";
 import { GroupCommit } from "../group-commit.js";
 import { quantileBinsOf } from "../quantile-bins.js";
 import { eventPayload } from "../event-payload.js";
@@ -19,7 +19,12 @@ import {
   type QuantileBins,
   type SketchMetric,
   type Storage,
+  type StoredEvent,
+  type TopEventsQuery,
+  type UsageSeriesQuery,
+  type UsageSeriesRow,
 } from "../storage.js";
+import { ROLLUP_ADDITIVE_COLUMNS, ROLLUP_ADD_CLAUSE, ROLLUP_KEY_COLUMNS, RATIO_COLUMNS, ROLLUP_SUM_COLUMNS, additiveValues, sumsOfValues } from "../usage-rollup.js";
 import type { PgPool, PgPoolClient, PgQueryable } from "./postgres-driver.js";
 import { mapPgError } from "./postgres-errors.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
@@ -113,9 +118,9 @@ const GROUP_COLUMNS = `group_key, level, parent_key, events, contributors, sum_e
  * then lock the rows they share in the same order, table by table, and cannot deadlock.
  */
 const INSERT_EVENTS = `
-  INSERT INTO events (instance_id, event_id, received_at, "timestamp", payload)
-  SELECT e.instance_id, e.event_id, e.received_at, e.ts::timestamptz, e.payload::json
-  FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS e (instance_id, event_id, received_at, ts, payload)
+  INSERT INTO events (instance_id, event_id, received_at, "timestamp", payload, cost_usd_micros)
+  SELECT e.instance_id, e.event_id, e.received_at, e.ts::timestamptz, e.payload::json, e.cost
+  FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[]) AS e (instance_id, event_id, received_at, ts, payload, cost)
   ORDER BY e.instance_id, e.event_id
   ON CONFLICT (instance_id, event_id) DO NOTHING
   RETURNING instance_id, event_id`;
@@ -161,6 +166,25 @@ const UPSERT_USAGE = `
     events = instance_usage.events + excluded.events,
     first_event_at = LEAST(instance_usage.first_event_at, excluded.first_event_at),
     last_event_at = GREATEST(instance_usage.last_event_at, excluded.last_event_at)`;
+
+/** Doubles for the sums, bigint for the counts: the column types of usage_rollups. */
+const ROLLUP_ARRAY_TYPES = [
+  ...ROLLUP_SUM_COLUMNS.map(([column]) => (/_tokens|_micros|_ms$/.test(column) ? "float8" : "bigint")),
+  ...RATIO_COLUMNS.map(() => "bigint"),
+];
+
+/** The rollup upsert: every touched (instance, hour, dimensions) row of the transaction, in key order. */
+const UPSERT_ROLLUPS = `
+  INSERT INTO usage_rollups (${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].join(", ")})
+  SELECT r.* FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+    ${ROLLUP_ARRAY_TYPES.map((type, i) => `$${i + 9}::${type}[]`).join(", ")})
+    AS r (${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].join(", ")})
+  ORDER BY ${ROLLUP_KEY_COLUMNS.map((column) => `r.${column}`).join(", ")}
+  ON CONFLICT (${ROLLUP_KEY_COLUMNS.join(", ")}) DO UPDATE SET
+    ${ROLLUP_ADD_CLAUSE}`;
+
+/** A usage series' sums; sum(bigint) is numeric, read back as a number. */
+const SERIES_SUMS = ROLLUP_ADDITIVE_COLUMNS.map((column, i) => `sum(${column}) AS s${i}`).join(", ");
 
 // One statement, so the summary and its bins come from one snapshot (bins sum to events).
 const READ_GROUPS = `
@@ -331,7 +355,7 @@ export class PostgresStorage implements Storage {
    */
   async #ingestTogether(jobs: readonly IngestJob[]): Promise<boolean[][]> {
     return this.#transaction(async (client) => {
-      const rows = { instanceIds: [] as string[], eventIds: [] as string[], receivedAts: [] as Date[], timestamps: [] as string[], payloads: [] as string[] };
+      const rows = { instanceIds: [] as string[], eventIds: [] as string[], receivedAts: [] as Date[], timestamps: [] as string[], payloads: [] as string[], costs: [] as number[] };
       const claimed = new Set<string>();
       const sentBy = jobs.map((job) =>
         job.events.map((event, index) => {
@@ -343,10 +367,11 @@ export class PostgresStorage implements Storage {
           rows.receivedAts.push(job.receivedAt);
           rows.timestamps.push(event.timestamp);
           rows.payloads.push(job.payloads?.[index] ?? eventPayload(event));
+          rows.costs.push(event.actual_cost_usd_micros);
           return true;
         }),
       );
-      const result = await client.query(INSERT_EVENTS, [rows.instanceIds, rows.eventIds, rows.receivedAts, rows.timestamps, rows.payloads]);
+      const result = await client.query(INSERT_EVENTS, [rows.instanceIds, rows.eventIds, rows.receivedAts, rows.timestamps, rows.payloads, rows.costs]);
       // Only events this transaction inserted count: a copy another process stored first is a
       // duplicate here, so the same event reaching two processes is aggregated once.
       const insertedPairs = new Set(result.rows.map((row) => JSON.stringify([row.instance_id, row.event_id])));
@@ -426,6 +451,38 @@ export class PostgresStorage implements Storage {
     const row = rows[0];
     if (!row) return { events: 0, firstEventAt: null, lastEventAt: null };
     return { events: num(row.events), firstEventAt: row.first_event_at as Date, lastEventAt: row.last_event_at as Date };
+  }
+
+  async readUsageSeries(query: UsageSeriesQuery): Promise<UsageSeriesRow[]> {
+    // groupBy comes from the closed list ROLLUP_DIMENSIONS, never from the caller's text.
+    const group = query.groupBy === null ? "NULL::text" : query.groupBy;
+    const instance = query.instanceId === null ? "" : "instance_id = $4 AND ";
+    const { rows } = await this.#query(
+      `SELECT date_bin($1::interval, hour, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket, ${group} AS grp, ${SERIES_SUMS}
+       FROM usage_rollups WHERE ${instance}hour >= $2 AND hour < $3 GROUP BY bucket, grp`,
+      [query.bucket === "day" ? "1 day" : "1 hour", query.from, query.to, ...(query.instanceId === null ? [] : [query.instanceId])],
+    );
+    return rows.map((row) => ({
+      bucketStart: row.bucket as Date,
+      group: (row.grp as string | null) ?? null,
+      ...sumsOfValues(ROLLUP_ADDITIVE_COLUMNS.map((_, i) => row[`s${i}`])),
+    }));
+  }
+
+  async readTopEvents(query: TopEventsQuery): Promise<StoredEvent[]> {
+    // The inner query reads only the index (instance_id, "timestamp") INCLUDE (cost_usd_micros);
+    // payloads are fetched for the chosen rows alone.
+    const instances = query.instanceId === null ? "instance_id IN (SELECT id FROM instances)" : "instance_id = $4";
+    const { rows } = await this.#query(
+      `SELECT e.instance_id, e.payload::text AS payload FROM events e JOIN (
+         SELECT instance_id, event_id, cost_usd_micros, "timestamp" FROM events
+         WHERE ${instances} AND "timestamp" >= $1 AND "timestamp" < $2
+         ORDER BY cost_usd_micros DESC, "timestamp" DESC LIMIT $3
+       ) AS top USING (instance_id, event_id)
+       ORDER BY top.cost_usd_micros DESC, top."timestamp" DESC`,
+      [query.from, query.to, query.limit, ...(query.instanceId === null ? [] : [query.instanceId])],
+    );
+    return rows.map((row) => ({ instanceId: row.instance_id as string, event: JSON.parse(row.payload as string) as Record<string, unknown> }));
   }
 
   async #query(text: string, values?: unknown[]) {
@@ -534,6 +591,20 @@ async function addToAggregates(client: PgQueryable, accepted: readonly AcceptedE
       if (receivedAt > used.last) used.last = receivedAt;
     }
   }
+  // Rollup rows belong to one instance each: written before the shared aggregate rows, in key order.
+  const rollups = foldRollups(accepted);
+  const values = rollups.map(additiveValues);
+  await client.query(UPSERT_ROLLUPS, [
+    rollups.map((r) => r.instanceId),
+    rollups.map((r) => new Date(r.hourMs)),
+    rollups.map((r) => r.provider),
+    rollups.map((r) => r.model),
+    rollups.map((r) => r.task_type),
+    rollups.map((r) => r.complexity),
+    rollups.map((r) => r.harness),
+    rollups.map((r) => r.outcome),
+    ...ROLLUP_ADDITIVE_COLUMNS.map((_, i) => values.map((row) => row[i])),
+  ]);
   const pairList = [...pairs.values()];
   const created = await client.query(UPSERT_GROUP_INSTANCES, [
     pairList.map((p) => p.groupKey),

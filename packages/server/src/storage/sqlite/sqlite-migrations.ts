@@ -1,4 +1,5 @@
 import type { Migration } from "../migration.js";
+import { RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
 
 /**
  * SQLite schema. Times are epoch milliseconds (INTEGER) so comparisons and MAX() are numeric;
@@ -98,6 +99,74 @@ INSERT INTO group_sketches (group_key, metric, sketch)
 SELECT group_key, metric, sketch_of_bins(bin, count) FROM group_bins GROUP BY group_key, metric;
 
 DROP TABLE group_bins;
+`,
+  },
+  {
+    version: 3,
+    name: "usage rollups",
+    // Per instance, UTC hour of the event's own timestamp and six dimensions: the sums a usage
+    // time series reads (usage-rollup.ts), built here from the events already stored with the
+    // fold's own rules (the bucket SQL is generated from its constants). Events gain their time
+    // (epoch ms) and actual cost as columns, for the costliest-events read: the index keeps both
+    // beside the instance, so that read walks the range's index entries, never the payloads.
+    // A model holding U+0000 (builds before the validator refused it) counts with U+FFFD in its
+    // place, as rollupModel does: the escape is replaced in the payload's text before it is read
+    // (SQLite's replace() cannot match a NUL character, PostgreSQL cannot read one into text).
+    sql: `
+CREATE TABLE usage_rollups (
+  instance_id TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  complexity TEXT NOT NULL,
+  harness TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  input_tokens REAL NOT NULL,
+  output_tokens REAL NOT NULL,
+  cost_usd_micros REAL NOT NULL,
+  duration_ms REAL NOT NULL,
+  gate_passed INTEGER NOT NULL,
+  successes INTEGER NOT NULL,
+  estimated_events INTEGER NOT NULL,
+  estimated_input_tokens REAL NOT NULL,
+  estimated_output_tokens REAL NOT NULL,
+  estimated_cost_usd_micros REAL NOT NULL,
+  estimated_actual_input_tokens REAL NOT NULL,
+  estimated_actual_output_tokens REAL NOT NULL,
+  estimated_actual_cost_usd_micros REAL NOT NULL,
+  ${RATIO_COLUMNS.map((column) => `${column} INTEGER NOT NULL`).join(",\n  ")},
+  PRIMARY KEY (instance_id, hour, provider, model, task_type, complexity, harness, outcome)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX usage_rollups_hour ON usage_rollups (hour);
+
+ALTER TABLE events ADD COLUMN occurred_at INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE events ADD COLUMN cost_usd_micros INTEGER NOT NULL DEFAULT 0;
+
+UPDATE events SET
+  occurred_at = CAST(round(unixepoch(timestamp, 'subsec') * 1000) AS INTEGER),
+  cost_usd_micros = json_extract(payload, '$.actual_cost_usd_micros');
+
+CREATE INDEX events_instance_occurred ON events (instance_id, occurred_at, cost_usd_micros);
+
+${rollupBackfillSql(`SELECT instance_id, unixepoch(timestamp) / 3600 * 3600000 AS hour,
+  json_extract(payload, '$.provider') AS provider, json_extract(payload, '$.model') AS model,
+  json_extract(payload, '$.task_type') AS task_type, json_extract(payload, '$.complexity') AS complexity,
+  json_extract(payload, '$.harness') AS harness, json_extract(payload, '$.outcome') AS outcome,
+  CAST(json_extract(payload, '$.actual_input_tokens') AS REAL) AS ai,
+  CAST(json_extract(payload, '$.actual_output_tokens') AS REAL) AS ao,
+  CAST(json_extract(payload, '$.actual_cost_usd_micros') AS REAL) AS ac,
+  CAST(json_extract(payload, '$.task_duration_ms') AS REAL) AS dur,
+  CAST(json_extract(payload, '$.estimated_input_tokens') AS REAL) AS ei,
+  CAST(json_extract(payload, '$.estimated_output_tokens') AS REAL) AS eo,
+  CAST(json_extract(payload, '$.estimated_cost_usd_micros') AS REAL) AS ec,
+  CASE WHEN json_extract(payload, '$.quality_gate_passed') THEN 1 ELSE 0 END AS gate,
+  CASE WHEN json_extract(payload, '$.estimated_input_tokens') + json_extract(payload, '$.estimated_output_tokens') > 0 THEN 1 ELSE 0 END AS est
+FROM (SELECT instance_id, timestamp,
+  CASE WHEN instr(payload, '\\u0000') > 0 THEN replace(payload, '\\u0000', '\\ufffd') ELSE payload END AS payload FROM events) AS events`)};
 `,
   },
 ];

@@ -1,6 +1,6 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { GroupLevel } from "../../predictions/group-key.js";
-import { firstOccurrences, foldBatch, type BinDelta } from "../batch-fold.js";
+import { firstOccurrences, foldBatch, foldRollups, type BinDelta, type InstanceEvent } from "../batch-fold.js";
 import { eventPayload } from "../event-payload.js";
 import { migrationStatements, type Migration, type MigrationResult } from "../migration.js";
 import {
@@ -15,8 +15,13 @@ import {
   type QuantileBins,
   type SketchMetric,
   type Storage,
+  type StoredEvent,
+  type TopEventsQuery,
+  type UsageSeriesQuery,
+  type UsageSeriesRow,
   StorageUnavailableError,
 } from "../storage.js";
+import { DAY_MS, HOUR_MS, ROLLUP_ADDITIVE_COLUMNS, ROLLUP_ADD_CLAUSE, ROLLUP_KEY_COLUMNS, additiveValues, sumsOfValues } from "../usage-rollup.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 import { mapSqliteError } from "./sqlite-errors.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
@@ -171,6 +176,32 @@ const KEYS_PARAM = "(SELECT value FROM json_each(?))";
  * SQLite's per-row step once per sketch however many bins the sketch holds.
  */
 const READ_SKETCHES = `SELECT group_key, metric, sketch FROM group_sketches WHERE group_key IN ${KEYS_PARAM}`;
+
+/** The rollup upsert: one row per (instance, hour, dimensions) a transaction touches. */
+const UPSERT_ROLLUP = `
+  INSERT INTO usage_rollups (${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].join(", ")})
+  VALUES (${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].map(() => "?").join(", ")})
+  ON CONFLICT (${ROLLUP_KEY_COLUMNS.join(", ")}) DO UPDATE SET
+    ${ROLLUP_ADD_CLAUSE}`;
+
+/** Sums of a usage series: integer columns by sum(), REAL ones by total() (a double, never an overflow error). */
+const SERIES_SUMS = ROLLUP_ADDITIVE_COLUMNS.map((column, i) => `${/_tokens|_micros|_ms$/.test(column) ? "total" : "sum"}(${column}) AS s${i}`).join(", ");
+
+/**
+ * The costliest events of a range: the inner query walks only the index (instance_id,
+ * occurred_at, cost_usd_micros), covering, and keeps the top rows by rowid; only those rows'
+ * payloads are read.
+ */
+function topEventsSql(allInstances: boolean): string {
+  const instances = allInstances ? "instance_id IN (SELECT id FROM instances)" : "instance_id = ?";
+  return `
+  SELECT e.instance_id, e.payload FROM events e JOIN (
+    SELECT rowid AS id FROM events INDEXED BY events_instance_occurred
+    WHERE ${instances} AND occurred_at >= ? AND occurred_at < ?
+    ORDER BY cost_usd_micros DESC, occurred_at DESC LIMIT ?
+  ) AS top ON e.rowid = top.id
+  ORDER BY e.cost_usd_micros DESC, e.occurred_at DESC`;
+}
 
 interface SketchRow {
   group_key: string;
@@ -445,10 +476,38 @@ export class SqliteStorage implements Storage {
     return { events: row.events, firstEventAt: new Date(row.first_event_at), lastEventAt: new Date(row.last_event_at) };
   }
 
+  async readUsageSeries(query: UsageSeriesQuery): Promise<UsageSeriesRow[]> {
+    const size = query.bucket === "day" ? DAY_MS : HOUR_MS;
+    // groupBy comes from the closed list ROLLUP_DIMENSIONS, never from the caller's text.
+    const group = query.groupBy === null ? "NULL" : query.groupBy;
+    const where = query.instanceId === null ? "hour >= ? AND hour < ?" : "instance_id = ? AND hour >= ? AND hour < ?";
+    const sql = `SELECT hour / ${size} * ${size} AS bucket, ${group} AS grp, ${SERIES_SUMS} FROM usage_rollups WHERE ${where} GROUP BY bucket, grp`;
+    const range = [query.from.getTime(), query.to.getTime()];
+    const rows = this.#run(() => this.#statement(sql).all(...(query.instanceId === null ? range : [query.instanceId, ...range]))) as Record<
+      string,
+      unknown
+    >[];
+    return rows.map((row) => ({
+      bucketStart: new Date(row["bucket"] as number),
+      group: (row["grp"] as string | null) ?? null,
+      ...sumsOfValues(ROLLUP_ADDITIVE_COLUMNS.map((_, i) => row[`s${i}`])),
+    }));
+  }
+
+  async readTopEvents(query: TopEventsQuery): Promise<StoredEvent[]> {
+    const range = [query.from.getTime(), query.to.getTime(), query.limit];
+    const rows = this.#run(() =>
+      query.instanceId === null
+        ? this.#statement(topEventsSql(true)).all(...range)
+        : this.#statement(topEventsSql(false)).all(query.instanceId, ...range),
+    ) as { instance_id: string; payload: string }[];
+    return rows.map((row) => ({ instanceId: row.instance_id, event: JSON.parse(row.payload) as Record<string, unknown> }));
+  }
+
   /** Inserts the events of several calls and adds the accepted ones to their groups; inside a transaction. */
   #ingestTogether(jobs: readonly IngestJob[]): IngestStatus[][] {
     const insertEvent = this.#statement(
-      "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload, occurred_at, cost_usd_micros) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
     const acceptedByInstance = new Map<string, InstanceAccepted>();
     const results = jobs.map(({ instanceId, events, payloads, receivedMs }) => {
@@ -456,7 +515,15 @@ export class SqliteStorage implements Storage {
       let accepted = acceptedByInstance.get(instanceId);
       for (const index of firstOccurrences(events)) {
         const event = events[index] as TaskCompletionEvent;
-        const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, payloads?.[index] ?? eventPayload(event));
+        const { changes } = insertEvent.run(
+          instanceId,
+          event.event_id,
+          receivedMs,
+          event.timestamp,
+          payloads?.[index] ?? eventPayload(event),
+          Date.parse(event.timestamp),
+          event.actual_cost_usd_micros,
+        );
         if (changes !== 1) continue;
         statuses[index] = "accepted";
         if (!accepted) acceptedByInstance.set(instanceId, (accepted = { events: [], firstMs: receivedMs, lastMs: receivedMs }));
@@ -471,7 +538,20 @@ export class SqliteStorage implements Storage {
     const bins: BinDelta[][] = [];
     for (const [instanceId, accepted] of acceptedByInstance) bins.push(this.#addToAggregates(instanceId, accepted));
     this.#addToSketches(bins);
+    this.#addToRollups(acceptedByInstance);
     return results;
+  }
+
+  /** Adds the transaction's accepted events to their usage rollups: one upsert per touched row. */
+  #addToRollups(acceptedByInstance: ReadonlyMap<string, InstanceAccepted>): void {
+    if (acceptedByInstance.size === 0) return;
+    const upsert = this.#statement(UPSERT_ROLLUP);
+    const items = function* (): Generator<InstanceEvent> {
+      for (const [instanceId, { events }] of acceptedByInstance) for (const event of events) yield { instanceId, event };
+    };
+    for (const row of foldRollups(items())) {
+      upsert.run(row.instanceId, row.hourMs, row.provider, row.model, row.task_type, row.complexity, row.harness, row.outcome, ...additiveValues(row));
+    }
   }
 
   /** Adds bin deltas to their sketches: one upsert per (group, metric), merged by sketch_add. */
