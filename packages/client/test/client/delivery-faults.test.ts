@@ -1,37 +1,20 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TelemetryClient, type TelemetryClientOptions } from "../../src/index.js";
 import { API_KEY, INSTANCE_ID, closedPortUrl, errorSink, failOnUnhandledRejection, fakeTime, fields } from "../helpers/fixtures.js";
-import { LoopbackServer } from "../helpers/loopback-server.js";
+import { loopbackClients } from "../helpers/client-setup.js";
+import type { LoopbackServer } from "../helpers/loopback-server.js";
 
 // The fault matrix of issue 10, in process against a scripted loopback server and a fake clock
 // (every backoff moves the clock at once): nothing the client accepted may be lost.
 failOnUnhandledRejection();
 
+const setupClient = loopbackClients();
 let server: LoopbackServer;
-afterEach(async () => {
-  await server?.close();
-});
 
 async function setup(options: Partial<TelemetryClientOptions> = {}) {
-  const time = fakeTime();
-  server = await new LoopbackServer(time.now).start();
-  const sink = errorSink();
-  const client = new TelemetryClient({
-    serverUrl: server.url,
-    apiKey: API_KEY,
-    instanceId: INSTANCE_ID,
-    onError: sink.onError,
-    hooks: time.hooks,
-    sendOnExit: false,
-    ...options,
-  });
-  const track = (n: number): string[] =>
-    Array.from({ length: n }, () => {
-      const event = client.eventBuilder.build(fields());
-      client.track(event);
-      return event.event_id;
-    });
-  return { client, sink, time, track };
+  const made = await setupClient(options);
+  server = made.server;
+  return made;
 }
 
 /** Every tracked id stored by the server exactly once (the loopback server dedups by id). */

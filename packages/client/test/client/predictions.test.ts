@@ -1,28 +1,18 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { TelemetryClient, type PredictionQuery, type TelemetryClientOptions } from "../../src/index.js";
-import { API_KEY, INSTANCE_ID, errorSink, failOnUnhandledRejection, fakeTime } from "../helpers/fixtures.js";
-import { LoopbackServer } from "../helpers/loopback-server.js";
+import { describe, expect, it } from "vitest";
+import type { PredictionQuery, TelemetryClientOptions } from "../../src/index.js";
+import { API_KEY, failOnUnhandledRejection } from "../helpers/fixtures.js";
+import { loopbackClients } from "../helpers/client-setup.js";
+import type { LoopbackServer } from "../helpers/loopback-server.js";
 
 failOnUnhandledRejection();
 
+const setupClient = loopbackClients();
 let server: LoopbackServer;
-afterEach(async () => {
-  await server?.close();
-});
 
 async function setup(options: Partial<TelemetryClientOptions> = {}) {
-  const time = fakeTime();
-  server = await new LoopbackServer(time.now).start();
-  const sink = errorSink();
-  const client = new TelemetryClient({
-    serverUrl: server.url,
-    apiKey: API_KEY,
-    instanceId: INSTANCE_ID,
-    onError: sink.onError,
-    hooks: time.hooks,
-    ...options,
-  });
-  return { client, sink, time };
+  const made = await setupClient(options);
+  server = made.server;
+  return made;
 }
 
 const query = (i: number): PredictionQuery => ({

@@ -1,37 +1,18 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TelemetryClient, TelemetryHttpError, type TelemetryClientOptions } from "../../src/index.js";
-import { API_KEY, INSTANCE_ID, errorSink, failOnUnhandledRejection, fakeTime, fields } from "../helpers/fixtures.js";
-import { LoopbackServer } from "../helpers/loopback-server.js";
+import { API_KEY, INSTANCE_ID, failOnUnhandledRejection, fields } from "../helpers/fixtures.js";
+import { loopbackClients } from "../helpers/client-setup.js";
+import type { LoopbackServer } from "../helpers/loopback-server.js";
 
 failOnUnhandledRejection();
 
+const setupClient = loopbackClients();
 let server: LoopbackServer;
-afterEach(async () => {
-  await server?.close();
-});
 
 async function setup(options: Partial<TelemetryClientOptions> = {}) {
-  const time = fakeTime();
-  server = await new LoopbackServer(time.now).start();
-  const sink = errorSink();
-  const client = new TelemetryClient({
-    serverUrl: server.url,
-    apiKey: API_KEY,
-    instanceId: INSTANCE_ID,
-    onError: sink.onError,
-    hooks: time.hooks,
-    // The send at process end is tested in child processes (test/built/process-end.test.ts).
-    sendOnExit: false,
-    ...options,
-  });
-  /** Tracks n events; returns their ids in order. */
-  const track = (n: number): string[] =>
-    Array.from({ length: n }, () => {
-      const event = client.eventBuilder.build(fields());
-      client.track(event);
-      return event.event_id;
-    });
-  return { client, sink, time, track };
+  const made = await setupClient(options);
+  server = made.server;
+  return made;
 }
 
 describe("sending", () => {
