@@ -1,3 +1,5 @@
+import { closingQuote } from "./json-depth.js";
+
 /**
  * One pass over the text of a `POST /v1/events/batch` body, before JSON.parse, that finds:
  * - whether arrays and objects nest deeper than a bound (json-depth.ts says why that must be
@@ -30,7 +32,6 @@ export interface EventsBodyScan {
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
@@ -179,24 +180,10 @@ class Scanner {
     else this.skipLiteral();
   }
 
-  /** From an opening quote to past its closing one; an escaped quote has an odd run of backslashes before it. */
+  /** From an opening quote to past its closing one (to the end of a text whose string never closes: JSON.parse refuses it). */
   skipString(): void {
-    const { text } = this;
-    let from = this.at + 1;
-    for (;;) {
-      const quote = text.indexOf('"', from);
-      if (quote === -1) {
-        this.at = text.length; // only in a text JSON.parse refuses: end rather than loop
-        return;
-      }
-      let backslashes = 0;
-      while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
-      if (backslashes % 2 === 0) {
-        this.at = quote + 1;
-        return;
-      }
-      from = quote + 1;
-    }
+    const quote = closingQuote(this.text, this.at);
+    this.at = quote === -1 ? this.text.length : quote + 1;
   }
 
   /** An object or array opening inside a container `outer` levels deep: brackets of either kind counted, strings jumped over. */

@@ -39,7 +39,7 @@ export function nestsDeeperThan(text: string, maxDepth: number): boolean {
 }
 
 /** The index of the quote that closes the string opening at `open`, or -1 when none does. */
-function closingQuote(text: string, open: number): number {
+export function closingQuote(text: string, open: number): number {
   let at = open;
   for (;;) {
     at = text.indexOf('"', at + 1);

@@ -2,7 +2,7 @@ import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { GROUP_LEVELS, groupKey, parentGroupKey, type GroupLevel } from "../predictions/group-key.js";
 import { sketchBin } from "../predictions/sketch-mapping.js";
 import { SKETCH_METRICS, type SketchMetric, type UsageSums } from "./storage.js";
-import { RATIO_BUCKETS, hasEstimate, hourOf, ratioBucket, rollupModel } from "./usage-rollup.js";
+import { emptyUsageSums, hasEstimate, hourOf, ratioBucket, rollupModel } from "./usage-rollup.js";
 
 /**
  * A batch of accepted events folded in memory into the additive deltas of their groups, so each
@@ -241,21 +241,7 @@ export function foldRollups(items: Iterable<InstanceEvent>): RollupDelta[] {
         complexity: event.complexity,
         harness: event.harness,
         outcome: event.outcome,
-        events: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsdMicros: 0,
-        durationMs: 0,
-        gatePassed: 0,
-        successes: 0,
-        estimatedEvents: 0,
-        estimatedInputTokens: 0,
-        estimatedOutputTokens: 0,
-        estimatedCostUsdMicros: 0,
-        estimatedActualInputTokens: 0,
-        estimatedActualOutputTokens: 0,
-        estimatedActualCostUsdMicros: 0,
-        ratioBuckets: new Array<number>(RATIO_BUCKETS).fill(0),
+        ...emptyUsageSums(),
       };
       level.set(event.outcome, row);
       rows.push(row);

@@ -105,6 +105,27 @@ export const ROLLUP_KEY_COLUMNS: readonly string[] = ["instance_id", "hour", ...
 /** The upsert's update clause, the same text on both engines: every additive column adds. */
 export const ROLLUP_ADD_CLAUSE = ROLLUP_ADDITIVE_COLUMNS.map((column) => `${column} = usage_rollups.${column} + excluded.${column}`).join(",\n    ");
 
+/** Sums of no events: where a rollup row (in the fold) and a total (in a report) start. */
+export function emptyUsageSums(): UsageSums {
+  return {
+    events: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsdMicros: 0,
+    durationMs: 0,
+    gatePassed: 0,
+    successes: 0,
+    estimatedEvents: 0,
+    estimatedInputTokens: 0,
+    estimatedOutputTokens: 0,
+    estimatedCostUsdMicros: 0,
+    estimatedActualInputTokens: 0,
+    estimatedActualOutputTokens: 0,
+    estimatedActualCostUsdMicros: 0,
+    ratioBuckets: new Array<number>(RATIO_BUCKETS).fill(0),
+  };
+}
+
 /** A row's additive values in ROLLUP_ADDITIVE_COLUMNS order. */
 export function additiveValues(sums: UsageSums): number[] {
   return [...ROLLUP_SUM_COLUMNS.map(([, field]) => sums[field]), ...sums.ratioBuckets];

@@ -1,6 +1,6 @@
 import { compareKeys } from "../storage/batch-fold.js";
 import type { StoredEvent, UsageSeriesRow, UsageSums } from "../storage/storage.js";
-import { RATIO_BUCKETS, RATIO_BUCKET_EDGES } from "../storage/usage-rollup.js";
+import { RATIO_BUCKETS, RATIO_BUCKET_EDGES, emptyUsageSums } from "../storage/usage-rollup.js";
 
 /**
  * Turns rollup sums into the usage API's answers: series in order, the range's totals (the sum
@@ -63,25 +63,6 @@ export const RATIO_BUCKET_BOUNDS: readonly RatioBucketBounds[] = Array.from({ le
 
 const ratio = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
 
-export function emptySums(): UsageSums {
-  return {
-    events: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsdMicros: 0,
-    durationMs: 0,
-    gatePassed: 0,
-    successes: 0,
-    estimatedEvents: 0,
-    estimatedInputTokens: 0,
-    estimatedOutputTokens: 0,
-    estimatedCostUsdMicros: 0,
-    estimatedActualInputTokens: 0,
-    estimatedActualOutputTokens: 0,
-    estimatedActualCostUsdMicros: 0,
-    ratioBuckets: new Array<number>(RATIO_BUCKETS).fill(0),
-  };
-}
 
 /** Adds `sums` into `total` (mutates `total`). */
 export function addSums(total: UsageSums, sums: UsageSums): void {
@@ -125,7 +106,7 @@ export function figuresOf(sums: UsageSums): UsageFigures {
 /** Series points in time order, then by group; and the range's totals. */
 export function seriesReport(rows: readonly UsageSeriesRow[]): { series: UsageSeriesPoint[]; totals: UsageFigures } {
   const sorted = [...rows].sort((a, b) => a.bucketStart.getTime() - b.bucketStart.getTime() || compareKeys(a.group ?? "", b.group ?? ""));
-  const totals = emptySums();
+  const totals = emptyUsageSums();
   const series = sorted.map((row) => {
     addSums(totals, row);
     return { start: row.bucketStart.toISOString(), group: row.group, ...figuresOf(row) };
