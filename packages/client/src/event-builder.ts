@@ -38,7 +38,7 @@ export class EventBuilder {
   /**
    * Names every field of schema 1.0, in wire order, in one object literal. Not `{...fields, ...}`:
    * a spread followed by more properties is copied key by key at run time and costs about four
-   * times as much per call (docs/benchmarks-client.md); a literal gives every event one shape.
+   * times as much per call (docs/benchmarks/client-per-call.md); a literal gives every event one shape.
    * So keys beyond the schema are not carried (the server ignores unknown fields anyway, api-v1),
    * and the four SDK fields cannot be overridden by the caller's object.
    *

@@ -49,7 +49,7 @@ const LANGUAGE = ruleOf("language", "string");
 
 /**
  * UUID_PATTERN (8-4-4-4-12 hex digits, either case) by char codes: about half the cost of the
- * regular expression per id (docs/benchmarks-client.md). Reading the characters also flattens
+ * regular expression per id (docs/benchmarks/client-per-call.md). Reading the characters also flattens
  * the event id (a concatenation of a UUIDv7's prefix, sequence and a sliced randomUUID()), which is why a queued
  * event retains less than one that was never checked. A test holds this to the pattern.
  */

@@ -3,7 +3,7 @@
  * sequence within the millisecond (§6.2, method 1: a fixed-length counter), then 62 random bits.
  * One builder's ids sort in the order it made them, so the server's dedup index (instance,
  * event_id) grows at its end instead of at a random page per event: random v4 ids made the
- * server's SQLite ingest three times slower (docs/benchmarks-server.md). api-v1 asks only for
+ * server's SQLite ingest three times slower (docs/benchmarks/server-ingest.md). api-v1 asks only for
  * "a UUID, made by the client"; the time in the id is the build time, which the event's
  * timestamp already says.
  *

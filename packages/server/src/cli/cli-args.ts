@@ -57,3 +57,18 @@ export function rejectUnknownFlags(args: ParsedArgs, known: readonly string[]): 
     throw new UsageError(`unknown option${unknown.length > 1 ? "s" : ""}: ${unknown.map((name) => `--${name}`).join(", ")}`);
   }
 }
+
+/**
+ * Refuses words beyond the operands a command's usage line names (`backup <file>`: one), as
+ * unknown options are: `keys revoke a b` must not revoke `a` and drop `b` silently.
+ *
+ * @example
+ * rejectSurplusOperands(["a", "b"], "keys revoke <key-id>") // throws UsageError("unexpected argument: b")
+ */
+export function rejectSurplusOperands(operands: readonly string[], usage: string): void {
+  const words = usage.split(" ");
+  // An operand is a <placeholder> that is not the value of a --flag before it.
+  const expected = words.filter((word, i) => word.startsWith("<") && !(words[i - 1] ?? "").replace("[", "").startsWith("--")).length;
+  const surplus = operands.slice(expected);
+  if (surplus.length > 0) throw new UsageError(`unexpected argument${surplus.length > 1 ? "s" : ""}: ${surplus.join(" ")}`);
+}

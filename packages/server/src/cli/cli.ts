@@ -12,7 +12,7 @@ import { loadConfig, type Env } from "../config/config.js";
 import type { CreateApiKeyResponse, RevokeApiKeyResponse } from "../routes/admin-routes.js";
 import { migrate } from "../storage/open-storage.js";
 import { AdminApiError, AdminClient, type FetchLike } from "./admin-client.js";
-import { UsageError, parseArgs, rejectUnknownFlags, type ParsedArgs } from "./cli-args.js";
+import { UsageError, parseArgs, rejectSurplusOperands, rejectUnknownFlags, type ParsedArgs } from "./cli-args.js";
 import { COMMANDS, DEFAULT_SERVER_URL, GROUPS, HELP, commandHelp, groupHelp } from "./cli-help.js";
 import { runBackup, runExport } from "./data-commands.js";
 
@@ -70,7 +70,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 0;
     }
     rejectUnknownFlags(args, spec.options);
-    const operand = args.positionals[grouped ? 2 : 1];
+    const operands = args.positionals.slice(grouped ? 2 : 1);
+    rejectSurplusOperands(operands, spec.usage);
+    const operand = operands[0];
     switch (words) {
       case "serve":
         if (io.serve === undefined) throw new UsageError("serve is not available here");

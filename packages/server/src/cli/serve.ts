@@ -86,7 +86,10 @@ export async function startServer(options: {
   clusterLog.attach(app.log);
   let url: string;
   try {
-    url = await app.listen({ port: config.port, host: config.host });
+    const first = await app.listen({ port: config.port, host: config.host });
+    // "localhost" listens on each loopback address it resolves to; Fastify returns the first
+    // (http://127.0.0.1:8000), but the name is what serves both, so the line gives the name.
+    url = config.host === "localhost" ? first.replace(/^http:\/\/.+:(\d+)$/, "http://localhost:$1") : first;
   } catch (error) {
     await app.close();
     await cluster?.close();

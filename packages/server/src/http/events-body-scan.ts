@@ -9,7 +9,7 @@ import { closingQuote } from "./json-depth.js";
  *
  * With those, ingest can store an event's own text when that text holds exactly the known
  * fields, once each (ingest/stored-payload.ts), instead of serialising the event again, which costs
- * more than the whole scan (docs/benchmarks-server.md). Written by hand: no JSON library on npm
+ * more than the whole scan (docs/benchmarks/server-ingest.md). Written by hand: no JSON library on npm
  * reports where values begin and end (JSON.parse's source-text access comes with V8 11.4, after
  * Node 20's), and one pass does both jobs for the price of one.
  *

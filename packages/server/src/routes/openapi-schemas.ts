@@ -1,3 +1,4 @@
+import type { FastifySchema } from "fastify";
 import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from "@mosaicstack/telemetry-protocol";
 
 /**
@@ -41,7 +42,8 @@ export const ERROR_BODY_SCHEMA: Schema = {
 export function response(description: string, body: Schema | null, extraHeaders: Schema = {}): Schema {
   const headers = { ...COMMON_HEADERS, ...extraHeaders };
   if (body === null) return { description, headers, type: "null" };
-  return { description, headers, ...body };
+  // The response's description last: the body schema's own (ERROR_BODY_SCHEMA's) would hide it.
+  return { ...body, description, headers };
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -49,6 +51,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: "Missing, malformed, unknown, revoked or expired credential.",
   403: "Forbidden.",
   404: "Not found.",
+  410: "This API version was retired at its sunset date (RFC 8594); the message names its successor, also linked in `Link: <…>; rel=\"successor-version\"`.",
   413: "Body over the byte limit (counted after decompression).",
   415: "Wrong Content-Type or Content-Encoding.",
   429: "Rate limited (per API key), or too many failed authentications from this client address: retry after Retry-After seconds.",
@@ -70,6 +73,16 @@ export function errorResponses(statuses: readonly number[], extraHeaders: Schema
     );
   }
   return out;
+}
+
+/**
+ * A route's schema with `responses` added to its documented responses, without touching the objects the route
+ * shares with others (route files reuse schema constants). A status the route documents itself
+ * keeps its own entry.
+ */
+export function withResponses(schema: FastifySchema | undefined, responses: Record<number, Schema>): FastifySchema {
+  const own = (schema?.response ?? {}) as Record<string, Schema>;
+  return { ...schema, response: { ...responses, ...own } };
 }
 
 export const UUID_SCHEMA: Schema = { type: "string", pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$" };

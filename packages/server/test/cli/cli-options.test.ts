@@ -43,6 +43,18 @@ describe("mosaic-telemetry help and options", () => {
     expect((await cli(["backup", "x.db", "--since", "2026-01-01"])).err).toContain("unknown option: --since");
   });
 
+  it("refuses words beyond the command's operands, naming them, before doing anything", async () => {
+    const revoke = await cli(["keys", "revoke", "key-a", "key-b"]);
+    expect(revoke.code).toBe(2);
+    expect(revoke.err.split("\n")[0]).toBe("mosaic-telemetry: unexpected argument: key-b");
+    const list = await cli(["instances", "list", "all", "now"]);
+    expect(list.code).toBe(2);
+    expect(list.err.split("\n")[0]).toBe("mosaic-telemetry: unexpected arguments: all now");
+    // A flag's value is not an operand: create takes none, export one.
+    expect((await cli(["instances", "create", "--name", "x", "y"])).err).toContain("unexpected argument: y");
+    expect((await cli(["export", "id-1", "id-2", "--since", "2026-01-01"])).err).toContain("unexpected argument: id-2");
+  });
+
   it("refuses an unknown command of a group", async () => {
     const { code, err } = await cli(["instances", "delete"]);
     expect(code).toBe(2);

@@ -122,6 +122,20 @@ describe("the built server process", () => {
     expect(running.stdout()).toContain("shutting down");
   });
 
+  it("with HOST=localhost (the default) logs the URL by that name, which serves", async () => {
+    const localDir = mkdtempSync(join(tmpdir(), "mosaic-process-localhost-"));
+    const local = await spawnServer({ HOST: "localhost", DATA_DIR: localDir });
+    try {
+      expect(local.url).toMatch(/^http:\/\/localhost:\d+$/);
+      expect(local.stdout()).toContain(`listening on ${local.url}`);
+      expect((await fetch(`${local.url}/healthz`)).status).toBe(200);
+    } finally {
+      local.child.kill("SIGTERM");
+      await local.exit;
+      rmSync(localDir, { recursive: true, force: true });
+    }
+  });
+
   it("stops with exit 1 and one line naming the variable on a wrong setting", () => {
     const result = runCliJsMain({ PORT: "eighty", DATA_DIR: dataDir });
     expect(result.code).toBe(1);
