@@ -26,6 +26,8 @@ export interface TimeChartOptions {
   /** Stacked bars (sums), else lines (rates, factors). */
   stacked: boolean;
   format: (value: number) => string;
+  /** Tick labels, when they want fewer digits than the values. @default format */
+  axisFormat?: (value: number) => string;
   hourly: boolean;
   /** A horizontal reference line, e.g. 1 for correction factors. */
   reference?: number;
@@ -105,10 +107,11 @@ export function timeChart(options: TimeChartOptions): HTMLElement {
         width,
         height: HEIGHT,
         series,
-        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
+        // Half a bucket of room at each end, so the first and last bars are whole.
+        scales: { x: { time: true, range: xRange(xs) }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
         axes: [
           { stroke: "#333", grid: { stroke: "#e5e5e5" } },
-          { stroke: "#333", grid: { stroke: "#e5e5e5" }, size: 64, values: (_u, ticks) => ticks.map((t) => options.format(t)) },
+          { stroke: "#333", grid: { stroke: "#e5e5e5" }, size: 64, values: (_u, ticks) => ticks.map((t) => (options.axisFormat ?? options.format)(t)) },
         ],
         cursor: { drag: { x: false, y: false } },
         hooks: options.reference === undefined ? {} : { draw: [(u) => drawReference(u, options.reference as number)] },
@@ -125,7 +128,13 @@ export interface BarChartOptions {
   title: string;
   labels: string[];
   values: number[];
+  /** What the categories are, for the legend. */
+  categoryLabel: string;
+  /** What a bar counts, for the legend. */
+  valueLabel: string;
   format: (value: number) => string;
+  /** Tick labels, when they want fewer digits than the values. @default format */
+  axisFormat?: (value: number) => string;
   testId: string;
 }
 
@@ -146,13 +155,13 @@ export function barChart(options: BarChartOptions): HTMLElement {
         width,
         height: HEIGHT,
         series: [
-          { label: "Bucket", value: (_u, v) => (v === null ? "–" : (options.labels[v] ?? "")) },
-          { label: "Value", stroke: PALETTE[0], fill: PALETTE[0], width: 0, paths: bars, points: { show: false }, value: (_u, v) => (v === null ? "–" : options.format(v)) },
+          { label: options.categoryLabel, value: (_u, v) => (v === null ? "–" : (options.labels[v] ?? "")) },
+          { label: options.valueLabel, stroke: PALETTE[0], fill: PALETTE[0], width: 0, paths: bars, points: { show: false }, value: (_u, v) => (v === null ? "–" : options.format(v)) },
         ],
         scales: { x: { time: false, range: [-0.5, options.labels.length - 0.5] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
           { stroke: "#333", grid: { show: false }, splits: () => xs, values: (_u, ticks) => ticks.map((t) => options.labels[t] ?? ""), rotate: 0, size: 40 },
-          { stroke: "#333", grid: { stroke: "#e5e5e5" }, size: 64, values: (_u, ticks) => ticks.map((t) => options.format(t)) },
+          { stroke: "#333", grid: { stroke: "#e5e5e5" }, size: 64, values: (_u, ticks) => ticks.map((t) => (options.axisFormat ?? options.format)(t)) },
         ],
         cursor: { drag: { x: false, y: false } },
         legend: { live: true },
@@ -166,6 +175,13 @@ export function barChart(options: BarChartOptions): HTMLElement {
 
 export function colourOf(index: number): string {
   return PALETTE[index % PALETTE.length] ?? OTHER;
+}
+
+function xRange(xs: number[]): [number, number] {
+  const first = xs[0] ?? 0;
+  const last = xs[xs.length - 1] ?? first;
+  const half = xs.length > 1 ? ((xs[1] as number) - first) / 2 : 1800;
+  return [first - half, last + half];
 }
 
 function cumulative(rows: (number | null)[][]): (number | null)[][] {

@@ -16,6 +16,11 @@ export function formatUsd(micros: number | null): string {
   return Math.abs(usd) > 0 && Math.abs(usd) < 1 ? smallDollars.format(usd) : dollars.format(usd);
 }
 
+/** Dollars for chart axes: two decimals (a tick at $0.7500 is noise). */
+export function formatUsdAxis(micros: number): string {
+  return dollars.format(micros / 1_000_000);
+}
+
 /** 1234567 → "1,234,567". */
 export function formatInteger(value: number | null): string {
   return value === null || !Number.isFinite(value) ? DASH : integer.format(value);
@@ -59,4 +64,9 @@ export function formatTime(iso: string | null): string {
 /** A dimension value for people: "code_review" → "code review"; null (ungrouped) → "all". */
 export function formatLabel(value: string | null): string {
   return value === null ? "all" : value.replace(/_/g, " ");
+}
+
+/** "task type" → "Task type", for headings. */
+export function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

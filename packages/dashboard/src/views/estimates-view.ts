@@ -3,7 +3,7 @@ import type { SeriesResponse } from "../api-types.js";
 import { barChart, timeChart } from "../chart.js";
 import { el, figure, select, table } from "../dom.js";
 import { figuresByGroup } from "../figures.js";
-import { formatFactor, formatInteger, formatLabel, formatPercent } from "../format.js";
+import { capitalised, formatFactor, formatInteger, formatLabel, formatPercent } from "../format.js";
 import { resolveRange } from "../range.js";
 import { loadInto, type View, type ViewContext } from "../view-context.js";
 import { seriesByGroup } from "./usage-view.js";
@@ -99,12 +99,14 @@ function render(context: ViewContext): HTMLElement {
             title: "Distribution: events by actual ÷ estimated tokens",
             labels: bucketLabels(data.ratio_buckets),
             values: e.ratio_histogram,
+            categoryLabel: "Actual ÷ estimated",
+            valueLabel: "Events",
             format: formatInteger,
             testId: "ratio-histogram",
           }),
           table(
             `Correction factors by ${formatLabel(settings.by)}`,
-            [formatLabel(settings.by), "With estimate", "Left out", "Input", "Output", "Cost", "Within ±10%"],
+            [capitalised(formatLabel(settings.by)), "With estimate", "Left out", "Input", "Output", "Cost", "Within ±10%"],
             groups.map(({ group, figures }) => [
               formatLabel(group),
               formatInteger(figures.estimates.events),

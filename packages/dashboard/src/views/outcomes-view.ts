@@ -2,7 +2,7 @@ import { api } from "../api.js";
 import { barChart, timeChart } from "../chart.js";
 import { el, figure, select, table } from "../dom.js";
 import { figuresByGroup } from "../figures.js";
-import { formatInteger, formatLabel, formatPercent, formatUsd } from "../format.js";
+import { capitalised, formatInteger, formatLabel, formatPercent, formatUsd, formatUsdAxis } from "../format.js";
 import { resolveRange } from "../range.js";
 import { loadInto, type View, type ViewContext } from "../view-context.js";
 import { seriesByGroup } from "./usage-view.js";
@@ -53,7 +53,10 @@ function render(context: ViewContext): HTMLElement {
             title: `Cost per successful task by ${formatLabel(settings.by)}`,
             labels: groups.map(({ group }) => formatLabel(group)),
             values: groups.map(({ figures }) => figures.cost_per_success_usd_micros ?? 0),
+            categoryLabel: capitalised(formatLabel(settings.by)),
+            valueLabel: "Cost per success",
             format: formatUsd,
+            axisFormat: formatUsdAxis,
             testId: "cost-per-success-chart",
           }),
           timeChart({
@@ -67,7 +70,7 @@ function render(context: ViewContext): HTMLElement {
           }),
           table(
             `Outcomes by ${formatLabel(settings.by)}`,
-            [formatLabel(settings.by), "Events", "Success rate", "Gate pass rate", "Cost per success", "Actual cost"],
+            [capitalised(formatLabel(settings.by)), "Events", "Success rate", "Gate pass rate", "Cost per success", "Actual cost"],
             groups.map(({ group, figures }) => [
               formatLabel(group),
               formatInteger(figures.events),

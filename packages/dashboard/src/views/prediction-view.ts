@@ -48,7 +48,7 @@ function describe(result: PredictionResponse): (Node | string)[] {
   if (p === null) return [el("p", { class: "empty", "data-testid": "no-prediction" }, "No prediction: too few events match these dimensions, even after falling back."), list];
   return [
     quantileChart(
-      `What a ${formatLabel(result.query.task_type)} task of ${result.query.complexity} complexity on ${result.query.model} takes`,
+      `Predicted for ${formatLabel(result.query.task_type)}, ${result.query.complexity} complexity, ${result.query.provider} ${result.query.model}`,
       [
         { label: "Input tokens", quantiles: p.input_tokens, format: formatCompact },
         { label: "Output tokens", quantiles: p.output_tokens, format: formatCompact },

@@ -3,7 +3,7 @@ import type { SeriesResponse, UsageFigures } from "../api-types.js";
 import { compactAxis, timeChart } from "../chart.js";
 import { el, figure, select } from "../dom.js";
 import { bucketStarts } from "../figures.js";
-import { formatDuration, formatInteger, formatLabel, formatPercent, formatUsd } from "../format.js";
+import { formatDuration, formatInteger, formatLabel, formatPercent, formatUsd, formatUsdAxis } from "../format.js";
 import { resolveRange } from "../range.js";
 import { loadInto, type View, type ViewContext } from "../view-context.js";
 
@@ -102,6 +102,7 @@ function render(context: ViewContext): HTMLElement {
             series,
             stacked: true,
             format,
+            ...(settings.measure === "cost" ? { axisFormat: formatUsdAxis } : {}),
             hourly: data.bucket === "hour",
             testId: "usage-chart",
           }),
