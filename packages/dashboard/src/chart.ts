@@ -37,8 +37,9 @@ export interface TimeChartOptions {
 const HEIGHT = 260;
 
 function mount(figure: HTMLElement, holder: HTMLElement, make: (width: number) => uPlot): void {
-  // uPlot needs a width: the holder's once in the document, then on every resize.
-  requestAnimationFrame(() => {
+  // uPlot needs a width: the holder's once in the document (the caller inserts the figure in the
+  // same task, so a microtask is enough and no frame is lost), then on every resize.
+  queueMicrotask(() => {
     const plot = make(Math.max(holder.clientWidth, 280));
     const observer = new ResizeObserver(() => {
       if (!figure.isConnected) {
