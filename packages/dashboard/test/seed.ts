@@ -3,7 +3,7 @@ import { ADMIN_TOKEN } from "./dashboard-server.js";
 
 /**
  * Two instances' events sent through the SDK, as a team's agents would: a few models, task
- * types, harnesses and outcomes over the last five days, some without an estimate.
+ * types, harnesses and outcomes over the last 25 days, some without an estimate.
  */
 
 export interface SeededInstance {
@@ -66,8 +66,8 @@ function events(client: TelemetryClient, count: number, salt: number, now: numbe
       outcome,
       retry_count: 0,
     });
-    // Spread over the last five days, so the 7-day and 30-day ranges hold them all.
-    return { ...event, timestamp: new Date(now - HOUR - Math.floor((i * 113) % 110) * HOUR - (i % 60) * 1000).toISOString() };
+    // Spread over the last 25 days: the 30-day range the dashboard opens with holds them all.
+    return { ...event, timestamp: new Date(now - HOUR - ((i * 113) % 600) * HOUR - (i % 60) * 1000).toISOString() };
   });
 }
 
