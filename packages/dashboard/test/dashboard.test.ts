@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { formatUsd } from "../src/format.js";
 import { defaultRange, resolveRange, type ResolvedRange } from "../src/range.js";
 import { findChromium, launchChromium, type LaunchedBrowser } from "./browser.js";
@@ -40,6 +40,8 @@ describe.skipIf(skipReason !== null)(`the dashboard in Chromium${skipReason === 
   let beta: SeededInstance;
   let range: ResolvedRange;
   const contexts: BrowserContext[] = [];
+  /** Uncaught page errors and Content-Security-Policy refusals: each test ends with none. */
+  let pageProblems: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -51,6 +53,11 @@ describe.skipIf(skipReason !== null)(`the dashboard in Chromium${skipReason === 
     if (typeof resolved === "string") throw new Error(resolved);
     range = resolved;
   }, 60_000);
+  afterEach(() => {
+    const problems = pageProblems;
+    pageProblems = [];
+    expect(problems).toEqual([]);
+  });
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
     await launched?.close();
@@ -61,8 +68,9 @@ describe.skipIf(skipReason !== null)(`the dashboard in Chromium${skipReason === 
     const context = await launched.browser.newContext({ viewport });
     contexts.push(context);
     const page = await context.newPage();
-    page.on("pageerror", (error) => {
-      throw error;
+    page.on("pageerror", (error) => pageProblems.push(`page error: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.text().includes("Content Security Policy")) pageProblems.push(`CSP: ${message.text()}`);
     });
     return page;
   }
