@@ -40,14 +40,19 @@ function mount(figure: HTMLElement, holder: HTMLElement, make: (width: number) =
   // uPlot needs a width: the holder's once in the document (the caller inserts the figure in the
   // same task, so a microtask is enough and no frame is lost), then on every resize.
   queueMicrotask(() => {
-    const plot = make(Math.max(holder.clientWidth, 280));
+    let width = Math.max(holder.clientWidth, 280);
+    const plot = make(width);
     const observer = new ResizeObserver(() => {
       if (!figure.isConnected) {
         observer.disconnect();
         plot.destroy();
         return;
       }
-      plot.setSize({ width: Math.max(holder.clientWidth, 280), height: HEIGHT });
+      // The observer also reports once when it starts: redraw only for a real change of width.
+      const now = Math.max(holder.clientWidth, 280);
+      if (now === width) return;
+      width = now;
+      plot.setSize({ width, height: HEIGHT });
     });
     observer.observe(holder);
   });
