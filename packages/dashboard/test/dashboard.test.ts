@@ -105,8 +105,8 @@ describe.skipIf(skipReason !== null)(`the dashboard in Chromium${skipReason === 
     expect(await chart.locator("canvas, svg").count(), testId).toBeGreaterThan(0);
   }
 
-  async function apiSeries(token: string, groupBy?: string): Promise<ApiSeries> {
-    const query = new URLSearchParams({ from: range.from, to: range.to, bucket: range.bucket, ...(groupBy ? { group_by: groupBy } : {}) });
+  async function apiSeries(token: string, groupBy?: string, over: ResolvedRange = range): Promise<ApiSeries> {
+    const query = new URLSearchParams({ from: over.from, to: over.to, bucket: over.bucket, ...(groupBy ? { group_by: groupBy } : {}) });
     const response = await fetch(`${server.url}/v1/usage/timeseries?${query}`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
     return (await response.json()) as ApiSeries;
@@ -148,6 +148,24 @@ describe.skipIf(skipReason !== null)(`the dashboard in Chromium${skipReason === 
     await settled(page);
     await expectChart(page, "usage-chart");
     expect(await valueOf(page, "total-output")).toBe(seeded.output);
+
+    // The last 7 days by the hour: the chart's buckets change, the totals are the API's for that range.
+    await page.getByRole("radio", { name: "7 days" }).check();
+    await page.getByLabel(/Hourly/).check();
+    await settled(page);
+    const week = resolveRange({ ...defaultRange(), preset: "7", hourly: true });
+    if (typeof week === "string") throw new Error(week);
+    expect(week.bucket).toBe("hour");
+    const weekApi = await apiSeries(alpha.apiKey, undefined, week);
+    expect(weekApi.totals.events).toBeGreaterThan(0);
+    expect(weekApi.totals.events).toBeLessThan(seeded.events);
+    expect(await valueOf(page, "total-events")).toBe(weekApi.totals.events);
+    expect(await valueOf(page, "total-output")).toBe(weekApi.totals.output_tokens);
+    expect(await page.getByTestId("usage-chart").locator("figcaption").textContent()).toContain("per hour");
+    await expectChart(page, "usage-chart");
+    await page.getByRole("radio", { name: "30 days" }).check();
+    await page.getByLabel(/Hourly/).uncheck();
+    await settled(page);
 
     await open(page, "estimates");
     expect(await valueOf(page, "without-estimate")).toBe(seeded.withoutEstimate);
