@@ -37,8 +37,9 @@ function signOut(message: string | null): void {
   instanceId = null;
   replace(root, signInView(message, (credential) => {
     saveCredential(credential);
+    // Setting the hash shows the view (hashchange below); a hash already there is shown here.
     if (location.hash === "") location.hash = `#/${viewsFor(credential)[0]?.id ?? ""}`;
-    show();
+    else show();
   }));
 }
 

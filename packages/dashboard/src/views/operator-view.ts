@@ -77,7 +77,7 @@ function render(context: ViewContext): HTMLElement {
     if (key.revoked_at !== null) return el("span", {}, "–");
     const revoke = el("button", { type: "button", class: "danger", "data-testid": `revoke-${key.id}` }, "Revoke");
     let armed = false;
-    // Two presses, no modal dialog: the second says what it does, and Escape-free keyboard use stays simple.
+    // Two presses instead of a modal dialog: the second names the key, and the keyboard needs nothing more.
     revoke.addEventListener("click", () => {
       if (!armed) {
         armed = true;
