@@ -87,7 +87,11 @@ function render(context: ViewContext): HTMLElement {
     "section",
     { "aria-labelledby": "prediction-title" },
     el("h2", { id: "prediction-title" }, "Prediction explorer"),
-    el("p", { class: "note" }, "Predictions come from every instance's events (the crowd), never showing one instance's own events to another."),
+    el(
+      "p",
+      { class: "note" },
+      "Quantiles of the matching events stored on this server, given only when enough events from enough instances match (docs/predictions.md); no single event is ever shown.",
+    ),
     form,
     body,
   );
