@@ -90,7 +90,7 @@ function render(context: ViewContext): HTMLElement {
     el(
       "p",
       { class: "note" },
-      "Quantiles of the matching events stored on this server, given only when enough events from enough instances match (docs/predictions.md); no single event is ever shown.",
+      "Quantiles of the matching events stored on this server, given only when enough events from enough instances match (the privacy rule); no single event is ever shown.",
     ),
     form,
     body,
