@@ -1,4 +1,4 @@
-// `npm start`: builds the protocol and server packages only when a source is newer than their
+// `npm start`: builds the protocol, dashboard and server packages only when a source is newer than their
 // build, then runs the server in this very process. Why not `npm run build && node dist/main.js`:
 // npm's shell would be the server's parent and npm's SIGTERM would end the shell, orphaning the
 // server still listening; here npm's child is the server itself and gets the signal.
@@ -20,11 +20,15 @@ function newest(path) {
   return max;
 }
 
-/** Builds `name` when its output is missing or older than its sources (or than `alsoAfter`). Returns its build time. */
-function buildIfStale(name, output, alsoAfter = 0) {
+/**
+ * Builds `name` when its output is missing or older than its sources (src/, package.json,
+ * tsconfig.build.json and `moreSources`) or than `alsoAfter`. Returns its build time.
+ */
+function buildIfStale(name, output, alsoAfter = 0, moreSources = []) {
   const dir = join(packages, name);
   const built = existsSync(join(dir, output)) ? statSync(join(dir, output)).mtimeMs : 0;
-  const sources = Math.max(newest(join(dir, "src")), newest(join(dir, "package.json")), newest(join(dir, "tsconfig.build.json")), alsoAfter);
+  const inputs = ["src", "package.json", "tsconfig.build.json", ...moreSources];
+  const sources = Math.max(...inputs.map((input) => newest(join(dir, input))), alsoAfter);
   if (built > sources) return built;
   process.stderr.write(`npm start: building packages/${name} (sources newer than its build)\n`);
   const result = spawnSync("npm", ["run", "build", "-w", `packages/${name}`], { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"] });
@@ -33,5 +37,7 @@ function buildIfStale(name, output, alsoAfter = 0) {
 }
 
 const protocolBuilt = buildIfStale("protocol", "dist/index.js");
+// The dashboard the server serves at / (its page, Vite config and post-build script are sources too).
+buildIfStale("dashboard", "dist/index.html", protocolBuilt, ["index.html", "vite.config.ts", "scripts"]);
 buildIfStale("server", "dist/main.js", protocolBuilt);
 await import(pathToFileURL(join(packages, "server/dist/main.js")).href);

@@ -26,6 +26,7 @@ import { logDestination, quietListenLines } from "./http/log-destination.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { metricsRoutes } from "./routes/metrics-routes.js";
 import { adminRoutes } from "./routes/admin-routes.js";
+import { dashboardRoutes } from "./routes/dashboard-routes.js";
 import { eventsRoutes } from "./routes/events-routes.js";
 import { healthRoutes } from "./routes/health-routes.js";
 import { ERROR_BODY_SCHEMA, response } from "./routes/openapi-schemas.js";
@@ -192,6 +193,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async () => app.swagger(),
   );
   await app.register(healthRoutes, { storage: deps.storage, redis: deps.redisHealth });
+  // The web dashboard at / (static files; docs/dashboard.md).
+  await app.register(dashboardRoutes, {});
 
   // Prometheus metrics: counted always (cheap), served only with a token (docs/operations.md).
   const metrics = new ServerMetrics({

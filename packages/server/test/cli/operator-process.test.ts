@@ -74,13 +74,13 @@ describe("npm start", () => {
 /** A tree shaped like this repository's, whose builds only write a stub dist/main.js and say so. */
 function fakeRepo(): string {
   const root = mkdtempSync(join(tmpdir(), "mosaic-fake-repo-"));
-  writeFileSync(join(root, "package.json"), JSON.stringify({ name: "fake", private: true, workspaces: ["packages/protocol", "packages/server"] }));
-  for (const name of ["protocol", "server"]) {
+  writeFileSync(join(root, "package.json"), JSON.stringify({ name: "fake", private: true, workspaces: ["packages/protocol", "packages/dashboard", "packages/server"] }));
+  for (const name of ["protocol", "dashboard", "server"]) {
     const dir = join(root, "packages", name);
     mkdirSync(join(dir, "src"), { recursive: true });
     mkdirSync(join(dir, "scripts"), { recursive: true });
     writeFileSync(join(dir, "src/index.ts"), "export {};\n");
-    const output = name === "server" ? "main.js" : "index.js";
+    const output = name === "server" ? "main.js" : name === "dashboard" ? "index.html" : "index.js";
     const build = `node -e "require('fs').mkdirSync('dist',{recursive:true});require('fs').writeFileSync('dist/${output}','console.log(\\'${name} ran\\')');console.error('BUILT ${name}')"`;
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `fake-${name}`, private: true, scripts: { build } }));
   }
@@ -100,6 +100,7 @@ describe("npm start's build step (scripts/start.mjs, on a stub repository)", () 
   it("builds what is missing, then nothing while the builds are newer than their sources", async () => {
     const first = await start();
     expect(first.stderr).toContain("BUILT protocol");
+    expect(first.stderr).toContain("BUILT dashboard");
     expect(first.stderr).toContain("BUILT server");
     expect(first.stdout).toContain("server ran");
     const second = await start();
@@ -117,6 +118,17 @@ describe("npm start's build step (scripts/start.mjs, on a stub repository)", () 
     const both = await start();
     expect(both.stderr).toContain("BUILT protocol");
     expect(both.stderr).toContain("BUILT server");
+  }, 60_000);
+
+  it("rebuilds the dashboard alone when one of its sources is newer", async () => {
+    // Past the sources the test above dated ahead, one start to settle every build first.
+    await new Promise((done) => setTimeout(done, 2100));
+    await start();
+    later(join(root, "packages/dashboard/src/index.ts"));
+    const dashboardOnly = await start();
+    expect(dashboardOnly.stderr).toContain("BUILT dashboard");
+    expect(dashboardOnly.stderr).not.toContain("BUILT server");
+    expect(dashboardOnly.stderr).not.toContain("BUILT protocol");
   }, 60_000);
 });
 

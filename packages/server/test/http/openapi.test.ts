@@ -32,6 +32,8 @@ describe("OpenAPI document", () => {
     served = new Set(
       routes
         .filter((route) => !route.url.startsWith(DOCS_ASSET_PREFIX))
+        // The dashboard's page and files (dashboard-routes.ts): not API, hidden from the document.
+        .filter((route) => !(route.schema as { hide?: boolean } | undefined)?.hide)
         .flatMap((route) => [route.method].flat().map((method) => `${method} ${route.url.replace(/:([a-z_]+)/g, "{$1}")}`)),
     );
     documented = new Set(
