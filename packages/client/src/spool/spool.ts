@@ -122,7 +122,7 @@ export class Spool {
     return this.file.size;
   }
 
-  /** Writes the buffered records now, with one write. */
+  /** Writes the buffered records now: one write per 64 KiB chunk of records (one in a usual turn). */
   flushWrites(): void {
     this.flushScheduled = false;
     const length = this.buffer.length;
@@ -139,7 +139,7 @@ export class Spool {
       return;
     }
     try {
-      this.file.append(this.buffer.view(), length);
+      for (const chunk of this.buffer.chunks()) this.file.append(chunk, chunk.length);
     } catch (error) {
       this.fail("write", error);
       return;
