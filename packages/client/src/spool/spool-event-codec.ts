@@ -262,9 +262,10 @@ function repeated(bytes: Buffer, o: number, value: unknown, cache: EncodedString
   if (o === -1 || typeof value !== "string" || value.length > MAX_STRING_LENGTH) return -1;
   const encoded = cache.get(value);
   if (encoded === null) return -1;
-  // A loop, not Buffer.copy: for a few dozen bytes the native call costs more than it saves.
-  for (let i = 0; i < encoded.length; i++) bytes[o++] = encoded[i] as number;
-  return o;
+  // TypedArray.set (a memmove in V8's builtins), not Buffer.copy (a call into C++, which for a
+  // few dozen bytes costs more than it saves) nor a loop of byte stores (slower still).
+  bytes.set(encoded, o);
+  return o + encoded.length;
 }
 
 /** A validated identifier, enum value or timestamp: printable ASCII without `"` or `\`, quoted. */
