@@ -37,8 +37,8 @@ const KEPT_CHUNKS = 16;
 /**
  * The records of one event-loop turn, encoded straight into fixed-size byte chunks: the
  * checksum is computed over the bytes the file will get, the exact size of every record is
- * known without Buffer.byteLength, and the turn ends with one write per chunk (one in all for
- * up to 64 KiB of records). A record never spans two chunks. Chunks, not one buffer that
+ * known without Buffer.byteLength, and the turn ends with one writev(2) of the chunks. A record
+ * never spans two chunks. Chunks, not one buffer that
  * doubles: a burst of 10,000 events spent a tenth of its encoding time copying a growing
  * buffer; written chunks are kept and reused, so a steady stream touches no new memory.
  */
