@@ -1,6 +1,6 @@
 import { fsyncSync, ftruncateSync, openSync } from "node:fs";
 import { compactSpoolFile } from "./spool-compaction.js";
-import { closeQuietly, fsyncAsync, syncFolder, syncFolderNow, writeAll } from "./spool-io.js";
+import { closeQuietly, fsyncAsync, syncFolder, syncFolderNow, writeAll, writeAllGathered } from "./spool-io.js";
 import type { SpoolIo } from "./spool-io.js";
 import { SpoolSyncRunner } from "./spool-sync-runner.js";
 
@@ -48,6 +48,14 @@ export class SpoolFile {
   append(data: Uint8Array, length: number): void {
     if (this.fd === null) throw new Error("the spool file is closed");
     writeAll(this.io, this.fd, data, length);
+    this.written += length;
+    this.dirty = true;
+  }
+
+  /** Appends the buffers in order with writev(2), one call for up to 512 of them; throws on failure (the file may then end in a torn record). */
+  appendAll(chunks: readonly Uint8Array[], length: number): void {
+    if (this.fd === null) throw new Error("the spool file is closed");
+    writeAllGathered(this.io, this.fd, chunks);
     this.written += length;
     this.dirty = true;
   }

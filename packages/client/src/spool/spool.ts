@@ -5,7 +5,7 @@ import { claimLeftoverFiles } from "./spool-claim.js";
 import type { Leftovers } from "./spool-claim.js";
 import { flushAtExit, forgetAtExit } from "./spool-exit-flush.js";
 import { SpoolFile } from "./spool-file.js";
-import { realIo, spoolError } from "./spool-io.js";
+import { spoolError, spoolIo } from "./spool-io.js";
 import { LiveEvents } from "./spool-live-events.js";
 import { COMPACT_MIN_DEAD_BYTES, nothingRecovered, realEvery } from "./spool-options.js";
 import type { SpoolOptions, SpoolRecovery } from "./spool-options.js";
@@ -43,7 +43,7 @@ export class Spool {
   ) {
     // After a failed fsync the kernel may have dropped the dirty pages and cleared the error
     // (PostgreSQL's "fsyncgate", 2018): later fsyncs would succeed over lost data. So stop.
-    this.file = SpoolFile.create(dir, path, { ...realIo, ...options.io }, (error) => this.fail("fsync", error));
+    this.file = SpoolFile.create(dir, path, spoolIo(options.io), (error) => this.fail("fsync", error));
   }
 
   /** Opens the folder synchronously: creates this process's own file and claims every leftover file of a dead owner. Throws a plain Error naming the folder when it cannot be used. */
@@ -122,7 +122,7 @@ export class Spool {
     return this.file.size;
   }
 
-  /** Writes the buffered records now, with one write. */
+  /** Writes the buffered records now, with one write(2) (a writev of their 64 KiB chunks). */
   flushWrites(): void {
     this.flushScheduled = false;
     const length = this.buffer.length;
@@ -139,7 +139,7 @@ export class Spool {
       return;
     }
     try {
-      this.file.append(this.buffer.view(), length);
+      this.file.appendAll(this.buffer.chunks(), length);
     } catch (error) {
       this.fail("write", error);
       return;

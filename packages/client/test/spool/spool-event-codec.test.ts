@@ -94,6 +94,18 @@ describe("the spool's compact event form (record kind E)", () => {
     }
   });
 
+  it("writes every digit count of the counters exactly, and repeated and changing fractions", () => {
+    const edges = [0, 9, 10, 99, 100, 1_000_000, 999_999_999_999_999, 1e15, Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER];
+    for (const n of edges) {
+      const event = builder.build(fields({ task_duration_ms: n, retry_count: n, actual_cost_usd_micros: n }));
+      expect(roundTrip(event).event, String(n)).toEqual(event);
+    }
+    for (const utilization of [0.5, 0.5, 0, 1, 0.1 + 0.2, 0.5]) {
+      const event = builder.build(fields({ context_utilization_final: utilization }));
+      expect(roundTrip(event).event).toEqual(event);
+    }
+  });
+
   it("reads no event from values that are not its own (wrong length, an index no list holds)", () => {
     const values = JSON.parse(`[${"0,".repeat(ENCODED_FIELDS.length - 1)}0]`) as unknown[];
     values[0] = "an-id";

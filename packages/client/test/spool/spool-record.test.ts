@@ -3,7 +3,7 @@ import { mergeLeftovers } from "../../src/spool/spool-claim.js";
 import { spoolChecksum } from "../../src/spool/spool-checksum.js";
 import { readRecordLines, readRecords } from "../../src/spool/spool-record-reader.js";
 import { RecordBuffer } from "../../src/spool/spool-record.js";
-import { event, flipByte, records } from "./spool-fixtures.js";
+import { event, flipByte, ids, records } from "./spool-fixtures.js";
 
 function encode(fill: (buffer: RecordBuffer) => void): Buffer {
   const buffer = new RecordBuffer();
@@ -81,7 +81,29 @@ describe("spool records", () => {
     expect(light.records.map((record) => (record.kind === "add" ? record.id : "D"))).toEqual([...odd.filter((id) => id !== "émoji 🎉"), "D"]);
   });
 
-  it("grows its buffer for records larger than the initial 64 KiB, and clears", () => {
+  it("spreads a burst over several chunks, no record split, and reuses them after clear", () => {
+    const buffer = new RecordBuffer();
+    for (let turn = 0; turn < 3; turn++) {
+      const sizes: number[] = [];
+      const burst = ids(`t${turn}`, 3000);
+      for (const id of burst) sizes.push(buffer.add(id, event(id)));
+      sizes.push(buffer.add("big", event("big", { blob: "y".repeat(100_000) })));
+      const chunks = buffer.chunks();
+      expect(chunks.length).toBeGreaterThan(2);
+      for (const chunk of chunks) expect(chunk[chunk.length - 1]).toBe(0x0a); // every chunk ends a record
+      const data = Buffer.concat(chunks);
+      expect(data.length).toBe(buffer.length);
+      expect(data.length).toBe(sizes.reduce((a, b) => a + b));
+      const { records: read, corrupt } = readRecords(data);
+      expect(corrupt).toBe(0);
+      expect(read.map((record) => (record.kind === "add" ? record.id : "D"))).toEqual([...burst, "big"]);
+      buffer.clear();
+      expect(buffer.length).toBe(0);
+      expect(buffer.chunks()).toEqual([]);
+    }
+  });
+
+  it("holds records larger than its 64 KiB chunks, and clears", () => {
     const buffer = new RecordBuffer();
     const big = event("big", { blob: "x".repeat(200_000) });
     const size = buffer.add("big", big);
