@@ -29,7 +29,7 @@ import { adminRoutes } from "./routes/admin-routes.js";
 import { dashboardRoutes } from "./routes/dashboard-routes.js";
 import { eventsRoutes } from "./routes/events-routes.js";
 import { healthRoutes } from "./routes/health-routes.js";
-import { ERROR_BODY_SCHEMA, response } from "./routes/openapi-schemas.js";
+import { ERROR_BODY_SCHEMA, response } from "./http/openapi-schemas.js";
 import { predictionsRoutes, type Predictor } from "./routes/predictions-routes.js";
 import { adminUsageRoutes, usageRoutes } from "./routes/usage-routes.js";
 import type { Storage } from "./storage/storage.js";

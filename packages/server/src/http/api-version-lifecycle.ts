@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { errorResponses, withResponses } from "../routes/openapi-schemas.js";
+import { errorResponses, withResponses } from "./openapi-schemas.js";
 import { HttpError } from "./http-error.js";
 
 /** The 410 every route of a version may answer after its sunset, with the headers it carries. */

@@ -9,7 +9,7 @@ import { eventPayload } from "./event-payload.js";
  * (every required field is present in a valid event, and each optional one counts when present):
  * then it holds no unknown field and no key twice, since either would add a key. Its spelling may
  * differ (spacing, escapes, `1.0e3`), its value may not. Storing it saves re-serialising the
- * event, which costs more than the scan that found the text (docs/benchmarks-server.md).
+ * event, which costs more than the scan that found the text (docs/benchmarks/server-ingest.md).
  *
  * @param sent the event's text and key count from the body scan, or null when the ids were
  *   changed to lower case or the scan found no texts

@@ -15,7 +15,7 @@ import type { RevocationNotifier } from "../auth/revocation-notifier.js";
 import { HttpError } from "../http/http-error.js";
 import type { ApiKeyRecord, InstanceRecord, NewApiKey, Storage } from "../storage/storage.js";
 import { instanceNameProblem } from "./instance-name.js";
-import { ADMIN_SECURITY, errorResponses, response } from "./openapi-schemas.js";
+import { ADMIN_SECURITY, errorResponses, response } from "../http/openapi-schemas.js";
 
 /** Body of `POST /v1/admin/instances/{id}/keys` (201). */
 export interface CreateApiKeyResponse {

@@ -5,7 +5,7 @@ import { HttpError } from "../http/http-error.js";
 import { ingestBatch, type IngestCounts } from "../ingest/ingest-batch.js";
 import { foreignEventIndex } from "../ingest/validate-batch.js";
 import type { Storage } from "../storage/storage.js";
-import { API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "./openapi-schemas.js";
+import { API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "../http/openapi-schemas.js";
 
 export interface EventsRouteOptions {
   storage: Pick<Storage, "ingestEvents">;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { RedisHealth } from "../cluster/redis-health.js";
 import { StorageUnavailableError, type Storage } from "../storage/storage.js";
-import { errorResponses, response } from "./openapi-schemas.js";
+import { errorResponses, response } from "../http/openapi-schemas.js";
 
 const STATUS_BODY = { type: "object", properties: { status: { type: "string" } }, required: ["status"] };
 const READY_BODY = {

@@ -7,7 +7,7 @@ import {
   type PredictionQuery,
   type PredictionResponse,
 } from "@mosaicstack/telemetry-protocol";
-import { API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "./openapi-schemas.js";
+import { API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "../http/openapi-schemas.js";
 
 /** What the routes need of the predictions engine. */
 export interface Predictor {

@@ -7,7 +7,7 @@ import { StorageUnavailableError } from "../storage.js";
  *
  * Why: on PostgreSQL every ingest transaction adds to the same popular aggregate rows, so
  * concurrent transactions queue on row locks and run one after another anyway; one transaction
- * for several requests locks and writes the rows they share once (docs/benchmarks-scale.md).
+ * for several requests locks and writes the rows they share once (docs/benchmarks/server-scale.md).
  *
  * The queue is bounded in time and size: when the database stalls (a group never finishes),
  * waiting jobs fail with StorageUnavailableError (a 503 with Retry-After) instead of holding
