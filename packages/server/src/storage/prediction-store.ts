@@ -1,0 +1,49 @@
+/**
+ * What the private predictor reads and writes (predictions/privacy/private-predictor.ts); each
+ * engine provides it. Engines only move rows: folding, weighting and noise happen above them, in
+ * one engine-independent place, so both engines give the same answers for the same seed.
+ */
+
+/** The four dimensions of a group, with its level: how many of them count (0: all four, 3: provider). */
+export interface GroupDimensions {
+  provider: string;
+  model: string;
+  task_type: string;
+  complexity: string;
+  level: 0 | 1 | 2 | 3;
+}
+
+/** A stored event as prediction reads return it. */
+export interface PredictionEventRow {
+  instanceId: string;
+  /** The stored payload, parsed. */
+  payload: Record<string, unknown>;
+  receivedAt: Date;
+}
+
+/** A published crowd snapshot as stored: its body is the predictor's JSON. */
+export interface StoredSnapshot {
+  groupKey: string;
+  computedAt: Date;
+  body: string;
+}
+
+export interface PredictionStore {
+  /** The stored snapshots among `groupKeys`. */
+  readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>>;
+  /**
+   * Stores each snapshot where none is stored or the stored one was computed at or before
+   * `staleBefore`, in one transaction, then returns what is stored for those keys: when two
+   * processes refresh the same group at once, the first write wins and both serve it.
+   */
+  saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>>;
+  /** Every stored event in the groups `groups` describe, found by an index on the dimensions. */
+  readGroupEvents(groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]>;
+  /** One instance's stored events in the groups `groups` describe. */
+  readOwnEvents(instanceId: string, groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]>;
+}
+
+/** The dimension values a group of `level` filters on, in index order (provider first). */
+export function groupFilter(group: GroupDimensions): string[] {
+  return [group.provider, group.model, group.task_type, group.complexity].slice(0, 4 - group.level);
+}
