@@ -13,4 +13,21 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // Type-aware rules for the TypeScript sources and tests: each file is read through the
+    // tsconfig.json of its package (the project service finds it).
+    files: ["**/*.ts"],
+    languageOptions: {
+      parserOptions: {
+        // Build configurations sit outside every package's tsconfig: read with default options.
+        projectService: { allowDefaultProject: ["vitest.config.ts", "packages/*/tsup.config.ts"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // A promise nobody awaits loses its rejection (an unhandled rejection ends the process) and
+      // its ordering; say `void` where dropping it is meant.
+      "@typescript-eslint/no-floating-promises": "error",
+    },
+  },
 );

@@ -105,7 +105,8 @@ await Promise.all(Object.values(servers).map((server) => server.close()));
 // BLOB per (group, metric) whatever the number of bins (before schema version 2, SQLite walked one
 // row per bin: 6.5 k at 10 k events, 39 k at 1 M).
 const { default: Database } = await import("better-sqlite3");
-const { groupKey } = await loadServerModule("predictions/group-key.js");
+// The group keys' module moved to aggregation/ (decision 0009); an older build has it in predictions/.
+const { groupKey } = await loadServerModule("aggregation/group-key.js").catch(() => loadServerModule("predictions/group-key.js"));
 const read = {};
 for (const name of ["small", "large"]) {
   const db = new Database(name === "small" ? small.db : large.db, { readonly: true });

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { EVENT_FIELDS, SCHEMA_VERSION } from "./lib/event-fields.mjs";
-import { loadServer, loadServerModule } from "./lib/server-dist.mjs";
+import { loadServer, loadServerModule, withEventArrays } from "./lib/server-dist.mjs";
 import { fmt, printMachine, printTable } from "./lib/report.mjs";
 import { intArg, median } from "./lib/stats.mjs";
 
@@ -37,7 +37,7 @@ const VARIANTS = ["production", "loop checkpoints", "no checkpoints"];
 async function run(variant) {
   const dir = mkdtempSync(join(tmpdir(), "mosaic-bench-storage-"));
   const db = new Database(join(dir, "telemetry.db"));
-  const storage = new SqliteStorage(db, { checkpointThread: variant === "production" });
+  const storage = await withEventArrays(new SqliteStorage(db, { checkpointThread: variant === "production" }));
   try {
     await storage.migrate();
     if (variant === "no checkpoints") db.pragma("wal_autocheckpoint = 0");

@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import process from "node:process";
 import pg from "pg";
 import { PostgresStorage } from "../../packages/server/dist/storage/postgres/postgres-storage.js";
+import { withEventArrays } from "./server-dist.mjs";
 import { buildBatches } from "./scale-load.mjs";
 
 const url = process.env.MOSAIC_TEST_DATABASE_URL ?? process.env.DATABASE_URL;
@@ -46,7 +47,7 @@ pool.connect = async () => {
   return client;
 };
 try {
-  const storage = new PostgresStorage(pool);
+  const storage = await withEventArrays(new PostgresStorage(pool));
   await storage.applyMigrations();
   const instanceId = randomUUID();
   await admin.query(`INSERT INTO ${schema}.instances VALUES ($1, 'statement-times', now())`, [instanceId]);

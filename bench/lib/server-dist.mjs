@@ -33,9 +33,26 @@ export async function loadServerInternals() {
   };
 }
 
-/** One module of the built server by its path under dist/, e.g. "predictions/group-key.js". */
+/** One module of the built server by its path under dist/, e.g. "aggregation/group-key.js". */
 export async function loadServerModule(path) {
   return import(`${SERVER_DIST}${path}`);
+}
+
+/**
+ * `storage` with ingestEvents(instanceId, events, receivedAt, texts?) taking events and their
+ * stored texts as two arrays, whichever build it comes from: a build before the ingest layer took
+ * them so; a build with it takes one { event, payload } record per event (texts, or each
+ * event's known fields). So one bench seeds and measures either build alike.
+ */
+export async function withEventArrays(storage) {
+  if (!existsSync(`${SERVER_DIST}ingest/event-payload.js`)) return storage;
+  const { eventPayload } = await import(`${SERVER_DIST}ingest/event-payload.js`);
+  const ingestEvents = (instanceId, events, receivedAt, texts) =>
+    storage.ingestEvents(instanceId, events.map((event, i) => ({ event, payload: texts?.[i] ?? eventPayload(event) })), receivedAt);
+  // A Proxy, not Object.create: the engines' methods read private fields, so `this` must stay the engine.
+  return new Proxy(storage, {
+    get: (target, name) => (name === "ingestEvents" ? ingestEvents : typeof target[name] === "function" ? target[name].bind(target) : target[name]),
+  });
 }
 
 export async function loadProtocol() {
@@ -57,5 +74,5 @@ export async function openSeedingStorage(path) {
   db.pragma("cache_size = -1000000");
   const storage = new SqliteStorage(db, { durableWrites: false });
   await storage.applyMigrations();
-  return storage;
+  return withEventArrays(storage);
 }

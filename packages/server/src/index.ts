@@ -36,3 +36,5 @@ export { openStorage, migrate, backupDatabase, instanceEvents } from "./storage/
 export type { StorageTarget, OpenStorageOptions } from "./storage/open-storage.js";
 export { StorageUnavailableError } from "./storage/storage.js";
 export type { Storage } from "./storage/storage.js";
+export { SQLITE_DEFAULTS } from "./storage/sqlite/sqlite-settings.js";
+export { POSTGRES_DEFAULTS } from "./storage/postgres/postgres-settings.js";

@@ -1,8 +1,10 @@
 import { isAbsolute, resolve } from "node:path";
+import { DEFAULT_KEY_CACHE_TTL_MS } from "../auth/api-key-cache.js";
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from "../auth/auth-failure-throttle.js";
 import { DEFAULT_REQUEST_DEADLINES } from "../http/request-deadlines.js";
 import type { ApiVersionLifecycle } from "../http/api-version-lifecycle.js";
 import type { StorageTarget } from "../storage/open-storage.js";
+import { POSTGRES_DEFAULTS } from "../storage/postgres/postgres-settings.js";
 import { ConfigError } from "./config-error.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -89,13 +91,12 @@ export interface ServerConfig {
   readonly metricsToken: string | null;
   /** The lifecycle of API v1 (http/api-version-lifecycle.ts). @default all null: v1 is current */
   readonly apiV1: ApiVersionLifecycle;
-  /** PostgreSQL connection pool of this process (ignored on SQLite). */
+  /** PostgreSQL connection pool of this process (ignored on SQLite). Defaults: POSTGRES_DEFAULTS. */
   readonly database: {
-    /** @default 10 */
     readonly poolSize: number;
-    /** Longest wait for a connection, and for the ingest group ahead of a call. @default 5000 */
+    /** Longest wait for a connection, and for the ingest group ahead of a call. */
     readonly connectTimeoutMs: number;
-    /** Longest wait for one query's answer: a stalled database then answers 503. @default 10000 */
+    /** Longest wait for one query's answer: a stalled database then answers 503. */
     readonly queryTimeoutMs: number;
   };
 }
@@ -140,7 +141,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
     logLevel: logLevel(env),
     redisUrl: redisUrl(env),
     redisKeyPrefix: redisKeyPrefix(env),
-    apiKeyCacheTtlMs: integer(env, "API_KEY_CACHE_TTL_MS", 30_000, 0, 3_600_000),
+    apiKeyCacheTtlMs: integer(env, "API_KEY_CACHE_TTL_MS", DEFAULT_KEY_CACHE_TTL_MS, 0, 3_600_000),
     metricsToken: metricsToken(env),
     apiV1: {
       deprecatedAt: date(env, "API_V1_DEPRECATED_AT"),
@@ -148,9 +149,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
       successorUrl: url(env, "API_V1_SUCCESSOR_URL"),
     },
     database: {
-      poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
-      connectTimeoutMs: integer(env, "DATABASE_CONNECT_TIMEOUT_MS", 5000, 100, 600_000),
-      queryTimeoutMs: integer(env, "DATABASE_QUERY_TIMEOUT_MS", 10_000, 100, 3_600_000),
+      poolSize: integer(env, "DATABASE_POOL_SIZE", POSTGRES_DEFAULTS.poolSize, 1, 1000),
+      connectTimeoutMs: integer(env, "DATABASE_CONNECT_TIMEOUT_MS", POSTGRES_DEFAULTS.connectTimeoutMs, 100, 600_000),
+      queryTimeoutMs: integer(env, "DATABASE_QUERY_TIMEOUT_MS", POSTGRES_DEFAULTS.queryTimeoutMs, 100, 3_600_000),
     },
   };
   return deepFreeze(config);

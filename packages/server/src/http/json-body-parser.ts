@@ -16,7 +16,8 @@ export function installJsonBodyParser(app: FastifyInstance, maxDepth = MAX_JSON_
       done(tooDeep(maxDepth), undefined);
       return;
     }
-    parseJson(request, text as string, done);
+    // Called with a callback, the default parser answers through it (its type also allows a promise).
+    void parseJson(request, text as string, done);
   });
 }
 

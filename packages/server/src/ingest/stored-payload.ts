@@ -1,5 +1,5 @@
 import { EVENT_FIELDS, type TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { eventPayload } from "../storage/event-payload.js";
+import { eventPayload } from "./event-payload.js";
 
 /**
  * The JSON text to store for a validated, canonical event: the text it was sent as when that

@@ -6,7 +6,7 @@ import {
 } from "@mosaicstack/telemetry-protocol";
 import type { GroupSummary, QuantileBins, Storage } from "../storage/storage.js";
 import { confidenceOf } from "./confidence.js";
-import { GROUP_LEVELS, groupKey, type GroupLevel } from "./group-key.js";
+import { GROUP_LEVELS, groupKey, type GroupLevel } from "../aggregation/group-key.js";
 import { GroupTreeReader } from "./group-tree-reader.js";
 import { DEFAULT_PREDICTION_THRESHOLDS, judgeGroup, type PredictionThresholds, type Verdict } from "./privacy-rule.js";
 import { QUANTILES_ASKED, quantilesFromQuantileBins } from "./quantiles.js";

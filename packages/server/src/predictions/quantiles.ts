@@ -1,5 +1,6 @@
 import type { Quantiles } from "@mosaicstack/telemetry-protocol";
-import { ZERO_BIN, binValue } from "./sketch-mapping.js";
+import { quantileRank } from "../aggregation/quantile-rank.js";
+import { ZERO_BIN, binValue } from "../aggregation/sketch-mapping.js";
 
 /** The quantiles a prediction reports, by field name. */
 export const REPORTED_QUANTILES: Readonly<Record<keyof Quantiles, number>> = Object.freeze({
@@ -12,7 +13,7 @@ export const REPORTED_QUANTILES: Readonly<Record<keyof Quantiles, number>> = Obj
 
 /**
  * The lower q-quantile of the values folded into `bins` (bin index -> count): with n values
- * sorted ascending, the value at 0-based rank floor(q * (n - 1)), answered as its bin's
+ * sorted ascending, the value at 0-based rank quantileRank(q, n), answered as its bin's
  * representative value, so within RELATIVE_ACCURACY of the exact lower quantile.
  * Not rounded: the representative sits exactly at the bound for values at a bin's edges, so
  * rounding to an integer could push it past 1 %. Not clamped: no min/max is stored.
@@ -23,7 +24,7 @@ export function quantileFromBins(bins: ReadonlyMap<number, number>, q: number): 
   const ordered = [...bins.entries()].filter(([, count]) => count > 0).sort(([a], [b]) => a - b);
   const n = ordered.reduce((sum, [, count]) => sum + count, 0);
   if (n === 0) return null;
-  const rank = Math.floor(q * (n - 1));
+  const rank = quantileRank(q, n);
   let cumulative = 0;
   for (const [bin, count] of ordered) {
     cumulative += count;

@@ -1,16 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import {
-  EVENT_BATCH_REQUEST_SCHEMA,
-  SCHEMA_VERSION,
-  validateEvent,
-  type EventBatchResponse,
-  type EventResult,
-  type TaskCompletionEvent,
-} from "@mosaicstack/telemetry-protocol";
+import { EVENT_BATCH_REQUEST_SCHEMA, type EventBatchResponse } from "@mosaicstack/telemetry-protocol";
 import { installEventsJsonParser } from "../http/events-json-parser.js";
 import { HttpError } from "../http/http-error.js";
-import { canonicalizeEvent } from "../ingest/canonical-event.js";
-import { storedPayload } from "../ingest/stored-payload.js";
+import { ingestBatch, type IngestCounts } from "../ingest/ingest-batch.js";
+import { foreignEventIndex } from "../ingest/validate-batch.js";
 import type { Storage } from "../storage/storage.js";
 import { API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "./openapi-schemas.js";
 
@@ -23,12 +16,6 @@ export interface EventsRouteOptions {
   onOutcome?: (counts: IngestCounts) => void;
 }
 
-/** What became of one batch's events. */
-export interface IngestCounts {
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-}
 
 const RESULT_SCHEMA = {
   type: "object",
@@ -82,65 +69,15 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
       const { events } = request.body as { events: unknown[] };
       // Each event's text as sent and its key count, from the parser's scan (null if another parser ran).
       const sent = request.eventTexts !== null && request.eventTexts.texts.length === events.length ? request.eventTexts : null;
-      const instanceId = key.instanceId.toLowerCase();
-
       // A batch naming another instance is refused whole, before anything is stored.
-      for (let index = 0; index < events.length; index++) {
-        const claimed = (events[index] as Record<string, unknown>)["instance_id"];
-        if (typeof claimed === "string" && claimed.toLowerCase() !== instanceId) {
-          throw new HttpError("instance_mismatch", `events[${index}].instance_id is not the API key's instance`, { index });
-        }
-      }
-
-      const now = options.now();
-      const results: EventResult[] = new Array(events.length);
-      const valid: TaskCompletionEvent[] = [];
-      const payloads: string[] = [];
-      const validIndexes: number[] = [];
-      // Results echo each event_id as sent; storage gets it in lower case (canonicalizeEvent).
-      const sentIds: string[] = [];
-      for (let index = 0; index < events.length; index++) {
-        const event = events[index] as Record<string, unknown>;
-        const eventId = typeof event["event_id"] === "string" ? event["event_id"] : null;
-        const checked = validateEvent(event, { now: now.getTime() });
-        if (checked.ok) {
-          const validated = checked.event;
-          sentIds.push(validated.event_id);
-          const asSent = canonicalizeEvent(validated, instanceId);
-          // What is stored is the validated event's known fields (ingest/stored-payload.ts).
-          payloads.push(
-            storedPayload(validated, asSent && sent !== null ? { text: sent.texts[index] as string, keyCount: sent.keyCounts[index] as number } : null),
-          );
-          valid.push(validated);
-          validIndexes.push(index);
-          continue;
-        }
-        const version = event["schema_version"];
-        const unsupported = typeof version === "string" && version !== SCHEMA_VERSION;
-        results[index] = {
-          index,
-          event_id: eventId,
-          status: "rejected",
-          code: unsupported ? "unsupported_schema_version" : "invalid_event",
-          message: unsupported ? `schema_version: "${version.slice(0, 20)}" is not supported, send "${SCHEMA_VERSION}"` : checked.message,
-        };
-      }
-
-      const statuses = valid.length === 0 ? [] : await options.storage.ingestEvents(key.instanceId, valid, now, payloads);
-      if (statuses.length !== valid.length) throw new Error("storage answered a different number of statuses than events");
-      let accepted = 0;
-      let duplicates = 0;
-      validIndexes.forEach((index, position) => {
-        const status = statuses[position] as "accepted" | "duplicate";
-        if (status === "accepted") accepted++;
-        else duplicates++;
-        results[index] = { index, event_id: sentIds[position] as string, status };
-      });
-      const counts = { accepted, duplicates, rejected: events.length - valid.length };
+      const foreign = foreignEventIndex(events, key.instanceId);
+      if (foreign >= 0) throw new HttpError("instance_mismatch", `events[${foreign}].instance_id is not the API key's instance`, { index: foreign });
+      const answer = await ingestBatch(options.storage, key.instanceId, events, sent, options.now());
+      const counts = { accepted: answer.accepted, duplicates: answer.duplicates, rejected: answer.rejected };
       options.onOutcome?.(counts);
       // One line per batch with its counts: what an operator looks for when a team says "my events are missing".
       request.log.info({ instanceId: key.instanceId, ...counts }, "ingest");
-      return { ...counts, results };
+      return answer;
     },
   );
 }

@@ -27,3 +27,83 @@ export function migrationStatements(sql: string): string[] {
     .map((statement) => statement.trim())
     .filter((statement) => statement.length > 0);
 }
+
+/**
+ * What the migration runner asks of an engine, inside one transaction the engine opened: the
+ * engine's dialect of the same five steps. SQLite's driver is synchronous and must stay so (two
+ * handles of one process would otherwise wait on each other's write lock while the first one
+ * awaits), PostgreSQL's is not: one plan (migrationPlan), two ways to run it.
+ */
+export interface MigrationSession {
+  /** Keeps other processes' runs out until the transaction ends (a write lock, an advisory lock). */
+  lock(): void;
+  /** Creates `schema_migrations` if it is missing. */
+  createVersionTable(): void;
+  /** The highest version recorded, 0 when none. */
+  currentVersion(): number;
+  /** Runs one statement of a migration. */
+  exec(statement: string): void;
+  /** Records a migration as applied. */
+  record(migration: Migration): void;
+}
+
+/** The same steps for a driver that answers asynchronously. */
+export type AsyncMigrationSession = { [K in keyof MigrationSession]: (...args: Parameters<MigrationSession[K]>) => Promise<ReturnType<MigrationSession[K]>> };
+
+type MigrationStep =
+  | { kind: "lock" }
+  | { kind: "createVersionTable" }
+  | { kind: "currentVersion" }
+  | { kind: "exec"; statement: string }
+  | { kind: "record"; migration: Migration };
+
+/**
+ * The one algorithm: under the lock, apply every migration above the recorded version, in order,
+ * each with its version record, inside the caller's transaction; a second process starting at the
+ * same moment waits, then finds the schema current; a failure rolls the whole run back.
+ */
+function* migrationPlan(migrations: readonly Migration[]): Generator<MigrationStep, MigrationResult, number | void> {
+  yield { kind: "lock" };
+  yield { kind: "createVersionTable" };
+  let version = (yield { kind: "currentVersion" }) as number;
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= version) continue;
+    for (const statement of migrationStatements(migration.sql)) yield { kind: "exec", statement };
+    yield { kind: "record", migration };
+    applied.push(migration.version);
+    version = migration.version;
+  }
+  return { applied, version };
+}
+
+function perform(session: MigrationSession | AsyncMigrationSession, step: MigrationStep): unknown {
+  switch (step.kind) {
+    case "lock":
+      return session.lock();
+    case "createVersionTable":
+      return session.createVersionTable();
+    case "currentVersion":
+      return session.currentVersion();
+    case "exec":
+      return session.exec(step.statement);
+    case "record":
+      return session.record(step.migration);
+  }
+}
+
+/** Runs the plan on a synchronous driver (SQLite), in the caller's transaction. */
+export function runMigrations(session: MigrationSession, migrations: readonly Migration[]): MigrationResult {
+  const plan = migrationPlan(migrations);
+  let next = plan.next();
+  while (!next.done) next = plan.next(perform(session, next.value) as number | void);
+  return next.value;
+}
+
+/** Runs the plan on an asynchronous driver (PostgreSQL), in the caller's transaction. */
+export async function runMigrationsAsync(session: AsyncMigrationSession, migrations: readonly Migration[]): Promise<MigrationResult> {
+  const plan = migrationPlan(migrations);
+  let next = plan.next();
+  while (!next.done) next = plan.next((await perform(session, next.value)) as number | void);
+  return next.value;
+}

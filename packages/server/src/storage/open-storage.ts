@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import type { MigrationResult } from "./migration.js";
+import { POSTGRES_DEFAULTS, type PostgresSettings } from "./postgres/postgres-settings.js";
 import { PostgresStorage } from "./postgres/postgres-storage.js";
 import { postgresInstanceEvents } from "./postgres/postgres-export.js";
 import { makeDatabaseFilesOwnerOnly } from "./sqlite/owner-only-files.js";
@@ -14,20 +15,8 @@ import type { Storage } from "./storage.js";
 /** Where storage lives; the HTTP layer parses DATABASE_URL into one of these. */
 export type StorageTarget = { engine: "sqlite"; path: string } | { engine: "postgres"; url: string };
 
-export interface OpenStorageOptions {
-  /** PostgreSQL connections per process. @default 10 */
-  poolSize?: number;
-  /**
-   * PostgreSQL: how long a call waits for a free pooled connection (or a new one) before it
-   * fails with StorageUnavailableError. @default 5000
-   */
-  connectTimeoutMs?: number;
-  /**
-   * PostgreSQL: how long a statement may go unanswered before it fails with
-   * StorageUnavailableError and its connection is dropped. Client-side, so a stalled network or
-   * server ends too (a server-side statement_timeout would never be heard). @default 10000
-   */
-  queryTimeoutMs?: number;
+/** What the operator may set (config.ts reads it from the environment); defaults: POSTGRES_DEFAULTS. */
+export interface OpenStorageOptions extends Pick<PostgresSettings, "poolSize" | "connectTimeoutMs" | "queryTimeoutMs"> {
   /**
    * PostgreSQL: told about an error on an idle pooled connection (server restart, network cut).
    * The pool has already dropped that connection; the next call opens a new one. Errors carry
@@ -126,16 +115,16 @@ async function openEngine(target: StorageTarget, options: OpenStorageOptions): P
 }
 
 function openPostgres(url: string, options: OpenStorageOptions): PostgresStorage {
-  const connectTimeoutMs = Math.max(1, Math.trunc(options.connectTimeoutMs ?? 5000));
+  const connectTimeoutMs = Math.max(1, Math.trunc(options.connectTimeoutMs ?? POSTGRES_DEFAULTS.connectTimeoutMs));
   const pool = new pg.Pool({
     connectionString: url,
-    max: Math.max(1, Math.trunc(options.poolSize ?? 10)),
+    max: Math.max(1, Math.trunc(options.poolSize ?? POSTGRES_DEFAULTS.poolSize)),
     connectionTimeoutMillis: connectTimeoutMs,
-    query_timeout: Math.max(1, Math.trunc(options.queryTimeoutMs ?? 10_000)),
+    query_timeout: Math.max(1, Math.trunc(options.queryTimeoutMs ?? POSTGRES_DEFAULTS.queryTimeoutMs)),
     // TCP keepalive: a peer that vanished without a FIN (a dead host, a dropped NAT entry) is
     // noticed on idle pooled connections too, not only when a query times out.
     keepAlive: true,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: POSTGRES_DEFAULTS.idleTimeoutMs,
   });
   // Without a listener, an error on an idle client (e.g. 57P01 when the server restarts) is an
   // unhandled 'error' event and kills the process.
@@ -143,7 +132,7 @@ function openPostgres(url: string, options: OpenStorageOptions): PostgresStorage
   pool.on("error", (error) => onIdleError?.(error));
   // pg connects lazily: an unreachable server surfaces as StorageUnavailableError from migrate.
   // An ingest call waits for the group ahead of it at most as long as for a connection.
-  return new PostgresStorage(pool, undefined, { maxQueueWaitMs: connectTimeoutMs });
+  return new PostgresStorage(pool, { maxQueueWaitMs: connectTimeoutMs });
 }
 
 function openSqlite(path: string): SqliteStorage {

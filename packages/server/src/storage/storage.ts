@@ -1,5 +1,7 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import type { GroupLevel } from "../predictions/group-key.js";
+import type { GroupLevel } from "../aggregation/group-key.js";
+import type { SketchMetric } from "../aggregation/sketch-metrics.js";
+import type { UsageSums } from "../aggregation/usage-rules.js";
 import type { RollupDimension } from "./usage-rollup.js";
 
 /**
@@ -33,9 +35,14 @@ export type NewApiKey = Omit<ApiKeyRecord, "revokedAt">;
 /** What became of one event handed to `ingestEvents`. */
 export type IngestStatus = "accepted" | "duplicate";
 
-/** The metrics kept as DDSketch bins. */
-export type SketchMetric = "input_tokens" | "output_tokens" | "cost_usd_micros" | "duration_ms";
-export const SKETCH_METRICS: readonly SketchMetric[] = ["input_tokens", "output_tokens", "cost_usd_micros", "duration_ms"];
+/**
+ * One event to store: the validated, canonical event (ids in lower case: ingest/canonical-event.ts)
+ * and the JSON text stored for it (ingest/stored-payload.ts: its known fields only).
+ */
+export interface EventToStore {
+  event: TaskCompletionEvent;
+  payload: string;
+}
 
 /** The additive summary of one aggregation group. */
 export interface GroupSummary {
@@ -71,32 +78,6 @@ export interface InstanceUsage {
   events: number;
   firstEventAt: Date | null;
   lastEventAt: Date | null;
-}
-
-/**
- * Additive usage sums of some events (a rollup row, or rows summed). Sums are of actual values;
- * the `estimated*` fields cover only the events with an estimate (usage-rollup.ts).
- */
-export interface UsageSums {
-  events: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsdMicros: number;
-  durationMs: number;
-  /** Events with quality_gate_passed. */
-  gatePassed: number;
-  /** Events with outcome "success". */
-  successes: number;
-  /** Events with an estimate; the seven fields below sum over these only. */
-  estimatedEvents: number;
-  estimatedInputTokens: number;
-  estimatedOutputTokens: number;
-  estimatedCostUsdMicros: number;
-  estimatedActualInputTokens: number;
-  estimatedActualOutputTokens: number;
-  estimatedActualCostUsdMicros: number;
-  /** Events with an estimate per correction-factor bucket (usage-rollup.ts RATIO_BUCKET_EDGES). */
-  ratioBuckets: number[];
 }
 
 /** What a usage time series reads: one instance (or all: null), a range of whole hours [from, to). */
@@ -153,16 +134,10 @@ export interface Storage {
    * groups in the same transaction. Dedup is exact on (instance_id, event_id), for all time; a
    * repeated event_id within the call is stored once and its later copies are "duplicate".
    * Resolves only once every accepted event is durable. Statuses answer `events` in order.
-   * Events must be valid (validateEvent) and canonical (ids in lower case: ingest/canonical-event.ts).
-   * Each is stored as `payloads[i]` when given (ingest/stored-payload.ts: the same JSON value as
-   * eventPayload(events[i])), else as eventPayload(events[i]): its known fields only.
+   * Each event is stored as its `payload`; the rows it changes come from aggregation's
+   * foldAccepted over the events this transaction actually stored.
    */
-  ingestEvents(
-    instanceId: string,
-    events: readonly TaskCompletionEvent[],
-    receivedAt: Date,
-    payloads?: readonly string[],
-  ): Promise<IngestStatus[]>;
+  ingestEvents(instanceId: string, events: readonly EventToStore[], receivedAt: Date): Promise<IngestStatus[]>;
 
   /** Aggregates with bins of the groups that exist among `groupKeys`. */
   readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>>;

@@ -1,6 +1,6 @@
-import { compareKeys } from "../storage/batch-fold.js";
-import type { StoredEvent, UsageSeriesRow, UsageSums } from "../storage/storage.js";
-import { RATIO_BUCKETS, RATIO_BUCKET_EDGES, emptyUsageSums } from "../storage/usage-rollup.js";
+import { compareKeys } from "../aggregation/compare-keys.js";
+import { RATIO_BUCKETS, RATIO_BUCKET_EDGES, emptyUsageSums, type UsageSums } from "../aggregation/usage-rules.js";
+import type { StoredEvent, UsageSeriesRow } from "../storage/storage.js";
 
 /**
  * Turns rollup sums into the usage API's answers: series in order, the range's totals (the sum

@@ -9,6 +9,7 @@ import { openStorage } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { makeEvent } from "../storage/storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 const PG_URL = process.env["MOSAIC_TEST_DATABASE_URL"];
 if (!PG_URL) console.warn("data-commands.test.ts: MOSAIC_TEST_DATABASE_URL is unset, export on PostgreSQL is skipped");
@@ -34,7 +35,7 @@ async function cli(argv: string[], env: Record<string, string>, cwd: string): Pr
 /** Stores `count` events of `instanceId` received at `at`; returns their ids. */
 async function ingest(storage: Storage, instanceId: string, count: number, at: Date): Promise<string[]> {
   const events = Array.from({ length: count }, () => makeEvent(instanceId));
-  const statuses = await storage.ingestEvents(instanceId, events, at);
+  const statuses = await storage.ingestEvents(instanceId, toStore(events), at);
   expect(statuses.every((status) => status === "accepted")).toBe(true);
   return events.map((event) => event.event_id);
 }

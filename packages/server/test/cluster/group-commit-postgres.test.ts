@@ -3,10 +3,12 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStorage } from "../../src/storage/open-storage.js";
 import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js";
-import { SKETCH_METRICS, type Storage } from "../../src/storage/storage.js";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
+import { type Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
 import { aggregateTotals } from "../faults/aggregate-check.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 const url = process.env["MOSAIC_TEST_DATABASE_URL"];
 if (!url) console.warn("group-commit-postgres.test.ts: MOSAIC_TEST_DATABASE_URL is unset, these tests are skipped");
@@ -40,7 +42,7 @@ describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${ur
         }),
       ),
     ];
-    const answers = await Promise.all(calls.map((call) => storage.ingestEvents(call.id, call.events, new Date())));
+    const answers = await Promise.all(calls.map((call) => storage.ingestEvents(call.id, toStore(call.events), new Date())));
 
     const acceptedIds = calls.flatMap((call, c) => call.events.filter((_, e) => answers[c]![e] === "accepted").map((event) => event.event_id));
     expect(new Set(acceptedIds).size).toBe(acceptedIds.length);
@@ -64,8 +66,8 @@ describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${ur
     const good = Array.from({ length: 3 }, () => Array.from({ length: 10 }, () => makeEvent(instance.id)));
     // Year 0 is a valid string to the storage layer but not a PostgreSQL timestamp.
     const bad = [makeEvent(instance.id, { timestamp: "0000-01-01T00:00:00.000Z" })];
-    const first = storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date());
-    const results = await Promise.allSettled([first, ...[good[0]!, bad, good[1]!, good[2]!].map((events) => storage.ingestEvents(instance.id, events, new Date()))]);
+    const first = storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date());
+    const results = await Promise.allSettled([first, ...[good[0]!, bad, good[1]!, good[2]!].map((events) => storage.ingestEvents(instance.id, toStore(events), new Date()))]);
     expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"]);
     expect((await storage.usage(instance.id)).events).toBe(31);
   });
@@ -81,7 +83,7 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
   beforeAll(async () => {
     schema = await createTestSchema(url as string, "h");
     pool = new pg.Pool({ connectionString: schema.url, max: 4 });
-    storage = new PostgresStorage(pool, undefined, { onIngestTransaction: (calls) => transactions.push(calls) });
+    storage = new PostgresStorage(pool, { onIngestTransaction: (calls) => transactions.push(calls) });
     await storage.applyMigrations();
   });
   afterAll(async () => {
@@ -90,7 +92,7 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
   });
 
   /** Starts a call that runs alone, so the calls made right after it queue and share the next transaction. */
-  const occupy = (instanceId: string) => storage.ingestEvents(instanceId, [makeEvent(instanceId, { model: `warm-${randomBytes(3).toString("hex")}` })], new Date());
+  const occupy = (instanceId: string) => storage.ingestEvents(instanceId, toStore([makeEvent(instanceId, { model: `warm-${randomBytes(3).toString("hex")}` })]), new Date());
 
   it("answers one accepted and one duplicate when two calls of one group carry the same new event_id, and counts it once", async () => {
     const { instance } = await seedInstance(storage, "same-id");
@@ -99,8 +101,8 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
     const before = transactions.length;
     const first = occupy(instance.id);
     const calls = [
-      storage.ingestEvents(instance.id, [twin, makeEvent(instance.id, { model })], new Date()),
-      storage.ingestEvents(instance.id, [makeEvent(instance.id, { model }), twin], new Date()),
+      storage.ingestEvents(instance.id, toStore([twin, makeEvent(instance.id, { model })]), new Date()),
+      storage.ingestEvents(instance.id, toStore([makeEvent(instance.id, { model }), twin]), new Date()),
     ];
     await first;
     const [a, b] = await Promise.all(calls);
@@ -128,8 +130,8 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
     const before = transactions.length;
     const first = occupy(instance.id);
     const calls = [
-      storage.ingestEvents(instance.id, [makeEvent(instance.id, { model: earlyModel })], early),
-      storage.ingestEvents(instance.id, [makeEvent(instance.id, { model: lateModel })], late),
+      storage.ingestEvents(instance.id, toStore([makeEvent(instance.id, { model: earlyModel })]), early),
+      storage.ingestEvents(instance.id, toStore([makeEvent(instance.id, { model: lateModel })]), late),
     ];
     await Promise.all([first, ...calls]);
     expect(transactions.slice(before)).toEqual([1, 2]);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { GroupCommit, type GroupCommitOptions } from "../../src/storage/group-commit.js";
+import { GroupCommit, type GroupCommitOptions } from "../../src/storage/postgres/group-commit.js";
 import { StorageUnavailableError } from "../../src/storage/storage.js";
 
 /** A runTogether whose calls the test releases one by one, recording what each call held. */

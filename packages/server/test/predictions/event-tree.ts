@@ -1,5 +1,5 @@
 import type { Complexity, Provider, TaskType } from "@mosaicstack/telemetry-protocol";
-import { GROUP_LEVELS, groupKey, parentGroupKey } from "../../src/predictions/group-key.js";
+import { GROUP_LEVELS, groupKey, parentGroupKey } from "../../src/aggregation/group-key.js";
 import type { GroupTreeView } from "../../src/predictions/privacy-rule.js";
 import type { GroupSummary } from "../../src/storage/storage.js";
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PredictionQuery } from "@mosaicstack/telemetry-protocol";
 import { CONFIDENCE_RULE } from "../../src/predictions/confidence.js";
 import { createPredictor } from "../../src/predictions/predictor.js";
-import { RELATIVE_ACCURACY } from "../../src/predictions/sketch-mapping.js";
+import { RELATIVE_ACCURACY } from "../../src/aggregation/sketch-mapping.js";
 import { StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
 import { seedInstance } from "../storage/storage-fixtures.js";
 import { BASE_QUERY, seedGroup, sendEvents, type OpenFreshStorage } from "./predictor-seed.js";

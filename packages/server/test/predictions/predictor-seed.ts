@@ -1,6 +1,7 @@
 import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 /** The query every predictor case starts from; cases vary one dimension at a time. */
 export const BASE_QUERY: PredictionQuery = {
@@ -49,5 +50,5 @@ export async function sendEvents(
   receivedAt = new Date("2026-11-28T12:00:00.000Z"),
 ): Promise<void> {
   const events = Array.from({ length: count }, (_, e) => makeEvent(instanceId, { ...eventDims(query), ...overrides(e) }));
-  await storage.ingestEvents(instanceId, events, receivedAt);
+  await storage.ingestEvents(instanceId, toStore(events), receivedAt);
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Complexity, Provider, TaskType } from "@mosaicstack/telemetry-protocol";
-import { groupKey } from "../../src/predictions/group-key.js";
+import { groupKey } from "../../src/aggregation/group-key.js";
 import {
   instanceCountKeysNeeded,
   judgeGroup,

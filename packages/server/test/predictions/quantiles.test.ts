@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DDSketch } from "../../src/predictions/ddsketch.js";
+import { DDSketch } from "../helpers/ddsketch.js";
 import { quantileFromBins, quantilesFromBins, REPORTED_QUANTILES } from "../../src/predictions/quantiles.js";
-import { RELATIVE_ACCURACY, ZERO_BIN, binValue, sketchBin } from "../../src/predictions/sketch-mapping.js";
+import { RELATIVE_ACCURACY, ZERO_BIN, binValue, sketchBin } from "../../src/aggregation/sketch-mapping.js";
 import { logNormalInt, seededRandom } from "./seeded-random.js";
 
 const QS = Object.values(REPORTED_QUANTILES);

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { quantileFromBins } from "../../src/predictions/quantiles.js";
-import { ZERO_BIN, binValue } from "../../src/predictions/sketch-mapping.js";
+import { ZERO_BIN, binValue } from "../../src/aggregation/sketch-mapping.js";
 import { addSketchBlobs, binsOfSketch, decodeSketch, quantileBinsOfSketch, sketchBlobOfBins } from "../../src/storage/sqlite/dense-sketch.js";
 import { registerSketchFunctions } from "../../src/storage/sqlite/sketch-functions.js";
 import { seededRandom } from "../predictions/seeded-random.js";

@@ -2,14 +2,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { groupKey } from "../../src/predictions/group-key.js";
+import { groupKey } from "../../src/aggregation/group-key.js";
 import { quantileFromBins } from "../../src/predictions/quantiles.js";
-import { ZERO_BIN, binValue } from "../../src/predictions/sketch-mapping.js";
+import { ZERO_BIN, binValue } from "../../src/aggregation/sketch-mapping.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
-import { SKETCH_METRICS, type Storage } from "../../src/storage/storage.js";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
+import { type Storage } from "../../src/storage/storage.js";
 import { logNormalInt, seededRandom } from "../predictions/seeded-random.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 /**
  * The contract of the two reads the predictor answers from (readGroupSummaries, readQuantileBins),
@@ -47,7 +49,7 @@ async function seedSizes(storage: Storage): Promise<string[]> {
         }),
       );
     }
-    for (const [i, events] of byInstance.entries()) if (events.length > 0) await storage.ingestEvents(instances[i]!.instance.id, events, RECEIVED);
+    for (const [i, events] of byInstance.entries()) if (events.length > 0) await storage.ingestEvents(instances[i]!.instance.id, toStore(events), RECEIVED);
     keys.push(groupKey({ ...DIMS, model }, 0));
   }
   return keys;

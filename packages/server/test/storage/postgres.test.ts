@@ -4,13 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { groupKey } from "../../src/predictions/group-key.js";
+import { groupKey } from "../../src/aggregation/group-key.js";
 import { migrate, openStorage, type OpenStorageOptions } from "../../src/storage/open-storage.js";
-import { SKETCH_METRICS, StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
+import { StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
 import { withSearchPath } from "../helpers/postgres-schema.js";
 import { storageContract } from "./storage-contract.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
 import { runScenario } from "./storage-scenario.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 const url = process.env.MOSAIC_TEST_DATABASE_URL;
 if (!url) console.warn("postgres.test.ts: MOSAIC_TEST_DATABASE_URL is unset, PostgreSQL storage tests are skipped");
@@ -87,9 +89,9 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
             return Array.from({ length: 4 }, (_, b) =>
               storage.ingestEvents(
                 id,
-                Array.from({ length: 40 }, (_, e) =>
+                toStore(Array.from({ length: 40 }, (_, e) =>
                   makeEvent(id, { model: models[(e + b) % 3]!, actual_input_tokens: (e * 37 + b * 11 + i) % 900, complexity: e % 2 ? "low" : "high" }),
-                ),
+                )),
                 new Date(),
               ),
             );
@@ -122,8 +124,8 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
         const { instance } = await seedInstance(a);
         const events = Array.from({ length: 50 }, () => makeEvent(instance.id));
         const [fromA, fromB] = await Promise.all([
-          a.ingestEvents(instance.id, events, new Date()),
-          b.ingestEvents(instance.id, [...events].reverse(), new Date()),
+          a.ingestEvents(instance.id, toStore(events), new Date()),
+          b.ingestEvents(instance.id, toStore([...events].reverse()), new Date()),
         ]);
         const acceptedIds = [
           ...events.filter((_, i) => fromA[i] === "accepted"),
@@ -175,7 +177,7 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
         // Hold a lock the ingest needs, so it keeps the only pooled connection busy.
         await locker.query("BEGIN");
         await locker.query(`LOCK TABLE ${schema}.instance_usage IN ACCESS EXCLUSIVE MODE`);
-        const blocked = storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date());
+        const blocked = storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date());
         await expect(storage.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
         await locker.query("ROLLBACK");
         expect(await blocked).toEqual(["accepted"]);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { WAL_BOUND_BYTES } from "../../src/storage/sqlite/checkpoint-thread.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 /**
  * WAL checkpoints on their own thread (src/storage/sqlite/checkpoint-thread.ts): a real worker
@@ -42,7 +43,7 @@ describe("SQLite: WAL checkpoints on a thread", () => {
     // About 2,000 events: some 2 MB of WAL, far below the writer's own threshold (40 MiB), so only
     // the thread can have copied them into the database file.
     for (let batch = 0; batch < 20; batch++) {
-      await storage.ingestEvents(instance.id, Array.from({ length: 100 }, () => makeEvent(instance.id)), new Date());
+      await storage.ingestEvents(instance.id, toStore(Array.from({ length: 100 }, () => makeEvent(instance.id))), new Date());
     }
     await until(() => statSync(path).size > before + 1_000_000);
     expect((await storage.usage(instance.id)).events).toBe(2000);
@@ -66,7 +67,7 @@ describe("SQLite: WAL checkpoints on a thread", () => {
     const memory = new SqliteStorage(inMemory, { checkpointThread: true });
     await memory.migrate();
     const { instance } = await seedInstance(memory);
-    expect(await memory.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect(await memory.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).toEqual(["accepted"]);
     await memory.close();
   });
 });

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { groupKeysOfEvent } from "../../src/predictions/group-key.js";
+import { groupKeysOfEvent } from "../../src/aggregation/group-key.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
-import { SKETCH_METRICS } from "../../src/storage/storage.js";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { makeEvent, postJson, startTestServer, type Json, type TestServer } from "../http/test-server.js";
 
 /** Concurrent requests through the real route over loopback, on a SQLite file whose transactions are counted. */

@@ -3,10 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { groupKeysOfEvent } from "../../src/predictions/group-key.js";
-import { SqliteStorage, type SqliteSettings } from "../../src/storage/sqlite/sqlite-storage.js";
-import { SKETCH_METRICS, StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
+import { groupKeysOfEvent } from "../../src/aggregation/group-key.js";
+import type { SqliteSettings } from "../../src/storage/sqlite/sqlite-settings.js";
+import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
+import { StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 const root = mkdtempSync(join(tmpdir(), "mosaic-sqlite-group-"));
 let counter = 0;
@@ -34,13 +37,13 @@ describe("SQLite ingest: group commit", () => {
   it("writes concurrent calls of one event-loop turn in one transaction, each answered after it", async () => {
     const { storage, transactions } = await openCounting();
     const { instance } = await seedInstance(storage);
-    const calls = Array.from({ length: 8 }, () => storage.ingestEvents(instance.id, [makeEvent(instance.id), makeEvent(instance.id)], new Date()));
+    const calls = Array.from({ length: 8 }, () => storage.ingestEvents(instance.id, toStore([makeEvent(instance.id), makeEvent(instance.id)]), new Date()));
     const results = await Promise.all(calls);
     expect(transactions).toEqual([8]);
     expect(results).toEqual(Array.from({ length: 8 }, () => ["accepted", "accepted"]));
     expect((await storage.usage(instance.id)).events).toBe(16);
     // A call made after the group has committed goes in a transaction of its own.
-    await storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date());
+    await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date());
     expect(transactions).toEqual([8, 1]);
     await storage.close();
   });
@@ -51,11 +54,11 @@ describe("SQLite ingest: group commit", () => {
     const { instance: b } = await seedInstance(storage, "b");
     const [e1, e2, e3] = [makeEvent(a.id), makeEvent(a.id), makeEvent(a.id)];
     const results = await Promise.all([
-      storage.ingestEvents(a.id, [e1, e2], new Date("2026-11-28T12:00:00Z")),
-      storage.ingestEvents(a.id, [e2, e3, e3], new Date("2026-11-28T12:00:01Z")),
+      storage.ingestEvents(a.id, toStore([e1, e2]), new Date("2026-11-28T12:00:00Z")),
+      storage.ingestEvents(a.id, toStore([e2, e3, e3]), new Date("2026-11-28T12:00:01Z")),
       // The same event_id from another instance is another event (dedup is per instance).
-      storage.ingestEvents(b.id, [{ ...e1, instance_id: b.id }], new Date("2026-11-28T12:00:02Z")),
-      storage.ingestEvents(a.id, [e1, e3], new Date("2026-11-28T12:00:03Z")),
+      storage.ingestEvents(b.id, toStore([{ ...e1, instance_id: b.id }]), new Date("2026-11-28T12:00:02Z")),
+      storage.ingestEvents(a.id, toStore([e1, e3]), new Date("2026-11-28T12:00:03Z")),
     ]);
     expect(transactions).toEqual([4]);
     expect(results).toEqual([["accepted", "accepted"], ["duplicate", "accepted", "duplicate"], ["accepted"], ["duplicate", "duplicate"]]);
@@ -81,9 +84,9 @@ describe("SQLite ingest: group commit", () => {
     const bad = [makeEvent(instance.id), makeEvent(instance.id, { timestamp: {} as unknown as string })];
     const later = [makeEvent(instance.id)];
     const [first, failed, third] = await Promise.allSettled([
-      storage.ingestEvents(instance.id, good, new Date()),
-      storage.ingestEvents(instance.id, bad, new Date()),
-      storage.ingestEvents(instance.id, later, new Date()),
+      storage.ingestEvents(instance.id, toStore(good), new Date()),
+      storage.ingestEvents(instance.id, toStore(bad), new Date()),
+      storage.ingestEvents(instance.id, toStore(later), new Date()),
     ]);
     expect(transactions).toEqual([3, 1, 1, 1]);
     expect(first).toEqual({ status: "fulfilled", value: ["accepted", "accepted"] });
@@ -94,7 +97,7 @@ describe("SQLite ingest: group commit", () => {
     expect((await storage.usage(instance.id)).events).toBe(3);
     const [levelZero] = groupKeysOfEvent(good[0] as never);
     expect(await binTotals(storage, levelZero as string)).toEqual({ events: 3, bins: [3, 3, 3, 3] });
-    expect(await storage.ingestEvents(instance.id, [bad[0] as never], new Date())).toEqual(["accepted"]);
+    expect(await storage.ingestEvents(instance.id, toStore([bad[0] as never]), new Date())).toEqual(["accepted"]);
     await storage.close();
   });
 
@@ -104,7 +107,7 @@ describe("SQLite ingest: group commit", () => {
     const other = new Database(path);
     other.exec("BEGIN IMMEDIATE"); // another process holding the write lock
     try {
-      const results = await Promise.allSettled([1, 2, 3].map(() => storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())));
+      const results = await Promise.allSettled([1, 2, 3].map(() => storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())));
       expect(results.map((result) => result.status)).toEqual(["rejected", "rejected", "rejected"]);
       for (const result of results) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StorageUnavailableError);
       expect(transactions).toEqual([3]);
@@ -112,7 +115,7 @@ describe("SQLite ingest: group commit", () => {
       other.exec("ROLLBACK");
       other.close();
     }
-    expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect(await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).toEqual(["accepted"]);
     await storage.close();
   });
 
@@ -121,7 +124,7 @@ describe("SQLite ingest: group commit", () => {
     const { instance } = await seedInstance(storage);
     const batch = (size: number) => Array.from({ length: size }, () => makeEvent(instance.id));
     const sizes = [40, 40, 40, 150, 10];
-    const results = await Promise.all(sizes.map((size) => storage.ingestEvents(instance.id, batch(size), new Date())));
+    const results = await Promise.all(sizes.map((size) => storage.ingestEvents(instance.id, toStore(batch(size)), new Date())));
     // 40+40 | 40 | 150 (heavier than the bound: alone) | 10
     expect(transactions).toEqual([2, 1, 1, 1]);
     expect(results.map((statuses) => statuses.filter((status) => status === "accepted").length)).toEqual(sizes);
@@ -141,7 +144,7 @@ describe("SQLite ingest: group commit", () => {
         const instance = call % 2 === 0 ? a : b;
         // Overlapping slices of the same events: many duplicates within and across calls.
         const events = shared.slice(call * 4, call * 4 + 10).map((event) => ({ ...event, instance_id: instance.id }));
-        calls.push(storage.ingestEvents(instance.id, events, new Date()));
+        calls.push(storage.ingestEvents(instance.id, toStore(events), new Date()));
       }
       await Promise.all(calls);
     }
@@ -159,10 +162,10 @@ describe("SQLite ingest: group commit", () => {
   it("writes calls still waiting for their turn when closed, then refuses new ones", async () => {
     const { storage, path } = await openCounting();
     const { instance } = await seedInstance(storage);
-    const pending = storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date());
+    const pending = storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date());
     await storage.close();
     expect(await pending).toEqual(["accepted"]);
-    await expect(storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).rejects.toBeInstanceOf(StorageUnavailableError);
     const reopened = new SqliteStorage(new Database(path));
     expect((await reopened.usage(instance.id)).events).toBe(1);
     await reopened.close();

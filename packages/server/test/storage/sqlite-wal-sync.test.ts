@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { StorageUnavailableError } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 /**
  * "A 200 means durable" with the WAL synced off the event loop (src/storage/sqlite/wal-sync.ts):
@@ -84,7 +85,7 @@ describe("SQLite: the WAL is synced before a write resolves", () => {
   it("an ingest call resolves only after an fdatasync of the -wal file that began after its commit", async () => {
     const { storage, held, path } = await openHeld();
     const instanceId = await seeded(storage, held);
-    const ingest = storage.ingestEvents(instanceId, [makeEvent(instanceId)], new Date());
+    const ingest = storage.ingestEvents(instanceId, toStore([makeEvent(instanceId)]), new Date());
     const state = watch(ingest);
     const sync = await nextHeld(held);
     expect(fstatSync(sync.fd).ino).toBe(statSync(`${path}-wal`).ino);
@@ -98,12 +99,12 @@ describe("SQLite: the WAL is synced before a write resolves", () => {
   it("calls committed while a sync runs wait for the next sync, and share it", async () => {
     const { storage, held } = await openHeld();
     const instanceId = await seeded(storage, held);
-    const first = watch(storage.ingestEvents(instanceId, [makeEvent(instanceId)], new Date()));
+    const first = watch(storage.ingestEvents(instanceId, toStore([makeEvent(instanceId)]), new Date()));
     const firstSync = await nextHeld(held);
     // Two more calls, committed in later turns while the first sync is still running.
-    const second = storage.ingestEvents(instanceId, [makeEvent(instanceId)], new Date());
+    const second = storage.ingestEvents(instanceId, toStore([makeEvent(instanceId)]), new Date());
     await turns();
-    const third = storage.ingestEvents(instanceId, [makeEvent(instanceId)], new Date());
+    const third = storage.ingestEvents(instanceId, toStore([makeEvent(instanceId)]), new Date());
     const later = [watch(second), watch(third)];
     await turns();
     expect(held).toHaveLength(0); // no second sync while one runs
@@ -123,11 +124,11 @@ describe("SQLite: the WAL is synced before a write resolves", () => {
     const { storage, held } = await openHeld();
     const instanceId = await seeded(storage, held);
     const event = makeEvent(instanceId);
-    const ingest = storage.ingestEvents(instanceId, [event], new Date());
+    const ingest = storage.ingestEvents(instanceId, toStore([event]), new Date());
     await (await nextHeld(held)).release(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
     await expect(ingest).rejects.toBeInstanceOf(StorageUnavailableError);
     // The client retries after its 503: the committed copy answers duplicate, nothing is counted twice.
-    const retry = storage.ingestEvents(instanceId, [event], new Date());
+    const retry = storage.ingestEvents(instanceId, toStore([event]), new Date());
     await (await nextHeld(held)).release();
     expect(await retry).toEqual(["duplicate"]);
     expect((await storage.usage(instanceId)).events).toBe(1);
@@ -157,7 +158,7 @@ describe("SQLite: the WAL is synced before a write resolves", () => {
   it("close() waits for the sync under way before it closes the database", async () => {
     const { storage, held } = await openHeld();
     const instanceId = await seeded(storage, held);
-    const ingest = storage.ingestEvents(instanceId, [makeEvent(instanceId)], new Date());
+    const ingest = storage.ingestEvents(instanceId, toStore([makeEvent(instanceId)]), new Date());
     const sync = await nextHeld(held);
     const closing = storage.close();
     const closed = watch(closing);
@@ -174,7 +175,7 @@ describe("SQLite: the WAL is synced before a write resolves", () => {
     const storage = new SqliteStorage(db, { syncData: (fd, callback) => (syncs.push(fd), callback(null)) });
     await storage.migrate();
     const { instance } = await seedInstance(storage);
-    expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect(await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).toEqual(["accepted"]);
     expect(syncs).toEqual([]);
     await storage.close();
   });

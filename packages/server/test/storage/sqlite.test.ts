@@ -4,15 +4,17 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStorage, migrate } from "../../src/storage/open-storage.js";
-import { groupKey } from "../../src/predictions/group-key.js";
+import { groupKey } from "../../src/aggregation/group-key.js";
 import { quantileFromBins } from "../../src/predictions/quantiles.js";
-import { ZERO_BIN, binValue, sketchBin } from "../../src/predictions/sketch-mapping.js";
+import { ZERO_BIN, binValue, sketchBin } from "../../src/aggregation/sketch-mapping.js";
 import { walBoundPages } from "../../src/storage/sqlite/checkpoint-thread.js";
 import { SQLITE_MIGRATIONS } from "../../src/storage/sqlite/sqlite-migrations.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
-import { SKETCH_METRICS, StorageUnavailableError } from "../../src/storage/storage.js";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
+import { StorageUnavailableError } from "../../src/storage/storage.js";
 import { storageContract } from "./storage-contract.js";
 import { makeEvent, seedInstance } from "./storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 const root = mkdtempSync(join(tmpdir(), "mosaic-sqlite-"));
 let counter = 0;
@@ -59,7 +61,7 @@ describe("SQLite storage: engine specifics", () => {
     const before = new SqliteStorage(new Database(path), { pageSizeBytes: 4096 });
     await before.migrate();
     const { instance } = await seedInstance(before);
-    expect(await before.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect(await before.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).toEqual(["accepted"]);
     await before.close();
 
     const db = new Database(path);
@@ -68,7 +70,7 @@ describe("SQLite storage: engine specifics", () => {
     expect(db.pragma("page_size", { simple: true })).toBe(4096);
     expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(walBoundPages(4096)); // 40 MiB of 4 KiB pages
     expect((await storage.usage(instance.id)).events).toBe(1);
-    expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect(await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).toEqual(["accepted"]);
     expect((await storage.usage(instance.id)).events).toBe(2);
     await storage.close();
   });
@@ -89,14 +91,14 @@ describe("SQLite storage: engine specifics", () => {
     const other = new Database(path);
     other.exec("BEGIN IMMEDIATE"); // another process holding the write lock
     try {
-      await expect(storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).rejects.toBeInstanceOf(
+      await expect(storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).rejects.toBeInstanceOf(
         StorageUnavailableError,
       );
     } finally {
       other.exec("ROLLBACK");
       other.close();
     }
-    expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect(await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).toEqual(["accepted"]);
     expect((await storage.usage(instance.id)).events).toBe(1);
     await storage.close();
   });
@@ -139,7 +141,7 @@ describe("SQLite storage: engine specifics", () => {
     // Past the stored range's top (bin 700): the merge widens the BLOB.
     const event = makeEvent(instance.id, { ...dims, actual_input_tokens: 1_000_000_000 });
     expect(sketchBin(1_000_000_000)).toBeGreaterThan(700);
-    expect(await storage.ingestEvents(instance.id, [event], new Date())).toEqual(["accepted"]);
+    expect(await storage.ingestEvents(instance.id, toStore([event]), new Date())).toEqual(["accepted"]);
     const after = (await storage.readGroups([key])).get(key);
     expect(after?.bins.input_tokens.get(sketchBin(1_000_000_000))).toBe(1);
     expect(after?.bins.input_tokens.get(11)).toBe(1);
@@ -151,7 +153,7 @@ describe("SQLite storage: engine specifics", () => {
     const path = join(root, "twice", "t.db");
     const [a, b] = await Promise.all([openStorage({ engine: "sqlite", path }), openStorage({ engine: "sqlite", path })]);
     const { instance } = await seedInstance(a);
-    expect(await b.ingestEvents(instance.id, [makeEvent(instance.id)], new Date())).toEqual(["accepted"]);
+    expect(await b.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).toEqual(["accepted"]);
     await Promise.all([a.close(), b.close()]);
   });
 

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { groupKey, groupKeysOfEvent } from "../../src/predictions/group-key.js";
-import { sketchBin } from "../../src/predictions/sketch-mapping.js";
-import { SKETCH_METRICS, StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
+import { groupKey, groupKeysOfEvent } from "../../src/aggregation/group-key.js";
+import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
+import { StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
 import { makeEvent, makeKey, seedInstance } from "./storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 /**
  * How the contract suite gets storage: `fresh` opens a new, empty, migrated database for one case;
@@ -79,17 +81,17 @@ export function storageContract(harness: StorageHarness): void {
       const storage = await open();
       const { instance } = await seedInstance(storage);
       const events = [makeEvent(instance.id), makeEvent(instance.id), makeEvent(instance.id)];
-      expect(await storage.ingestEvents(instance.id, events, RECEIVED)).toEqual(["accepted", "accepted", "accepted"]);
-      expect(await storage.ingestEvents(instance.id, [], RECEIVED)).toEqual([]);
+      expect(await storage.ingestEvents(instance.id, toStore(events), RECEIVED)).toEqual(["accepted", "accepted", "accepted"]);
+      expect(await storage.ingestEvents(instance.id, toStore([]), RECEIVED)).toEqual([]);
     });
 
     it("marks an event sent again in a later call as duplicate and counts it once", async () => {
       const storage = await open();
       const { instance } = await seedInstance(storage);
       const event = makeEvent(instance.id);
-      await storage.ingestEvents(instance.id, [event], RECEIVED);
+      await storage.ingestEvents(instance.id, toStore([event]), RECEIVED);
       const fresh = makeEvent(instance.id);
-      expect(await storage.ingestEvents(instance.id, [fresh, event], RECEIVED)).toEqual(["accepted", "duplicate"]);
+      expect(await storage.ingestEvents(instance.id, toStore([fresh, event]), RECEIVED)).toEqual(["accepted", "duplicate"]);
       expect((await storage.usage(instance.id)).events).toBe(2);
       expect((await storage.readGroups([groupKey(DIMS, 0)])).get(groupKey(DIMS, 0))?.events).toBe(2);
     });
@@ -99,7 +101,7 @@ export function storageContract(harness: StorageHarness): void {
       const { instance } = await seedInstance(storage);
       const event = makeEvent(instance.id);
       const other = makeEvent(instance.id);
-      expect(await storage.ingestEvents(instance.id, [event, other, event, event], RECEIVED)).toEqual([
+      expect(await storage.ingestEvents(instance.id, toStore([event, other, event, event]), RECEIVED)).toEqual([
         "accepted",
         "accepted",
         "duplicate",
@@ -113,8 +115,8 @@ export function storageContract(harness: StorageHarness): void {
       const a = await seedInstance(storage, "a");
       const b = await seedInstance(storage, "b");
       const eventId = randomUUID();
-      expect(await storage.ingestEvents(a.instance.id, [makeEvent(a.instance.id, { event_id: eventId })], RECEIVED)).toEqual(["accepted"]);
-      expect(await storage.ingestEvents(b.instance.id, [makeEvent(b.instance.id, { event_id: eventId })], RECEIVED)).toEqual(["accepted"]);
+      expect(await storage.ingestEvents(a.instance.id, toStore([makeEvent(a.instance.id, { event_id: eventId })]), RECEIVED)).toEqual(["accepted"]);
+      expect(await storage.ingestEvents(b.instance.id, toStore([makeEvent(b.instance.id, { event_id: eventId })]), RECEIVED)).toEqual(["accepted"]);
     });
 
     it("reports usage: event count, first and last receive time", async () => {
@@ -122,8 +124,8 @@ export function storageContract(harness: StorageHarness): void {
       const { instance } = await seedInstance(storage);
       expect(await storage.usage(instance.id)).toEqual({ events: 0, firstEventAt: null, lastEventAt: null });
       const later = new Date(RECEIVED.getTime() + 60_000);
-      await storage.ingestEvents(instance.id, [makeEvent(instance.id), makeEvent(instance.id)], RECEIVED);
-      await storage.ingestEvents(instance.id, [makeEvent(instance.id)], later);
+      await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id), makeEvent(instance.id)]), RECEIVED);
+      await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), later);
       expect(await storage.usage(instance.id)).toEqual({ events: 3, firstEventAt: RECEIVED, lastEventAt: later });
     });
   });
@@ -138,9 +140,9 @@ export function storageContract(harness: StorageHarness): void {
         makeEvent(a.instance.id, { estimated_input_tokens: 200, actual_input_tokens: 190, quality_gate_passed: false, outcome: "failure" }),
       ];
       const eventB = makeEvent(b.instance.id, { estimated_input_tokens: 300, actual_input_tokens: 330, complexity: "high" });
-      await storage.ingestEvents(a.instance.id, eventsA, RECEIVED);
-      await storage.ingestEvents(a.instance.id, eventsA, RECEIVED); // duplicates change nothing
-      await storage.ingestEvents(b.instance.id, [eventB], new Date(RECEIVED.getTime() + 5000));
+      await storage.ingestEvents(a.instance.id, toStore(eventsA), RECEIVED);
+      await storage.ingestEvents(a.instance.id, toStore(eventsA), RECEIVED); // duplicates change nothing
+      await storage.ingestEvents(b.instance.id, toStore([eventB]), new Date(RECEIVED.getTime() + 5000));
 
       const keys = [0, 1, 2, 3].map((level) => groupKey(DIMS, level as 0 | 1 | 2 | 3));
       const groups = await storage.readGroups(keys);
@@ -168,8 +170,8 @@ export function storageContract(harness: StorageHarness): void {
       const storage = await open();
       const a = await seedInstance(storage, "a");
       const b = await seedInstance(storage, "b");
-      for (let i = 0; i < 3; i++) await storage.ingestEvents(a.instance.id, [makeEvent(a.instance.id)], RECEIVED);
-      await storage.ingestEvents(b.instance.id, [makeEvent(b.instance.id), makeEvent(b.instance.id)], RECEIVED);
+      for (let i = 0; i < 3; i++) await storage.ingestEvents(a.instance.id, toStore([makeEvent(a.instance.id)]), RECEIVED);
+      await storage.ingestEvents(b.instance.id, toStore([makeEvent(b.instance.id), makeEvent(b.instance.id)]), RECEIVED);
       const key = groupKey(DIMS, 0);
       expect((await storage.readGroups([key])).get(key)).toMatchObject({ events: 5, contributors: 2 });
       expect((await storage.readInstanceCounts([key])).get(key)).toEqual(new Map([[a.instance.id, 3], [b.instance.id, 2]]));
@@ -179,7 +181,7 @@ export function storageContract(harness: StorageHarness): void {
       const storage = await open();
       const { instance } = await seedInstance(storage);
       const model = "nul\u0000tab\tline\nend";
-      expect(await storage.ingestEvents(instance.id, [makeEvent(instance.id, { model, language: "a\u0000b" })], RECEIVED)).toEqual(["accepted"]);
+      expect(await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id, { model, language: "a\u0000b" })]), RECEIVED)).toEqual(["accepted"]);
       const key = groupKey({ ...DIMS, model }, 0);
       expect((await storage.readGroups([key])).get(key)?.events).toBe(1);
     });
@@ -190,7 +192,7 @@ export function storageContract(harness: StorageHarness): void {
       const events = [0, 1, 5, 1000, 1000, 123_456].map((v) =>
         makeEvent(instance.id, { actual_input_tokens: v, actual_output_tokens: v * 2, actual_cost_usd_micros: v * 3, task_duration_ms: v + 1 }),
       );
-      await storage.ingestEvents(instance.id, events, RECEIVED);
+      await storage.ingestEvents(instance.id, toStore(events), RECEIVED);
       for (const key of groupKeysOfEvent(events[0]!)) {
         const group = (await storage.readGroups([key])).get(key);
         expect(group?.events).toBe(events.length);
@@ -209,7 +211,7 @@ export function storageContract(harness: StorageHarness): void {
       const { instance } = await seedInstance(storage);
       const big = Number.MAX_SAFE_INTEGER;
       const events = Array.from({ length: 4 }, () => makeEvent(instance.id, { estimated_input_tokens: big, actual_output_tokens: big }));
-      expect(await storage.ingestEvents(instance.id, events, RECEIVED)).toEqual(["accepted", "accepted", "accepted", "accepted"]);
+      expect(await storage.ingestEvents(instance.id, toStore(events), RECEIVED)).toEqual(["accepted", "accepted", "accepted", "accepted"]);
       const group = (await storage.readGroups([groupKey(DIMS, 0)])).get(groupKey(DIMS, 0));
       expect(group?.sumEstimatedInputTokens).toBeCloseTo(4 * big, -4);
       expect(group?.sumActualOutputTokens).toBeCloseTo(4 * big, -4);
@@ -219,8 +221,8 @@ export function storageContract(harness: StorageHarness): void {
       const storage = await open();
       const a = await seedInstance(storage, "a");
       const b = await seedInstance(storage, "b");
-      await storage.ingestEvents(a.instance.id, [makeEvent(a.instance.id), makeEvent(a.instance.id, { complexity: "low" })], RECEIVED);
-      await storage.ingestEvents(b.instance.id, [makeEvent(b.instance.id, { model: "claude-opus-4" })], RECEIVED);
+      await storage.ingestEvents(a.instance.id, toStore([makeEvent(a.instance.id), makeEvent(a.instance.id, { complexity: "low" })]), RECEIVED);
+      await storage.ingestEvents(b.instance.id, toStore([makeEvent(b.instance.id, { model: "claude-opus-4" })]), RECEIVED);
 
       const parent = groupKey(DIMS, 1);
       const children = await storage.readChildSummaries([parent]);
@@ -244,7 +246,7 @@ export function storageContract(harness: StorageHarness): void {
       const storage = await open();
       const { instance } = await seedInstance(storage);
       const model = `o'brien"; DELETE FROM group_bins;-- \\ % _ ? $1 :name é`;
-      await storage.ingestEvents(instance.id, [makeEvent(instance.id, { model })], RECEIVED);
+      await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id, { model })]), RECEIVED);
       const key = groupKey({ ...DIMS, model }, 0);
       const groups = await storage.readGroups([key, '["nobody"]']);
       expect([...groups.keys()]).toEqual([key]);
@@ -257,7 +259,7 @@ export function storageContract(harness: StorageHarness): void {
     it("migrates idempotently: a second open of the same database keeps the data", async () => {
       const storage = await open();
       const { instance } = await seedInstance(storage);
-      await storage.ingestEvents(instance.id, [makeEvent(instance.id)], RECEIVED);
+      await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), RECEIVED);
       const again = await reopen();
       await again.migrate();
       expect(await again.getInstance(instance.id)).toEqual(instance);

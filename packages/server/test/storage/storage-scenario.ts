@@ -1,7 +1,8 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { groupKey } from "../../src/predictions/group-key.js";
+import { groupKey } from "../../src/aggregation/group-key.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { makeEvent } from "./storage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 /**
  * One fixed workload whose every answer is turned into plain data, so two engines can be compared
@@ -43,9 +44,9 @@ export async function runScenario(storage: Storage): Promise<unknown> {
     { id: INSTANCE_B, name: "b", createdAt: new Date("2026-11-28T10:00:01.000Z") },
     { id: "key-b", instanceId: INSTANCE_B, hash: "b".repeat(64), display: "msk_bbbb…bbbb", createdAt: RECEIVED, expiresAt: null },
   );
-  const statusesA = await storage.ingestEvents(INSTANCE_A, scenarioEvents(INSTANCE_A, 0), RECEIVED);
-  const statusesB = await storage.ingestEvents(INSTANCE_B, scenarioEvents(INSTANCE_B, 10), new Date(RECEIVED.getTime() + 1000));
-  const again = await storage.ingestEvents(INSTANCE_A, scenarioEvents(INSTANCE_A, 20), new Date(RECEIVED.getTime() + 2000));
+  const statusesA = await storage.ingestEvents(INSTANCE_A, toStore(scenarioEvents(INSTANCE_A, 0)), RECEIVED);
+  const statusesB = await storage.ingestEvents(INSTANCE_B, toStore(scenarioEvents(INSTANCE_B, 10)), new Date(RECEIVED.getTime() + 1000));
+  const again = await storage.ingestEvents(INSTANCE_A, toStore(scenarioEvents(INSTANCE_A, 20)), new Date(RECEIVED.getTime() + 2000));
 
   const dims = { provider: "anthropic" as const, task_type: "implementation" as const, complexity: "low" as const };
   const keys = [

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { RATIO_BUCKET_EDGES, type RollupDimension } from "../../src/storage/usage-rollup.js";
+import { RATIO_BUCKET_EDGES } from "../../src/aggregation/usage-rules.js";
+import type { RollupDimension } from "../../src/storage/usage-rollup.js";
 import { seededRandom } from "../predictions/seeded-random.js";
 import { makeEvent } from "../storage/storage-fixtures.js";
 

@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { eventPayload } from "../../src/storage/event-payload.js";
+import { eventPayload } from "../../src/ingest/event-payload.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
 import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js";
@@ -16,6 +16,7 @@ import { ROLLUP_DIMENSIONS } from "../../src/storage/usage-rollup.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { seedInstance } from "../storage/storage-fixtures.js";
 import { START_MS, expectedSeries, sumsAsExpected, usageEvents, type ExpectedSums } from "./usage-fixtures.js";
+import { toStore } from "../helpers/events-to-store.js";
 
 /**
  * Usage rollups on both engines against real databases: what readUsageSeries answers equals sums
@@ -90,7 +91,7 @@ const ENGINES: Engine[] = [
     async migrateFromVersion2(events) {
       const schema = await createTestSchema(PG_URL as string, "usage_v2");
       const pool = new pg.Pool({ connectionString: schema.url, max: 2 });
-      const old = new PostgresStorage(pool, POSTGRES_MIGRATIONS.slice(0, 2));
+      const old = new PostgresStorage(pool, {}, POSTGRES_MIGRATIONS.slice(0, 2));
       expect(await old.applyMigrations()).toEqual({ applied: [1, 2], version: 2 });
       for (const { instanceId, event } of events) {
         await schema.admin.query(
@@ -127,7 +128,7 @@ for (const engine of ENGINES) {
         const { instance } = await seedInstance(storage, "a");
         const events = usageEvents(instance.id, 600, 1);
         // Several calls of several sizes: rows are added to across transactions too.
-        for (let i = 0; i < events.length; i += 97) await storage.ingestEvents(instance.id, events.slice(i, i + 97), new Date());
+        for (let i = 0; i < events.length; i += 97) await storage.ingestEvents(instance.id, toStore(events.slice(i, i + 97)), new Date());
         for (const bucket of ["hour", "day"] as const) {
           for (const groupBy of [null, ...ROLLUP_DIMENSIONS]) {
             const expected = expectedSeries(events, { from: FROM, to: TO, bucket, groupBy });
@@ -146,7 +147,7 @@ for (const engine of ENGINES) {
       try {
         const { instance } = await seedInstance(storage, "edges");
         const events = usageEvents(instance.id, 300, 2);
-        await storage.ingestEvents(instance.id, events, new Date());
+        await storage.ingestEvents(instance.id, toStore(events), new Date());
         // Ranges starting and ending mid-data, on hours where events sit at :00:00.000 and :59:59.999.
         for (const [from, to] of [
           [FROM + 5 * HOUR, FROM + 29 * HOUR],
@@ -180,7 +181,7 @@ for (const engine of ENGINES) {
         const b = await seedInstance(storage, "b");
         const eventsA = usageEvents(a.instance.id, 200, 3);
         const eventsB = usageEvents(b.instance.id, 150, 4);
-        await Promise.all([storage.ingestEvents(a.instance.id, eventsA, new Date()), storage.ingestEvents(b.instance.id, eventsB, new Date())]);
+        await Promise.all([storage.ingestEvents(a.instance.id, toStore(eventsA), new Date()), storage.ingestEvents(b.instance.id, toStore(eventsB), new Date())]);
         const query = { from: new Date(FROM), to: new Date(TO), bucket: "day" as const, groupBy: "model" as const };
         const range = { from: FROM, to: TO, bucket: "day" as const, groupBy: "model" as const };
         expect(await seriesOf(storage, { ...query, instanceId: a.instance.id })).toEqual(expectedSeries(eventsA, range).series);
@@ -211,9 +212,9 @@ for (const engine of ENGINES) {
         // 40 calls at once, each event sent twice by different calls: stored once, counted once.
         const calls: Promise<unknown>[] = [];
         for (let i = 0; i < 400; i += 20) {
-          calls.push(storage.ingestEvents(a.instance.id, eventsA.slice(i, i + 20), new Date()));
-          calls.push(storage.ingestEvents(b.instance.id, eventsB.slice(i, i + 20), new Date()));
-          calls.push(storage.ingestEvents(a.instance.id, eventsA.slice(Math.max(0, i - 10), i + 10), new Date()));
+          calls.push(storage.ingestEvents(a.instance.id, toStore(eventsA.slice(i, i + 20)), new Date()));
+          calls.push(storage.ingestEvents(b.instance.id, toStore(eventsB.slice(i, i + 20)), new Date()));
+          calls.push(storage.ingestEvents(a.instance.id, toStore(eventsA.slice(Math.max(0, i - 10), i + 10)), new Date()));
         }
         await Promise.all(calls);
         const range = { from: FROM, to: TO, bucket: "hour" as const, groupBy: "outcome" as const };
@@ -237,7 +238,7 @@ for (const engine of ENGINES) {
           handles.map((handle, h) => {
             const calls: Promise<unknown>[] = [];
             for (let i = h * 200; i < h * 200 + 300; i += 25) {
-              calls.push(handle.ingestEvents(a.instance.id, events.slice(i % 600, Math.min(600, (i % 600) + 25)), new Date()));
+              calls.push(handle.ingestEvents(a.instance.id, toStore(events.slice(i % 600, Math.min(600, (i % 600) + 25))), new Date()));
             }
             return Promise.all(calls);
           }),
@@ -264,7 +265,7 @@ for (const engine of ENGINES) {
       try {
         for (const id of [instanceA, instanceB]) {
           await seedInstance(ingested.storage, id, id);
-          await ingested.storage.ingestEvents(id, events.filter((e) => e.instanceId === id).map((e) => e.event), new Date());
+          await ingested.storage.ingestEvents(id, toStore(events.filter((e) => e.instanceId === id).map((e) => e.event)), new Date());
         }
         for (const instanceId of [instanceA, null]) {
           for (const groupBy of [null, "task_type", "harness", "model"] as const) {
@@ -281,7 +282,7 @@ for (const engine of ENGINES) {
         expect(top.map((t) => t.event["event_id"])).toEqual(costliest.slice(0, 3).map((e) => e.event_id));
         // And ingest goes on adding to backfilled rows.
         const more = usageEvents(instanceA, 50, 9);
-        await migrated.storage.ingestEvents(instanceA, more, new Date());
+        await migrated.storage.ingestEvents(instanceA, toStore(more), new Date());
         const query = { instanceId: instanceA, from: new Date(FROM), to: new Date(TO), bucket: "day" as const, groupBy: null };
         const mine = [...events.filter((e) => e.instanceId === instanceA).map((e) => e.event), ...more];
         expect(await seriesOf(migrated.storage, query)).toEqual(expectedSeries(mine, { from: FROM, to: TO, bucket: "day", groupBy: null }).series);

@@ -1,4 +1,5 @@
-import { ZERO_BIN } from "../../predictions/sketch-mapping.js";
+import { quantileRank } from "../../aggregation/quantile-rank.js";
+import { ZERO_BIN } from "../../aggregation/sketch-mapping.js";
 
 /**
  * How SQLite stores one (group, metric) sketch: a single BLOB of little-endian float64s,
@@ -115,8 +116,8 @@ export function binsOfSketch({ firstBin, zeroCount, counts }: DenseSketch): Map<
 }
 
 /**
- * The bin of each lower q-quantile of `quantiles`, by the rule of quantileFromBins: with n values,
- * the bin where the running count in ascending bin order first exceeds floor(q * (n - 1)).
+ * The bin of each lower q-quantile of `quantiles`, by aggregation/quantile-rank.ts's rule: with n
+ * values, the bin where the running count in ascending bin order first exceeds quantileRank(q, n).
  * Null when the sketch is empty.
  */
 export function quantileBinsOfSketch({ firstBin, zeroCount, counts }: DenseSketch, quantiles: readonly number[]): (number | null)[] {
@@ -124,7 +125,7 @@ export function quantileBinsOfSketch({ firstBin, zeroCount, counts }: DenseSketc
   for (let i = 0; i < counts.length; i += 1) n += counts[i] as number;
   return quantiles.map((q) => {
     if (n === 0) return null;
-    const rank = Math.floor(q * (n - 1));
+    const rank = quantileRank(q, n);
     let through = zeroCount;
     if (through > rank) return ZERO_BIN;
     for (let i = 0; i < counts.length; i += 1) {

@@ -5,7 +5,7 @@
  * after that commit and `afterCommit` (the WAL sync, wal-sync.ts), so "resolved" still means
  * durable; while a group waits for its sync, the loop goes on and the next group forms.
  *
- * Why not ../group-commit.ts: it starts a group as soon as the first job arrives and collects the
+ * Why not ../postgres/group-commit.ts: it starts a group as soon as the first job arrives and collects the
  * next group while the previous one awaits the database. better-sqlite3 never awaits (the write
  * blocks the loop), so that design would commit the first request of every turn alone; here the
  * group is formed first and written once per turn.

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { EVENT_FIELDS, type TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { describe, expect, it } from "vitest";
-import { eventPayload } from "../../src/storage/event-payload.js";
-import { makeEvent } from "./storage-fixtures.js";
+import { eventPayload } from "../../src/ingest/event-payload.js";
+import { makeEvent } from "../storage/storage-fixtures.js";
 
 /** JSON.stringify of the event's known fields in the field table's order: what eventPayload must write, byte for byte. */
 function reference(event: Record<string, unknown>): string {

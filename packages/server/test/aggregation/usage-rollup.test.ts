@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { foldRollups } from "../../src/storage/batch-fold.js";
-import { hasEstimate, hourOf, ratioBucket, ratioBucketSql, rollupModel } from "../../src/storage/usage-rollup.js";
-import { makeEvent } from "./storage-fixtures.js";
+import { foldRollups } from "../../src/aggregation/rollup-fold.js";
+import { hasEstimate, hourOf, ratioBucket, rollupModel } from "../../src/aggregation/usage-rules.js";
+import { ratioBucketSql } from "../../src/storage/usage-rollup.js";
+import { makeEvent } from "../storage/storage-fixtures.js";
 
 const instance = randomUUID();
 const withTokens = (actual: [number, number], estimated: [number, number]) =>

@@ -1,5 +1,5 @@
-import { sketchBin } from "./sketch-mapping.js";
-import { quantileFromBins } from "./quantiles.js";
+import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
+import { quantileFromBins } from "../../src/predictions/quantiles.js";
 
 /**
  * An in-memory DDSketch over the same bins storage keeps (sketch-mapping.ts), for tests and

@@ -1,4 +1,4 @@
-import { StorageUnavailableError } from "./storage.js";
+import { StorageUnavailableError } from "../storage.js";
 
 /**
  * Runs submitted jobs in groups, one group at a time: while a group is being written, new jobs

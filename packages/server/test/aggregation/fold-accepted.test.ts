@@ -1,23 +1,38 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { describe, expect, it } from "vitest";
-import { GROUP_LEVELS, groupKey, parentGroupKey } from "../../src/predictions/group-key.js";
-import { sketchBin } from "../../src/predictions/sketch-mapping.js";
-import { compareKeys, foldBatch, sketchValue, type BatchFold, type BinDelta, type GroupDelta } from "../../src/storage/batch-fold.js";
-import { SKETCH_METRICS } from "../../src/storage/storage.js";
-import { makeEvent } from "./storage-fixtures.js";
+import { GROUP_LEVELS, groupKey, parentGroupKey } from "../../src/aggregation/group-key.js";
+import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
+import { compareKeys } from "../../src/aggregation/compare-keys.js";
+import { foldAccepted, type AcceptedEvent, type BinDelta, type GroupDelta, type PairDelta, type UsageDelta } from "../../src/aggregation/fold-accepted.js";
+import { foldRollups } from "../../src/aggregation/rollup-fold.js";
+import { SKETCH_METRICS, sketchValue } from "../../src/aggregation/sketch-metrics.js";
+import { makeEvent } from "../storage/storage-fixtures.js";
 
-/** The fold written the plain way (a JSON key per group and per bin): what foldBatch must equal. */
-function referenceFold(events: readonly TaskCompletionEvent[]): BatchFold {
+/** The fold written the plain way (a JSON key per group, bin and pair): what foldAccepted must equal. */
+function referenceFold(accepted: readonly AcceptedEvent[]) {
   const groups = new Map<string, GroupDelta>();
   const bins = new Map<string, BinDelta>();
-  for (const event of events) {
+  const pairs = new Map<string, PairDelta>();
+  const usage = new Map<string, UsageDelta>();
+  for (const { instanceId, event, receivedMs } of accepted) {
+    const used = usage.get(instanceId) ?? { instanceId, events: 0, firstMs: receivedMs, lastMs: receivedMs };
+    usage.set(instanceId, used);
+    used.events += 1;
+    used.firstMs = Math.min(used.firstMs, receivedMs);
+    used.lastMs = Math.max(used.lastMs, receivedMs);
     for (const level of GROUP_LEVELS) {
       const key = groupKey(event, level);
       const group = groups.get(key) ?? {
         groupKey: key, level, parentKey: parentGroupKey(event, level), events: 0, sumEstimatedInputTokens: 0,
         sumActualInputTokens: 0, sumEstimatedOutputTokens: 0, sumActualOutputTokens: 0, gatePassed: 0, successes: 0,
+        lastUpdatedMs: receivedMs,
       };
       groups.set(key, group);
+      group.lastUpdatedMs = Math.max(group.lastUpdatedMs, receivedMs);
+      const pairKey = JSON.stringify([key, instanceId]);
+      const pair = pairs.get(pairKey) ?? { groupKey: key, instanceId, events: 0 };
+      pairs.set(pairKey, pair);
+      pair.events += 1;
       group.events += 1;
       group.sumEstimatedInputTokens += event.estimated_input_tokens;
       group.sumActualInputTokens += event.actual_input_tokens;
@@ -37,6 +52,9 @@ function referenceFold(events: readonly TaskCompletionEvent[]): BatchFold {
   return {
     groups: [...groups.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey)),
     bins: [...bins.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey) || compareKeys(a.metric, b.metric) || a.bin - b.bin),
+    pairs: [...pairs.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey) || compareKeys(a.instanceId, b.instanceId)),
+    usage: [...usage.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)),
+    rollups: foldRollups(accepted),
   };
 }
 
@@ -57,10 +75,14 @@ const MODELS = ["m", "b\u0000m", "\u0000", "m,1", ""];
 const TASKS = ["implementation", "review"];
 const COMPLEXITIES = ["low", "high"];
 
-function randomBatch(random: () => number, size: number): TaskCompletionEvent[] {
+const INSTANCES = ["instance-b", "instance-a", "instance-c"];
+
+function randomBatch(random: () => number, size: number): AcceptedEvent[] {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
-  return Array.from({ length: size }, () =>
-    makeEvent("instance", {
+  return Array.from({ length: size }, () => ({
+    instanceId: pick(INSTANCES),
+    receivedMs: 1_700_000_000_000 + Math.floor(random() * 5) * 1000,
+    event: makeEvent("instance", {
       provider: pick(PROVIDERS) as TaskCompletionEvent["provider"],
       model: pick(MODELS),
       task_type: pick(TASKS) as TaskCompletionEvent["task_type"],
@@ -72,15 +94,17 @@ function randomBatch(random: () => number, size: number): TaskCompletionEvent[] 
       quality_gate_passed: random() < 0.5,
       outcome: random() < 0.5 ? "success" : "failure",
     }),
-  );
+  }));
 }
 
-describe("foldBatch", () => {
-  it("gives the same groups and bins, in the same order, as the plain fold on random batches", () => {
+const accepted = (...events: TaskCompletionEvent[]): AcceptedEvent[] => events.map((event) => ({ instanceId: "instance", event, receivedMs: 0 }));
+
+describe("foldAccepted", () => {
+  it("gives the same groups, bins, pairs and usage, in the same order, as the plain fold on random batches of several instances", () => {
     const random = seeded(7);
     for (let trial = 0; trial < 100; trial++) {
       const batch = randomBatch(random, 1 + Math.floor(random() * 200));
-      expect(foldBatch(batch), `trial ${trial}`).toEqual(referenceFold(batch));
+      expect(foldAccepted(batch), `trial ${trial}`).toEqual(referenceFold(batch));
     }
   });
 
@@ -89,14 +113,14 @@ describe("foldBatch", () => {
     const provider = (value: string) => value as TaskCompletionEvent["provider"];
     const one = makeEvent("instance", { provider: provider("a\u0000b"), model: "c" });
     const other = makeEvent("instance", { provider: provider("a"), model: "b\u0000c" });
-    const fold = foldBatch([one, other]);
+    const fold = foldAccepted(accepted(one, other));
     expect(fold.groups.filter((group) => group.level === 0).map((group) => group.events)).toEqual([1, 1]);
-    expect(fold).toEqual(referenceFold([one, other]));
+    expect(fold).toEqual(referenceFold(accepted(one, other)));
   });
 
   it("counts one bin per event, metric and group", () => {
     const batch = randomBatch(seeded(11), 50);
-    const fold = foldBatch(batch);
+    const fold = foldAccepted(batch);
     for (const group of fold.groups) {
       for (const metric of SKETCH_METRICS) {
         const total = fold.bins.filter((bin) => bin.groupKey === group.groupKey && bin.metric === metric).reduce((sum, bin) => sum + bin.count, 0);

@@ -1,4 +1,5 @@
-import { SKETCH_METRICS, type QuantileBins, type SketchMetric } from "./storage.js";
+import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
+import type { QuantileBins } from "../storage.js";
 
 /** One row of an engine's quantile read: the bin of quantile number `position` of a group's metric. */
 export interface QuantileBinRow {

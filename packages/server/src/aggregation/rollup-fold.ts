@@ -1,0 +1,101 @@
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { compareKeys } from "./compare-keys.js";
+import { emptyUsageSums, hasEstimate, hourOf, ratioBucket, rollupModel, type UsageSums } from "./usage-rules.js";
+
+/**
+ * The additive change to one usage rollup row: one instance's events of one UTC hour (by the
+ * event's own timestamp) with the same six dimensions. Sums are of actual values; the
+ * `estimated*` fields cover only the events with an estimate (usage-rules.ts), so a correction
+ * factor is estimatedActual* ÷ estimated* over the same events.
+ */
+export interface RollupDelta extends UsageSums {
+  instanceId: string;
+  /** Epoch ms of the hour's start. */
+  hourMs: number;
+  provider: string;
+  model: string;
+  task_type: string;
+  complexity: string;
+  harness: string;
+  outcome: string;
+}
+
+/** Maps nested by key part; the last level's values are rows. */
+type NestedRows = Map<string, NestedRows | RollupDelta>;
+
+/**
+ * Folds accepted events (of any instances) into rollup deltas, one per (instance, hour,
+ * dimensions), sorted by that key so engines upsert them in one order.
+ */
+export function foldRollups(items: Iterable<{ instanceId: string; event: TaskCompletionEvent }>): RollupDelta[] {
+  // Rows found through nested maps by instance, the "YYYY-MM-DDTHH" prefix of the timestamp (its
+  // UTC hour: the validator allows only Z or +00:00) and each dimension: a joined key string per
+  // event, or a Date.parse per event, cost more than the rest of the fold; a batch holds few
+  // distinct hours, each parsed once.
+  const root: NestedRows = new Map();
+  const hours = new Map<string, number>();
+  const rows: RollupDelta[] = [];
+  for (const { instanceId, event } of items) {
+    const prefix = event.timestamp.slice(0, 13);
+    const model = rollupModel(event.model);
+    let level: NestedRows = root;
+    for (const part of [instanceId, prefix, event.provider, model, event.task_type, event.complexity, event.harness]) {
+      let next = level.get(part) as NestedRows | undefined;
+      if (!next) level.set(part, (next = new Map()));
+      level = next;
+    }
+    let row = level.get(event.outcome) as RollupDelta | undefined;
+    if (!row) {
+      let hourMs = hours.get(prefix);
+      if (hourMs === undefined) hours.set(prefix, (hourMs = hourOf(event.timestamp)));
+      row = {
+        instanceId,
+        hourMs,
+        provider: event.provider,
+        model,
+        task_type: event.task_type,
+        complexity: event.complexity,
+        harness: event.harness,
+        outcome: event.outcome,
+        ...emptyUsageSums(),
+      };
+      level.set(event.outcome, row);
+      rows.push(row);
+    }
+    addToRollup(row, event);
+  }
+  return rows.sort(compareRollups);
+}
+
+function addToRollup(row: RollupDelta, event: TaskCompletionEvent): void {
+  row.events += 1;
+  row.inputTokens += event.actual_input_tokens;
+  row.outputTokens += event.actual_output_tokens;
+  row.costUsdMicros += event.actual_cost_usd_micros;
+  row.durationMs += event.task_duration_ms;
+  if (event.quality_gate_passed) row.gatePassed += 1;
+  if (event.outcome === "success") row.successes += 1;
+  if (hasEstimate(event)) {
+    row.estimatedEvents += 1;
+    row.estimatedInputTokens += event.estimated_input_tokens;
+    row.estimatedOutputTokens += event.estimated_output_tokens;
+    row.estimatedCostUsdMicros += event.estimated_cost_usd_micros;
+    row.estimatedActualInputTokens += event.actual_input_tokens;
+    row.estimatedActualOutputTokens += event.actual_output_tokens;
+    row.estimatedActualCostUsdMicros += event.actual_cost_usd_micros;
+    (row.ratioBuckets[ratioBucket(event)] as number) += 1;
+  }
+}
+
+function compareRollups(a: RollupDelta, b: RollupDelta): number {
+  return (
+    compareKeys(a.instanceId, b.instanceId) ||
+    a.hourMs - b.hourMs ||
+    compareKeys(a.provider, b.provider) ||
+    compareKeys(a.model, b.model) ||
+    compareKeys(a.task_type, b.task_type) ||
+    compareKeys(a.complexity, b.complexity) ||
+    compareKeys(a.harness, b.harness) ||
+    compareKeys(a.outcome, b.outcome)
+  );
+}

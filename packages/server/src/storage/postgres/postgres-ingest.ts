@@ -1,0 +1,93 @@
+import { foldAccepted, type AcceptedEvent, type RowChanges } from "../../aggregation/fold-accepted.js";
+import type { EventToStore } from "../storage.js";
+import { ROLLUP_ADDITIVE_COLUMNS, additiveValues } from "../usage-rollup.js";
+import type { PgQueryable } from "./postgres-driver.js";
+import { INSERT_EVENTS, UPSERT_BINS, UPSERT_GROUPS, UPSERT_GROUP_INSTANCES, UPSERT_ROLLUPS, UPSERT_USAGE } from "./postgres-sql.js";
+
+/** One ingestEvents call waiting for its transaction: its first copies of each event_id. */
+export interface PostgresIngestJob {
+  instanceId: string;
+  events: readonly EventToStore[];
+  receivedAt: Date;
+}
+
+/**
+ * Inside one transaction, the ingest calls queued together: each call's events inserted (a copy of
+ * a pair an earlier call of the group holds is that call's duplicate), then the rows every
+ * accepted event changes (aggregation's foldAccepted). Per call, per event: whether this
+ * transaction inserted it.
+ */
+export async function ingestTogether(client: PgQueryable, jobs: readonly PostgresIngestJob[]): Promise<boolean[][]> {
+  const rows = { instanceIds: [] as string[], eventIds: [] as string[], receivedAts: [] as Date[], timestamps: [] as string[], payloads: [] as string[], costs: [] as number[] };
+  const claimed = new Set<string>();
+  const sentBy = jobs.map((job) =>
+    job.events.map(({ event, payload }) => {
+      const pair = JSON.stringify([job.instanceId, event.event_id]);
+      if (claimed.has(pair)) return false;
+      claimed.add(pair);
+      rows.instanceIds.push(job.instanceId);
+      rows.eventIds.push(event.event_id);
+      rows.receivedAts.push(job.receivedAt);
+      rows.timestamps.push(event.timestamp);
+      rows.payloads.push(payload);
+      rows.costs.push(event.actual_cost_usd_micros);
+      return true;
+    }),
+  );
+  const result = await client.query(INSERT_EVENTS, [rows.instanceIds, rows.eventIds, rows.receivedAts, rows.timestamps, rows.payloads, rows.costs]);
+  // Only events this transaction inserted count: a copy another process stored first is a
+  // duplicate here, so the same event reaching two processes is aggregated once.
+  const insertedPairs = new Set(result.rows.map((row) => JSON.stringify([row.instance_id, row.event_id])));
+  const accepted: AcceptedEvent[] = [];
+  const answers = jobs.map((job, j) =>
+    job.events.map(({ event }, e) => {
+      const ok = sentBy[j]?.[e] === true && insertedPairs.has(JSON.stringify([job.instanceId, event.event_id]));
+      if (ok) accepted.push({ instanceId: job.instanceId, event, receivedMs: job.receivedAt.getTime() });
+      return ok;
+    }),
+  );
+  if (accepted.length > 0) await writeRowChanges(client, foldAccepted(accepted));
+  return answers;
+}
+
+/**
+ * Upserts a fold's rows: five statements for any number of events and instances, each one's rows
+ * in key order. A group's contributors grow by the pairs this transaction created.
+ */
+async function writeRowChanges(client: PgQueryable, { rollups, pairs, bins, groups, usage }: RowChanges): Promise<void> {
+  // Rollup rows belong to one instance each: written before the shared aggregate rows.
+  const values = rollups.map(additiveValues);
+  await client.query(UPSERT_ROLLUPS, [
+    rollups.map((r) => r.instanceId),
+    rollups.map((r) => new Date(r.hourMs)),
+    rollups.map((r) => r.provider),
+    rollups.map((r) => r.model),
+    rollups.map((r) => r.task_type),
+    rollups.map((r) => r.complexity),
+    rollups.map((r) => r.harness),
+    rollups.map((r) => r.outcome),
+    ...ROLLUP_ADDITIVE_COLUMNS.map((_, i) => values.map((row) => row[i])),
+  ]);
+  // xmax = 0 marks a pair this statement inserted: a new contributor to its group.
+  const created = await client.query(UPSERT_GROUP_INSTANCES, [pairs.map((p) => p.groupKey), pairs.map((p) => p.instanceId), pairs.map((p) => p.events)]);
+  const newContributors = new Map<string, number>();
+  for (const row of created.rows) {
+    if (row.inserted === true) newContributors.set(row.group_key as string, (newContributors.get(row.group_key as string) ?? 0) + 1);
+  }
+  await client.query(UPSERT_BINS, [bins.map((b) => b.groupKey), bins.map((b) => b.metric), bins.map((b) => b.bin), bins.map((b) => b.count)]);
+  await client.query(UPSERT_GROUPS, [
+    groups.map((g) => g.groupKey),
+    groups.map((g) => g.level),
+    groups.map((g) => g.parentKey),
+    groups.map((g) => g.events),
+    groups.map((g) => newContributors.get(g.groupKey) ?? 0),
+    groups.map((g) => g.sumEstimatedInputTokens),
+    groups.map((g) => g.sumActualInputTokens),
+    groups.map((g) => g.sumEstimatedOutputTokens),
+    groups.map((g) => g.sumActualOutputTokens),
+    groups.map((g) => g.gatePassed),
+    groups.map((g) => g.successes),
+    groups.map((g) => new Date(g.lastUpdatedMs)),
+  ]);
+  await client.query(UPSERT_USAGE, [usage.map((u) => u.instanceId), usage.map((u) => u.events), usage.map((u) => new Date(u.firstMs)), usage.map((u) => new Date(u.lastMs))]);
+}
