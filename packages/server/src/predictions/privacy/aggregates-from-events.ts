@@ -1,8 +1,7 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { SKETCH_METRICS, type SketchMetric } from "../../storage/storage.js";
-import { sketchValue } from "../../storage/batch-fold.js";
-import { groupKeysOfEvent } from "../group-key.js";
-import { sketchBin } from "../sketch-mapping.js";
+import { SKETCH_METRICS, sketchValue, type SketchMetric } from "../../aggregation/sketch-metrics.js";
+import { groupKeysOfEvent } from "../../aggregation/group-key.js";
+import { sketchBin } from "../../aggregation/sketch-mapping.js";
 import type { PredictionEventRow } from "../../storage/prediction-store.js";
 import type { InstanceAggregate } from "./instance-aggregate.js";
 

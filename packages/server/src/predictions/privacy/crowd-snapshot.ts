@@ -1,6 +1,6 @@
 import type { Prediction, Quantiles } from "@mosaicstack/telemetry-protocol";
-import { SKETCH_METRICS, type SketchMetric } from "../../storage/storage.js";
-import { sketchBin } from "../sketch-mapping.js";
+import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
+import { sketchBin } from "../../aggregation/sketch-mapping.js";
 import { REPORTED_QUANTILES } from "../quantiles.js";
 import { discreteLaplace } from "./discrete-laplace.js";
 import type { InstanceAggregate } from "./instance-aggregate.js";

@@ -1,4 +1,4 @@
-import { GAMMA, ZERO_BIN } from "../sketch-mapping.js";
+import { GAMMA, ZERO_BIN } from "../../aggregation/sketch-mapping.js";
 import { discreteLaplace, type RationalScale } from "./discrete-laplace.js";
 import type { RandomIntegers } from "./random-integers.js";
 
@@ -19,8 +19,17 @@ import type { RandomIntegers } from "./random-integers.js";
 export const COARSE_WIDTH = 4;
 /** Coarse bins per super bin (about 90 % wide). */
 export const SUPER_WIDTH = 8;
-/** Weighted events a super bin's noisy count needs for its coarse bins to be released. */
+/**
+ * Weighted events a super bin's noisy count needs for its coarse bins to be released: at least
+ * 3, and enough that noise alone keeps an empty super bin in fewer than one snapshot in ten
+ * (P(noise >= t) = e^(-t/scale)/2 over SUPER_BINS bins), else spurious bins far from the data
+ * would carry the quantiles of a small group off to nowhere.
+ */
 export const SUPER_THRESHOLD = 3;
+function superThreshold(noise: NoiseSettings): number {
+  const scale = noise.scale.numerator / noise.scale.denominator;
+  return Math.max(SUPER_THRESHOLD * noise.unitsPerEvent, Math.ceil(scale * Math.log(5 * SUPER_BINS)));
+}
 /** The fixed domain of super bins: values from 1 up to about 10^12. */
 const SUPER_BINS = Math.ceil(Math.ceil(Math.log(1e12) / Math.log(GAMMA)) / (COARSE_WIDTH * SUPER_WIDTH)) + 1;
 /** Weighted events a coarse bin's noisy count needs for its sketch bins to be released too (dense data only). */
@@ -90,8 +99,11 @@ export function noisyCoarseHistogram(
     const index = Math.min(SUPER_BINS - 1, Math.floor(coarse / SUPER_WIDTH));
     superCounts[index] = (superCounts[index] as number) + units;
   }
-  const kept = superCounts.map((units, index) => index >= domain.low && index < domain.high && units + discreteLaplace(noise.random, noise.scale) >= SUPER_THRESHOLD * noise.unitsPerEvent);
-  const released: ReleasedBin[] = [{ coarse: ZERO_COARSE, units: (weighted.get(ZERO_COARSE) ?? 0) + discreteLaplace(noise.random, noise.scale) }];
+  const threshold = superThreshold(noise);
+  const kept = superCounts.map((units, index) => index >= domain.low && index < domain.high && units + discreteLaplace(noise.random, noise.scale) >= threshold);
+  // The zero bin is kept by the same rule as a super bin: noise alone must not make "0" a quantile.
+  const zero = (weighted.get(ZERO_COARSE) ?? 0) + discreteLaplace(noise.random, noise.scale);
+  const released: ReleasedBin[] = zero >= threshold ? [{ coarse: ZERO_COARSE, units: zero }] : [];
   for (let index = domain.low; index < domain.high; index++) {
     if (!(kept[index] || kept[index - 1] === true || kept[index + 1] === true)) continue;
     for (let coarse = index * SUPER_WIDTH; coarse < (index + 1) * SUPER_WIDTH; coarse++) {

@@ -6,8 +6,8 @@ import {
   type PredictionSource,
 } from "@mosaicstack/telemetry-protocol";
 import { confidenceOf } from "../confidence.js";
-import { GROUP_LEVELS, groupKey, type GroupLevel } from "../group-key.js";
-import { DEFAULT_PREDICTION_THRESHOLDS, type PredictionThresholds } from "../privacy-rule.js";
+import { GROUP_LEVELS, groupKey, type GroupLevel } from "../../aggregation/group-key.js";
+import { DEFAULT_PREDICTION_THRESHOLDS, type PredictionThresholds } from "../prediction-thresholds.js";
 import { InstanceAggregateFolder } from "./aggregates-from-events.js";
 import { computeCrowdSnapshot, type CrowdSnapshot } from "./crowd-snapshot.js";
 import type { InstanceAggregate } from "./instance-aggregate.js";

@@ -1,8 +1,9 @@
 import { groupFilter, type GroupDimensions, type PredictionEventRow, type PredictionStore, type StoredSnapshot } from "../prediction-store.js";
+import { POSTGRES_DIMENSIONS } from "../prediction-migration.js";
 import type { PgQueryResult } from "./postgres-driver.js";
 
 /** The dimension expressions, in the order of the events_dimensions index (migration 4). */
-const DIMENSIONS = ["provider", "model", "task_type", "complexity"].map((field) => `(payload->>'${field}')`);
+const DIMENSIONS = POSTGRES_DIMENSIONS;
 
 type Query = (text: string, values?: unknown[]) => Promise<PgQueryResult>;
 

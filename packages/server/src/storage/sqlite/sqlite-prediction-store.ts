@@ -1,8 +1,9 @@
 import { groupFilter, type GroupDimensions, type PredictionEventRow, type PredictionStore, type StoredSnapshot } from "../prediction-store.js";
+import { SQLITE_DIMENSIONS } from "../prediction-migration.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 
 /** The dimension expressions, in the order of the events_dimensions index (migration 4). */
-const DIMENSIONS = ["provider", "model", "task_type", "complexity"].map((field) => `json_extract(payload, '$.${field}')`);
+const DIMENSIONS = SQLITE_DIMENSIONS;
 /** Rows per chunk of a group read: the read yields to the event loop between chunks, so ingest goes on. */
 const CHUNK_ROWS = 5_000;
 

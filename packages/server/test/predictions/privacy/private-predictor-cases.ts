@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { GROUP_LEVELS, groupKey } from "../../../src/predictions/group-key.js";
+import { GROUP_LEVELS, groupKey } from "../../../src/aggregation/group-key.js";
 import { InstanceAggregateFolder } from "../../../src/predictions/privacy/aggregates-from-events.js";
 import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
 import { createPrivatePredictor, seededSnapshotNoise, type PrivatePredictor } from "../../../src/predictions/privacy/private-predictor.js";
 import type { PredictionStore } from "../../../src/storage/prediction-store.js";
 import type { Storage } from "../../../src/storage/storage.js";
+import { toStore } from "../../helpers/events-to-store.js";
 import { makeEvent, seedInstance } from "../../storage/storage-fixtures.js";
 import { BASE_QUERY, eventDims } from "../predictor-seed.js";
 
@@ -47,7 +48,7 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
 
   async function send(instanceId: string, query: PredictionQuery, count: number, patch: (e: number) => Partial<TaskCompletionEvent> = () => ({})): Promise<void> {
     const events = Array.from({ length: count }, (_, e) => makeEvent(instanceId, { ...eventDims(query), actual_input_tokens: 1_000 + 37 * e, ...patch(e) }));
-    await storage.ingestEvents(instanceId, events, new Date(clock));
+    await storage.ingestEvents(instanceId, toStore(events), new Date(clock));
   }
 
   describe("crowd snapshots", () => {

@@ -1,5 +1,5 @@
-import { SKETCH_METRICS, type SketchMetric } from "../../../src/storage/storage.js";
-import { sketchBin } from "../../../src/predictions/sketch-mapping.js";
+import { SKETCH_METRICS, type SketchMetric } from "../../../src/aggregation/sketch-metrics.js";
+import { sketchBin } from "../../../src/aggregation/sketch-mapping.js";
 import type { InstanceAggregate } from "../../../src/predictions/privacy/instance-aggregate.js";
 import { instanceUnits, weightCap } from "../../../src/predictions/privacy/instance-weights.js";
 
