@@ -37,10 +37,13 @@ export interface PredictionStore {
    * processes refresh the same group at once, the first write wins and both serve it.
    */
   saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>>;
-  /** Every stored event in the groups `groups` describe, found by an index on the dimensions. */
-  readGroupEvents(groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]>;
-  /** One instance's stored events in the groups `groups` describe. */
-  readOwnEvents(instanceId: string, groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]>;
+  /**
+   * Hands `visit` every stored event in the groups `groups` describe, found by an index on the
+   * dimensions. Rows are not collected: a level-3 group may hold most of the database.
+   */
+  visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void>;
+  /** Hands `visit` one instance's stored events in the groups `groups` describe. */
+  visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void>;
 }
 
 /** The dimension values a group of `level` filters on, in index order (provider first). */

@@ -62,7 +62,14 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
   if (!answers) return { groupKey: input.groupKey, computedAt, answers: false, sampleSize: 0, contributors: 0, prediction: null };
 
   const factor = sizeFactor(noisyUnits / WEIGHT_UNITS);
-  const quantiles = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, metricQuantiles(instances, units, metric, noise(metric, factor))])) as Record<SketchMetric, Quantiles>;
+  const released = SKETCH_METRICS.map((metric) => metricQuantiles(instances, units, metric, noise(metric, factor)));
+  // A metric whose noisy histogram kept nothing has no quantiles to publish: the group does not
+  // answer yet (unless it did before), rather than publish zeros.
+  if (released.some((quantiles) => quantiles === null) && !input.answeredBefore) {
+    return { groupKey: input.groupKey, computedAt, answers: false, sampleSize: 0, contributors: 0, prediction: null };
+  }
+  const empty: Quantiles = { p10: 0, p25: 0, median: 0, p75: 0, p90: 0 };
+  const quantiles = Object.fromEntries(SKETCH_METRICS.map((metric, m) => [metric, released[m] ?? empty])) as Record<SketchMetric, Quantiles>;
   const prediction: Prediction = {
     input_tokens: quantiles.input_tokens,
     output_tokens: quantiles.output_tokens,
@@ -87,8 +94,8 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
   };
 }
 
-/** The five quantiles of one metric from the instances' bins, weighted and noised. */
-function metricQuantiles(instances: readonly InstanceAggregate[], units: readonly number[], metric: SketchMetric, noise: NoiseSettings): Quantiles {
+/** The five quantiles of one metric from the instances' bins, weighted and noised; null when the noisy histogram kept nothing. */
+function metricQuantiles(instances: readonly InstanceAggregate[], units: readonly number[], metric: SketchMetric, noise: NoiseSettings): Quantiles | null {
   const weighted = new Map<number, number>();
   const fine = new Map<number, number>();
   instances.forEach((instance, index) => {
@@ -100,7 +107,8 @@ function metricQuantiles(instances: readonly InstanceAggregate[], units: readonl
   return releasedQuantiles(noisyCoarseHistogram(weighted, noise, fine));
 }
 
-function releasedQuantiles(released: readonly ReleasedBin[]): Quantiles {
+function releasedQuantiles(released: readonly ReleasedBin[]): Quantiles | null {
+  if (released.reduce((sum, bin) => sum + bin.units, 0) <= 0) return null;
   const values = Object.values(REPORTED_QUANTILES).map((q) => quantileOfReleased(released, q) ?? 0);
   // Noise can cross neighbouring quantiles; the published ones stay in order.
   for (let i = 1; i < values.length; i++) values[i] = Math.max(values[i] as number, values[i - 1] as number);

@@ -79,7 +79,10 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
     });
     if (stale.length === 0) return stored;
     const folder = new InstanceAggregateFolder(stale);
-    for (const row of await store.readGroupEvents(stale.map((key) => groups.get(key) as GroupDimensions))) folder.add(row);
+    await store.visitGroupEvents(
+      stale.map((key) => groups.get(key) as GroupDimensions),
+      (row) => folder.add(row),
+    );
     const aggregates = folder.result();
     const fresh = stale.flatMap((key) => {
       const instances = aggregates.get(key);
@@ -124,7 +127,7 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
           if (pending.length === 0) break;
           const dimensions = new Map(pending.map(({ query, key }) => [key, dimensionsOf(query, level)]));
           const folder = new InstanceAggregateFolder(dimensions.keys());
-          for (const row of await store.readOwnEvents(asker.instanceId, [...dimensions.values()])) folder.add(row);
+          await store.visitOwnEvents(asker.instanceId, [...dimensions.values()], (row) => folder.add(row));
           const own = folder.result();
           for (const { index, key } of pending) {
             const mine = own.get(key)?.find((aggregate) => aggregate.instanceId === asker.instanceId);

@@ -40,16 +40,12 @@ export class PostgresPredictionStore implements PredictionStore {
     return this.readSnapshots(snapshots.map((snapshot) => snapshot.groupKey));
   }
 
-  async readGroupEvents(groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]> {
-    const rows: PredictionEventRow[] = [];
-    for (const group of groups) rows.push(...(await this.#read(null, groupFilter(group))));
-    return rows;
+  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    for (const group of groups) for (const row of await this.#read(null, groupFilter(group))) visit(row);
   }
 
-  async readOwnEvents(instanceId: string, groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]> {
-    const rows: PredictionEventRow[] = [];
-    for (const group of groups) rows.push(...(await this.#read(instanceId, groupFilter(group))));
-    return rows;
+  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    for (const group of groups) for (const row of await this.#read(instanceId, groupFilter(group))) visit(row);
   }
 
   async #read(instanceId: string | null, values: readonly string[]): Promise<PredictionEventRow[]> {

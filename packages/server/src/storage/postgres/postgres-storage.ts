@@ -157,12 +157,12 @@ export class PostgresStorage implements Storage {
     return this.#predictions.saveSnapshots(snapshots, staleBefore);
   }
 
-  async readGroupEvents(groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]> {
-    return this.#predictions.readGroupEvents(groups);
+  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitGroupEvents(groups, visit);
   }
 
-  async readOwnEvents(instanceId: string, groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]> {
-    return this.#predictions.readOwnEvents(instanceId, groups);
+  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitOwnEvents(instanceId, groups, visit);
   }
 
   readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {

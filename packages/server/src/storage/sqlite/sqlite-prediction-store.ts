@@ -63,20 +63,16 @@ export class SqlitePredictionStore implements PredictionStore {
     return this.readSnapshots(snapshots.map((snapshot) => snapshot.groupKey));
   }
 
-  async readGroupEvents(groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]> {
-    const rows: PredictionEventRow[] = [];
-    for (const group of groups) await this.#readChunked(null, groupFilter(group), rows);
-    return rows;
+  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    for (const group of groups) await this.#readChunked(null, groupFilter(group), visit);
   }
 
-  async readOwnEvents(instanceId: string, groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]> {
-    const rows: PredictionEventRow[] = [];
-    for (const group of groups) await this.#readChunked(instanceId, groupFilter(group), rows);
-    return rows;
+  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    for (const group of groups) await this.#readChunked(instanceId, groupFilter(group), visit);
   }
 
   /** Reads the events matching `values` (a prefix of the dimensions), of one instance or all, in chunks. */
-  async #readChunked(instanceId: string | null, values: readonly string[], into: PredictionEventRow[]): Promise<void> {
+  async #readChunked(instanceId: string | null, values: readonly string[], visit: (row: PredictionEventRow) => void): Promise<void> {
     const prefix = instanceId === null ? [] : ["instance_id"];
     const conditions = [...prefix, ...DIMENSIONS.slice(0, values.length)].map((expression) => `${expression} = ?`);
     const order = [...DIMENSIONS.slice(values.length), "rowid"];
@@ -92,7 +88,7 @@ export class SqlitePredictionStore implements PredictionStore {
       const params: unknown[] = after === null ? fixed : [...fixed, ...after];
       const chunk = this.#run(() => this.#statement(sql(after !== null)).all(...params)) as EventRow[];
       for (const row of chunk) {
-        into.push({ instanceId: row.instance_id, payload: JSON.parse(row.payload) as Record<string, unknown>, receivedAt: new Date(row.received_at) });
+        visit({ instanceId: row.instance_id, payload: JSON.parse(row.payload) as Record<string, unknown>, receivedAt: new Date(row.received_at) });
       }
       if (chunk.length < CHUNK_ROWS) return;
       const last = chunk[chunk.length - 1] as EventRow;

@@ -179,12 +179,12 @@ export class SqliteStorage implements Storage {
     return this.#predictions.saveSnapshots(snapshots, staleBefore);
   }
 
-  async readGroupEvents(groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]> {
-    return this.#predictions.readGroupEvents(groups);
+  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitGroupEvents(groups, visit);
   }
 
-  async readOwnEvents(instanceId: string, groups: readonly GroupDimensions[]): Promise<PredictionEventRow[]> {
-    return this.#predictions.readOwnEvents(instanceId, groups);
+  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitOwnEvents(instanceId, groups, visit);
   }
 
   async readGroupSummaries(groupKeys: readonly string[]): Promise<Map<string, GroupSummary>> {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { GROUP_LEVELS, groupKey } from "../../../src/aggregation/group-key.js";
+import { groupKey } from "../../../src/aggregation/group-key.js";
 import { InstanceAggregateFolder } from "../../../src/predictions/privacy/aggregates-from-events.js";
 import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
@@ -66,7 +66,7 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       const [result] = await predictor.predict([BASE_QUERY]);
       const key = groupKey(BASE_QUERY, 0);
       const folder = new InstanceAggregateFolder([key]);
-      for (const row of await store.readGroupEvents([{ ...BASE_QUERY, level: 0 }])) folder.add(row);
+      await store.visitGroupEvents([{ ...BASE_QUERY, level: 0 }], (row) => folder.add(row));
       const expected = computeCrowdSnapshot({
         groupKey: key,
         instances: folder.result().get(key) ?? [],
@@ -165,18 +165,17 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
   });
 
   it("reads only snapshots on a repeated query within the interval", async () => {
-    await seed(BASE_QUERY, 5, 4);
+    await seed(BASE_QUERY, 5, 10);
     await predictor.predict([BASE_QUERY]);
     const reads: string[] = [];
     const counting: PredictionStore = {
       readSnapshots: (keys) => (reads.push("snapshots"), store.readSnapshots(keys)),
       saveSnapshots: (s, before) => (reads.push("save"), store.saveSnapshots(s, before)),
-      readGroupEvents: (groups) => (reads.push("events"), store.readGroupEvents(groups)),
-      readOwnEvents: (id, groups) => (reads.push("own"), store.readOwnEvents(id, groups)),
+      visitGroupEvents: (groups, visit) => (reads.push("events"), store.visitGroupEvents(groups, visit)),
+      visitOwnEvents: (id, groups, visit) => (reads.push("own"), store.visitOwnEvents(id, groups, visit)),
     };
     const again = createPrivatePredictor(counting, { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
     await again.predict([BASE_QUERY]);
     expect(reads).toEqual(["snapshots"]);
-    void GROUP_LEVELS;
   });
 }

@@ -113,7 +113,7 @@ describe("bounded influence and fallback (goal 2)", () => {
   });
 
   it("a group that answered keeps answering whatever one instance sends", () => {
-    const five = honestAggregates.slice(0, 5).map((a) => ({ ...a, events: 2, bins: aggregateOf(a.instanceId, [eventOf(100), eventOf(200)]).bins }));
+    const five = honestAggregates.slice(0, 5).map((a) => aggregateOf(a.instanceId, Array.from({ length: 6 }, (_, e) => eventOf(100 + 10 * e))));
     const first = snapshot(five, "sticky-0", 0);
     expect(first.answers).toBe(true);
     const lone: SyntheticEvent[] = Array.from({ length: 400 }, () => eventOf(5));
