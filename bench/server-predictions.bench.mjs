@@ -104,8 +104,8 @@ for (let i = 0; i < REQUESTS; i++) {
 await Promise.all(Object.values(servers).map((server) => server.close()));
 
 // A snapshot of every group of the large database in this process, as a refresh of all groups
-// would compute it: each provider's events read once through the dimension index (SQLite, in
-// chunks that yield to the event loop), folded into all four levels' groups, weighed and noised.
+// would compute it: every event read once in storage order (SQLite, in chunks that yield to the
+// event loop), folded into all four levels' groups, weighed and noised.
 const { InstanceAggregateFolder } = await loadServerModule("predictions/privacy/aggregates-from-events.js");
 const { computeCrowdSnapshot } = await loadServerModule("predictions/privacy/crowd-snapshot.js");
 const { cryptoRandomIntegers } = await loadServerModule("predictions/privacy/random-integers.js");
@@ -115,18 +115,16 @@ const allGroups = { groups: 0, answering: 0, events: 0 };
   const storage = await openSeedingStorage(large.db);
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  for (const provider of ["anthropic", "openai", "google", "mistral", "deepseek", "xai", "openrouter", "ollama"]) {
-    const folder = new InstanceAggregateFolder();
-    await storage.visitGroupEvents([{ provider, model: "", task_type: "", complexity: "", level: 3 }], (row) => {
-      allGroups.events += 1;
-      folder.add(row);
-    });
-    for (const [groupKey, instances] of folder.result()) {
-      const snapshot = computeCrowdSnapshot({ groupKey, instances, thresholds: { minEvents: 10, minContributors: 5 }, parameters: DEFAULT_PRIVACY_PARAMETERS,
-        random: cryptoRandomIntegers(), computedAt: new Date(), answeredBefore: false });
-      allGroups.groups += 1;
-      if (snapshot.answers) allGroups.answering += 1;
-    }
+  const folder = new InstanceAggregateFolder();
+  await storage.visitAllEvents((row) => {
+    allGroups.events += 1;
+    folder.add(row);
+  });
+  for (const [groupKey, instances] of folder.result()) {
+    const snapshot = computeCrowdSnapshot({ groupKey, instances, thresholds: { minEvents: 10, minContributors: 5 }, parameters: DEFAULT_PRIVACY_PARAMETERS,
+      random: cryptoRandomIntegers(), computedAt: new Date(), answeredBefore: false });
+    allGroups.groups += 1;
+    if (snapshot.answers) allGroups.answering += 1;
   }
   const used = process.cpuUsage(cpu);
   allGroups.cpuSeconds = (used.user + used.system) / 1e6;

@@ -42,6 +42,11 @@ export interface PredictionStore {
    * dimensions. Rows are not collected: a level-3 group may hold most of the database.
    */
   visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void>;
+  /**
+   * Hands `visit` every stored event, in storage order (a sequential read, far cheaper per event
+   * than a group's events found through an index): what a refresh of every group reads.
+   */
+  visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void>;
   /** Hands `visit` one instance's stored events in the groups `groups` describe. */
   visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void>;
 }

@@ -14,6 +14,8 @@ import type { InstanceAggregate } from "./instance-aggregate.js";
 export class InstanceAggregateFolder {
   readonly #wanted: ReadonlySet<string> | null;
   readonly #groups = new Map<string, Map<string, InstanceAggregate>>();
+  /** The wanted group maps of each (provider, model, task_type, complexity), built once: a key is a JSON.stringify. */
+  readonly #byTuple = new Map<string, Map<string, InstanceAggregate>[]>();
 
   constructor(groupKeys?: Iterable<string>) {
     this.#wanted = groupKeys === undefined ? null : new Set(groupKeys);
@@ -22,10 +24,7 @@ export class InstanceAggregateFolder {
   add(row: PredictionEventRow): void {
     const event = row.payload as unknown as TaskCompletionEvent;
     const bins = SKETCH_METRICS.map((metric) => sketchBin(sketchValue(event, metric)));
-    for (const key of groupKeysOfEvent(event)) {
-      if (this.#wanted !== null && !this.#wanted.has(key)) continue;
-      let instances = this.#groups.get(key);
-      if (instances === undefined) this.#groups.set(key, (instances = new Map()));
+    for (const instances of this.#groupsOf(event)) {
       let aggregate = instances.get(row.instanceId);
       if (aggregate === undefined) instances.set(row.instanceId, (aggregate = emptyAggregate(row.instanceId)));
       aggregate.events += 1;
@@ -46,6 +45,24 @@ export class InstanceAggregateFolder {
         map.set(bin, (map.get(bin) ?? 0) + 1);
       });
     }
+  }
+
+  #groupsOf(event: TaskCompletionEvent): Map<string, InstanceAggregate>[] {
+    // A separator cannot be trusted inside free-text dimensions, so the tuple's key is JSON too,
+    // but one per event instead of four.
+    const tuple = JSON.stringify([event.provider, event.model, event.task_type, event.complexity]);
+    let groups = this.#byTuple.get(tuple);
+    if (groups === undefined) {
+      groups = [];
+      for (const key of groupKeysOfEvent(event)) {
+        if (this.#wanted !== null && !this.#wanted.has(key)) continue;
+        let instances = this.#groups.get(key);
+        if (instances === undefined) this.#groups.set(key, (instances = new Map()));
+        groups.push(instances);
+      }
+      this.#byTuple.set(tuple, groups);
+    }
+    return groups;
   }
 
   /** Per group, its instances' aggregates. */

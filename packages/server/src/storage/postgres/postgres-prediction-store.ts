@@ -48,6 +48,22 @@ export class PostgresPredictionStore implements PredictionStore {
     for (const group of groups) for (const row of await this.#read(instanceId, groupFilter(group))) visit(row);
   }
 
+  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
+    // Keyset pages on the primary key: each page is one short query, so no transaction or cursor
+    // is held open across the whole read.
+    let after: [string, string] = ["", ""];
+    for (;;) {
+      const { rows } = await this.#query(
+        "SELECT instance_id, event_id, payload, received_at FROM events WHERE (instance_id, event_id) > ($1, $2) ORDER BY instance_id, event_id LIMIT 5000",
+        after,
+      );
+      for (const row of rows) visit(toEventRow(row));
+      if (rows.length < 5000) return;
+      const last = rows[rows.length - 1] as Record<string, unknown>;
+      after = [last.instance_id as string, last.event_id as string];
+    }
+  }
+
   async #read(instanceId: string | null, values: readonly string[]): Promise<PredictionEventRow[]> {
     const expressions = [...(instanceId === null ? [] : ["instance_id"]), ...DIMENSIONS.slice(0, values.length)];
     const params = instanceId === null ? [...values] : [instanceId, ...values];
@@ -55,10 +71,14 @@ export class PostgresPredictionStore implements PredictionStore {
       `SELECT instance_id, payload, received_at FROM events WHERE ${expressions.map((expression, i) => `${expression} = $${i + 1}`).join(" AND ")}`,
       params,
     );
-    return rows.map((row) => ({
-      instanceId: row.instance_id as string,
-      payload: (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
-      receivedAt: new Date(row.received_at as Date),
-    }));
+    return rows.map(toEventRow);
   }
+}
+
+function toEventRow(row: Record<string, unknown>): PredictionEventRow {
+  return {
+    instanceId: row.instance_id as string,
+    payload: (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
+    receivedAt: new Date(row.received_at as Date),
+  };
 }

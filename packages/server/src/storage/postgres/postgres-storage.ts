@@ -161,6 +161,10 @@ export class PostgresStorage implements Storage {
     return this.#predictions.visitGroupEvents(groups, visit);
   }
 
+  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitAllEvents(visit);
+  }
+
   async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
     return this.#predictions.visitOwnEvents(instanceId, groups, visit);
   }

@@ -12,11 +12,9 @@ interface EventRow {
   instance_id: string;
   payload: string;
   received_at: number;
-  d0: string;
-  d1: string;
-  d2: string;
-  d3: string;
 }
+
+const FIELDS = ["provider", "model", "task_type", "complexity"] as const;
 
 /**
  * The SQLite side of the prediction store. Group reads walk the events_dimensions index in
@@ -71,6 +69,19 @@ export class SqlitePredictionStore implements PredictionStore {
     for (const group of groups) await this.#readChunked(instanceId, groupFilter(group), visit);
   }
 
+  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
+    let after = 0;
+    for (;;) {
+      const chunk = this.#run(() =>
+        this.#statement(`SELECT rowid, instance_id, payload, received_at FROM events WHERE rowid > ? ORDER BY rowid LIMIT ${CHUNK_ROWS}`).all(after),
+      ) as EventRow[];
+      for (const row of chunk) visit({ instanceId: row.instance_id, payload: JSON.parse(row.payload) as Record<string, unknown>, receivedAt: new Date(row.received_at) });
+      if (chunk.length < CHUNK_ROWS) return;
+      after = (chunk[chunk.length - 1] as EventRow).rowid;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
   /** Reads the events matching `values` (a prefix of the dimensions), of one instance or all, in chunks. */
   async #readChunked(instanceId: string | null, values: readonly string[], visit: (row: PredictionEventRow) => void): Promise<void> {
     const prefix = instanceId === null ? [] : ["instance_id"];
@@ -78,8 +89,7 @@ export class SqlitePredictionStore implements PredictionStore {
     const order = [...DIMENSIONS.slice(values.length), "rowid"];
     // Keyset continuation over the index order after the fixed prefix: (d_k, ..., d_3, rowid) > (...).
     const sql = (continued: boolean): string =>
-      `SELECT rowid, instance_id, payload, received_at, ${DIMENSIONS.map((expression, i) => `${expression} AS d${i}`).join(", ")}
-       FROM events WHERE ${conditions.join(" AND ")}
+      `SELECT rowid, instance_id, payload, received_at FROM events WHERE ${conditions.join(" AND ")}
        ${continued ? `AND (${order.join(", ")}) > (${order.map(() => "?").join(", ")})` : ""}
        ORDER BY ${order.join(", ")} LIMIT ${CHUNK_ROWS}`;
     const fixed = instanceId === null ? [...values] : [instanceId, ...values];
@@ -87,13 +97,16 @@ export class SqlitePredictionStore implements PredictionStore {
     for (;;) {
       const params: unknown[] = after === null ? fixed : [...fixed, ...after];
       const chunk = this.#run(() => this.#statement(sql(after !== null)).all(...params)) as EventRow[];
+      let payload: Record<string, unknown> = {};
       for (const row of chunk) {
-        visit({ instanceId: row.instance_id, payload: JSON.parse(row.payload) as Record<string, unknown>, receivedAt: new Date(row.received_at) });
+        payload = JSON.parse(row.payload) as Record<string, unknown>;
+        visit({ instanceId: row.instance_id, payload, receivedAt: new Date(row.received_at) });
       }
       if (chunk.length < CHUNK_ROWS) return;
+      // The keyset continues after the last row: its dimensions as json_extract reads them (the
+      // parsed payload's strings, without a second parse in SQL), then its rowid.
       const last = chunk[chunk.length - 1] as EventRow;
-      const lastDims = [last.d0, last.d1, last.d2, last.d3];
-      after = [...lastDims.slice(values.length), last.rowid];
+      after = [...FIELDS.slice(values.length).map((field) => payload[field]), last.rowid];
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

@@ -164,6 +164,14 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
     });
   });
 
+  it("visits every stored event once in a sequential read", async () => {
+    await seed(BASE_QUERY, 2, 3);
+    await seed(at({ model: "gpt-5", provider: "openai" }), 1, 4);
+    let count = 0;
+    await store.visitAllEvents(() => (count += 1));
+    expect(count).toBe(10);
+  });
+
   it("reads only snapshots on a repeated query within the interval", async () => {
     await seed(BASE_QUERY, 5, 10);
     await predictor.predict([BASE_QUERY]);
@@ -173,6 +181,7 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       saveSnapshots: (s, before) => (reads.push("save"), store.saveSnapshots(s, before)),
       visitGroupEvents: (groups, visit) => (reads.push("events"), store.visitGroupEvents(groups, visit)),
       visitOwnEvents: (id, groups, visit) => (reads.push("own"), store.visitOwnEvents(id, groups, visit)),
+      visitAllEvents: (visit) => (reads.push("all"), store.visitAllEvents(visit)),
     };
     const again = createPrivatePredictor(counting, { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
     await again.predict([BASE_QUERY]);
