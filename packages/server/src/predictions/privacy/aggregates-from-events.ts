@@ -16,6 +16,8 @@ export class InstanceAggregateFolder {
   readonly #groups = new Map<string, Map<string, InstanceAggregate>>();
   /** The wanted group maps of each (provider, model, task_type, complexity), built once: a key is a JSON.stringify. */
   readonly #byTuple = new Map<string, Map<string, InstanceAggregate>[]>();
+  /** The current event's bin per metric, reused from event to event. */
+  readonly #bins: number[] = new Array<number>(SKETCH_METRICS.length).fill(0);
 
   constructor(groupKeys?: Iterable<string>) {
     this.#wanted = groupKeys === undefined ? null : new Set(groupKeys);
@@ -23,7 +25,9 @@ export class InstanceAggregateFolder {
 
   add(row: PredictionEventRow): void {
     const event = row.payload as unknown as TaskCompletionEvent;
-    const bins = SKETCH_METRICS.map((metric) => sketchBin(sketchValue(event, metric)));
+    const bins = this.#bins;
+    for (let m = 0; m < SKETCH_METRICS.length; m++) bins[m] = sketchBin(sketchValue(event, SKETCH_METRICS[m] as SketchMetric));
+    const receivedAt = row.receivedAt.getTime();
     for (const instances of this.#groupsOf(event)) {
       let aggregate = instances.get(row.instanceId);
       if (aggregate === undefined) instances.set(row.instanceId, (aggregate = emptyAggregate(row.instanceId)));
@@ -38,12 +42,12 @@ export class InstanceAggregateFolder {
       }
       if (event.quality_gate_passed) aggregate.gatePassed += 1;
       if (event.outcome === "success") aggregate.successes += 1;
-      if (aggregate.lastUpdated === null || row.receivedAt > aggregate.lastUpdated) aggregate.lastUpdated = row.receivedAt;
-      SKETCH_METRICS.forEach((metric, m) => {
-        const map = aggregate.bins[metric] as Map<number, number>;
+      if (aggregate.lastUpdated === null || receivedAt > aggregate.lastUpdated.getTime()) aggregate.lastUpdated = row.receivedAt;
+      for (let m = 0; m < SKETCH_METRICS.length; m++) {
+        const map = aggregate.bins[SKETCH_METRICS[m] as SketchMetric] as Map<number, number>;
         const bin = bins[m] as number;
         map.set(bin, (map.get(bin) ?? 0) + 1);
-      });
+      }
     }
   }
 
