@@ -17,6 +17,9 @@
  *     [--synchronous NORMAL]       SQLite without the WAL sync before each answer (what durability costs)
  *     [--ids sdk|v4|ascending]     event_ids as the SDK makes them (UUIDv7, the default), random v4 UUIDs
  *                                  (older clients, other tools), or a counter (what this bench sent before 2026-11-29)
+ *     [--base <dir>]               also measure another build (its packages/server/dist, e.g. of the commit
+ *                                  before a change, built in a worktree of its own), in the same rounds:
+ *                                  each build's ingest / parse-only ratio, and this build's ingest against the other's
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,100 +43,124 @@ console.log(`server ingest: ${PER_BATCH}-event batches, ${CONNECTIONS} keep-aliv
 
 const { openStorage, generateApiKey } = await loadServer();
 const dir = mkdtempSync(join(tmpdir(), "mosaic-bench-ingest-"));
-const db = join(dir, "telemetry.db");
 const instanceId = "0b7d4a52-3c1e-4f7a-9d2b-6e8f1a0c5b3d";
 const { key, record } = generateApiKey(instanceId, new Date());
-{
+const PROFILE_DIR = stringArg("profile", "");
+const SYNCHRONOUS = stringArg("synchronous", "FULL");
+const BASE = stringArg("base", "");
+
+/** One build under test: its own SQLite file and server process, serving both routes. */
+async function startBuild(name, serverDist) {
+  const db = join(dir, `${name}.db`);
+  // Both builds share the schema (the same migrations); this build creates the file and the key.
   const storage = await openStorage({ engine: "sqlite", path: db });
   await storage.createInstance({ id: instanceId, name: "bench", createdAt: new Date() }, record);
   await storage.close();
+  const server = await startServerChild({ db, parseOnly: true, profileDir: PROFILE_DIR, synchronous: SYNCHRONOUS, serverDist });
+  // One factory per route: the bodies sent to ingest bound what can have been stored.
+  const factories = { "/bench/parse-only": batchFactory(instanceId, PER_BATCH, IDS), "/v1/events/batch": batchFactory(instanceId, PER_BATCH, IDS) };
+  return { name, db, server, factories, rounds: { "parse-only": [], ingest: [] }, pairedRatios: [], ingested: 0 };
 }
-// One factory per route: the bodies sent to ingest bound what can have been stored.
-const factories = { "/bench/parse-only": batchFactory(instanceId, PER_BATCH, IDS), "/v1/events/batch": batchFactory(instanceId, PER_BATCH, IDS) };
-const PROFILE_DIR = stringArg("profile", "");
-const SYNCHRONOUS = stringArg("synchronous", "FULL");
-const server = await startServerChild({ db, parseOnly: true, profileDir: PROFILE_DIR, synchronous: SYNCHRONOUS });
+
+const builds = [await startBuild("this build", "")];
+if (BASE !== "") builds.push(await startBuild("base build", BASE));
 
 /** Server CPU seconds (user + system) so far, from /proc/<pid>/stat. */
-function serverCpuSeconds() {
+function serverCpuSeconds(server) {
   const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
 }
 
-async function load(path, seconds) {
-  const cpuBefore = serverCpuSeconds();
+async function load(build, path, seconds) {
+  const cpuBefore = serverCpuSeconds(build.server);
   const result = await autocannon({
-    url: `${server.url}${path}`,
+    url: `${build.server.url}${path}`,
     method: "POST",
     connections: CONNECTIONS,
     duration: seconds,
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-    requests: [{ setupRequest: (request) => ({ ...request, body: factories[path].next() }) }],
+    requests: [{ setupRequest: (request) => ({ ...request, body: build.factories[path].next() }) }],
   });
-  const cpu = serverCpuSeconds() - cpuBefore;
+  const cpu = serverCpuSeconds(build.server) - cpuBefore;
   const ok = result["2xx"];
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${path}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${build.name} ${path}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   return { eventsPerSecond: (ok * PER_BATCH) / (result.duration), requests: ok, p50: result.latency.p50, p99: result.latency.p99, cpuShare: cpu / result.duration };
 }
 
 const routes = { "parse-only": "/bench/parse-only", ingest: "/v1/events/batch" };
-const rounds = { "parse-only": [], ingest: [] };
 // --only ingest|parse-only measures one route (to profile it alone); the ratio then is not printed.
 const ONLY = stringArg("only", "");
 const names = (order) => order.filter((name) => ONLY === "" || name === ONLY);
-let ingested = 0;
 // Warm the routes (JIT, SQLite page cache) before anything counts.
-for (const name of names(["parse-only", "ingest"])) {
-  const warm = await load(routes[name], 2);
-  if (name === "ingest") ingested += warm.requests * PER_BATCH;
+for (const build of builds) {
+  for (const name of names(["parse-only", "ingest"])) {
+    const warm = await load(build, routes[name], 2);
+    if (name === "ingest") build.ingested += warm.requests * PER_BATCH;
+  }
 }
-/** Each round's ingest ÷ parse-only, the two measured back to back. */
-const pairedRatios = [];
+/** Per round, this build's ingest ÷ the base build's, each measured in the same round. */
+const acrossBuilds = [];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const name of names(round % 2 === 0 ? ["parse-only", "ingest"] : ["ingest", "parse-only"])) {
-    const measured = await load(routes[name], SECONDS);
-    rounds[name].push(measured);
-    if (name === "ingest") ingested += measured.requests * PER_BATCH;
-    console.log(`round ${round + 1} ${name}: ${fmt(measured.eventsPerSecond)} events/s, p50 ${measured.p50} ms, server CPU ${fmt(measured.cpuShare * 100)} %`);
+  // Builds and routes alternate their order from round to round, so a drift of the machine's
+  // speed within a round favours none of them.
+  for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
+    for (const name of names(round % 2 === 0 ? ["parse-only", "ingest"] : ["ingest", "parse-only"])) {
+      const measured = await load(build, routes[name], SECONDS);
+      build.rounds[name].push(measured);
+      if (name === "ingest") build.ingested += measured.requests * PER_BATCH;
+      console.log(`round ${round + 1} ${build.name} ${name}: ${fmt(measured.eventsPerSecond)} events/s, p50 ${measured.p50} ms, server CPU ${fmt(measured.cpuShare * 100)} %`);
+    }
+    if (ONLY === "") {
+      build.pairedRatios.push(build.rounds.ingest[round].eventsPerSecond / build.rounds["parse-only"][round].eventsPerSecond);
+      console.log(`round ${round + 1} ${build.name} ingest / parse-only: ${build.pairedRatios[round].toFixed(2)}x`);
+    }
   }
-  if (ONLY === "") {
-    pairedRatios.push(rounds.ingest[round].eventsPerSecond / rounds["parse-only"][round].eventsPerSecond);
-    console.log(`round ${round + 1} ingest / parse-only: ${pairedRatios[round].toFixed(2)}x`);
+  if (builds.length === 2 && ONLY !== "parse-only") {
+    acrossBuilds.push(builds[0].rounds.ingest[round].eventsPerSecond / builds[1].rounds.ingest[round].eventsPerSecond);
   }
 }
-await server.close();
 
-// Every 2xx batch of the ingest route was really written: the stored count says so.
-const storage = await openStorage({ engine: "sqlite", path: db });
-const stored = (await storage.usage(instanceId)).events;
-await storage.close();
-const dbBytes = statSync(db).size;
-rmSync(dir, { recursive: true, force: true });
-
-const summary = (name) => {
-  const list = rounds[name];
+const summary = (build, name) => {
+  const list = build.rounds[name];
   if (list.length === 0) return { eventsPerSecond: NaN, p50: NaN, p99: NaN, cpu: NaN };
   const eventsPerSecond = median(list.map((r) => r.eventsPerSecond));
   return { eventsPerSecond, p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)), cpu: median(list.map((r) => r.cpuShare)) };
 };
-const parseOnly = summary("parse-only");
-const ingest = summary("ingest");
+const row = (label, s) => [label, fmt(s.eventsPerSecond), fmt(s.eventsPerSecond / PER_BATCH), `${s.p50} / ${s.p99}`, fmt(s.cpu * 100), fmt((s.cpu / s.eventsPerSecond) * 1e6, 1)];
 console.log("");
 printTable(
-  ["route", "events/s (median round)", "batches/s", "latency p50 / p99 (ms)", "server CPU (one core = 100 %)", "server CPU µs per event"],
-  [
-    ["parse + validate only", fmt(parseOnly.eventsPerSecond), fmt(parseOnly.eventsPerSecond / PER_BATCH), `${parseOnly.p50} / ${parseOnly.p99}`, fmt(parseOnly.cpu * 100), fmt((parseOnly.cpu / parseOnly.eventsPerSecond) * 1e6, 1)],
-    ["ingest (SQLite, WAL)", fmt(ingest.eventsPerSecond), fmt(ingest.eventsPerSecond / PER_BATCH), `${ingest.p50} / ${ingest.p99}`, fmt(ingest.cpu * 100), fmt((ingest.cpu / ingest.eventsPerSecond) * 1e6, 1)],
-  ],
+  ["build", "route", "events/s (median round)", "batches/s", "latency p50 / p99 (ms)", "server CPU (one core = 100 %)", "server CPU µs per event"].slice(builds.length === 1 ? 1 : 0),
+  builds.flatMap((build) =>
+    [row("parse + validate only", summary(build, "parse-only")), row("ingest (SQLite, WAL)", summary(build, "ingest"))].map((cells) => (builds.length === 1 ? cells : [build.name, ...cells])),
+  ),
 );
-// Requests still in flight when a load ends are stored but not counted by autocannon: stored lies
-// between the events answered 2xx and the events sent.
-const sent = factories["/v1/events/batch"].built();
-const consistent = stored >= ingested && stored <= sent;
-console.log(`\nstored events ${fmt(stored)}: between answered 2xx ${fmt(ingested)} and sent ${fmt(sent)}: ${consistent ? "yes" : "NO"}; database ${fmt(dbBytes / 1e6, 1)} MB`);
+let consistent = true;
+for (const build of builds) {
+  await build.server.close();
+  // Every 2xx batch of the ingest route was really written: the stored count says so.
+  const storage = await openStorage({ engine: "sqlite", path: build.db });
+  const stored = (await storage.usage(instanceId)).events;
+  await storage.close();
+  // Requests still in flight when a load ends are stored but not counted by autocannon: stored lies
+  // between the events answered 2xx and the events sent.
+  const sent = build.factories["/v1/events/batch"].built();
+  const ok = stored >= build.ingested && stored <= sent;
+  consistent &&= ok;
+  console.log(`\n${build.name}: stored events ${fmt(stored)}: between answered 2xx ${fmt(build.ingested)} and sent ${fmt(sent)}: ${ok ? "yes" : "NO"}; database ${fmt(statSync(build.db).size / 1e6, 1)} MB`);
+}
+rmSync(dir, { recursive: true, force: true });
 if (ONLY === "") {
-  const sorted = [...pairedRatios].sort((a, b) => a - b);
-  console.log(`ratio of the routes' median rounds: ${(ingest.eventsPerSecond / parseOnly.eventsPerSecond).toFixed(2)}x; the ${ROUNDS} rounds' ratios: ${sorted.map((r) => r.toFixed(2)).join(", ")}`);
-  printTarget("ingest events/s / parse-only events/s (median of the rounds' ratios)", median(pairedRatios), ">=", 0.5);
+  for (const build of builds) {
+    const ingest = summary(build, "ingest");
+    const parseOnly = summary(build, "parse-only");
+    const sorted = [...build.pairedRatios].sort((a, b) => a - b);
+    console.log(`${build.name}: ratio of the routes' median rounds: ${(ingest.eventsPerSecond / parseOnly.eventsPerSecond).toFixed(2)}x; the ${ROUNDS} rounds' ratios: ${sorted.map((r) => r.toFixed(2)).join(", ")}`);
+  }
+  if (acrossBuilds.length > 0) {
+    console.log(`this build's ingest / the base build's, per round: ${[...acrossBuilds].sort((a, b) => a - b).map((r) => r.toFixed(2)).join(", ")} (median ${median(acrossBuilds).toFixed(2)}x)`);
+  }
+  for (const build of builds) {
+    printTarget(`${build.name}: ingest events/s / parse-only events/s (median of the rounds' ratios)`, median(build.pairedRatios), ">=", 0.5);
+  }
 }
 if (!consistent) process.exitCode = 1;

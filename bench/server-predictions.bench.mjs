@@ -7,7 +7,11 @@
  * the two so both meet the same machine noise.
  *
  *   flock /tmp/bench.lock node --expose-gc bench/server-predictions.bench.mjs [--large 1000000] [--small 10000] [--requests 300]
- *     [--instances 300] [--profile <dir>] [--keep <dir>]
+ *     [--instances 300] [--profile <dir>] [--keep <dir>] [--base <dir>]
+ *
+ * --base <dir>: also serve both databases with another build (its packages/server/dist, e.g. of the
+ * commit before a change, built in a worktree of its own); its requests alternate with this
+ * build's, and each build's ratio is printed with this build's p50 against the other's.
  *
  * --keep <dir>: seed each database once into <dir> (named by its event and instance counts) and
  * reuse it in later runs, so an iteration does not pay the ~4 min of seeding 1 M events. The
@@ -70,14 +74,21 @@ const body = JSON.stringify({ queries });
 
 // --profile <dir>: a V8 CPU profile of the large database's server process (where its time goes).
 const PROFILE_DIR = stringArg("profile", "");
+const BASE = stringArg("base", "");
 const servers = { small: await startServerChild({ db: small.db }), large: await startServerChild({ db: large.db, profileDir: PROFILE_DIR }) };
-const keys = { small: small.key, large: large.key };
+if (BASE !== "") {
+  // The same files: both builds share the schema, and a predictions read writes nothing.
+  servers["base small"] = await startServerChild({ db: small.db, serverDist: BASE });
+  servers["base large"] = await startServerChild({ db: large.db, serverDist: BASE });
+}
+const SERVED = Object.keys(servers);
+const keyOf = (name) => (name.endsWith("small") ? small.key : large.key);
 
 async function ask(name) {
   const started = process.hrtime.bigint();
   const response = await globalThis.fetch(`${servers[name].url}/v1/predictions/batch`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${keys[name]}` },
+    headers: { "content-type": "application/json", authorization: `Bearer ${keyOf(name)}` },
     body,
   });
   const answer = await response.json();
@@ -96,10 +107,10 @@ for (const name of ["small", "large"]) {
   levels[name] = [-1, 0, 1, 2, 3].map((level) => answer.results.filter((result) => result.metadata.fallback_level === level).length);
   answeredAt[name] = answer.results.map((result) => result.metadata.fallback_level);
 }
-for (let i = 0; i < 30; i++) for (const name of ["small", "large"]) await ask(name);
-const times = { small: [], large: [] };
+for (let i = 0; i < 30; i++) for (const name of SERVED) await ask(name);
+const times = Object.fromEntries(SERVED.map((name) => [name, []]));
 for (let i = 0; i < REQUESTS; i++) {
-  for (const name of i % 2 === 0 ? ["small", "large"] : ["large", "small"]) times[name].push((await ask(name)).ms);
+  for (const name of i % 2 === 0 ? SERVED : [...SERVED].reverse()) times[name].push((await ask(name)).ms);
 }
 await Promise.all(Object.values(servers).map((server) => server.close()));
 
@@ -150,6 +161,15 @@ console.log(
   `\nsnapshot of all ${fmt(allGroups.groups)} groups of the ${fmt(LARGE)}-event database (${fmt(allGroups.answering)} answering, ${fmt(allGroups.events)} events read): ` +
     `${fmt(allGroups.cpuSeconds, 2)} s of CPU, ${fmt(allGroups.wallSeconds, 2)} s wall`,
 );
+if (BASE !== "") {
+  console.log("\nthe base build over the same files, in the same alternation:\n");
+  printTable(
+    ["stored events", "p50 (ms)", "p90 (ms)", "p99 (ms)"],
+    ["base small", "base large"].map((name) => [fmt(name.endsWith("small") ? SMALL : LARGE), fmt(median(times[name]), 2), fmt(quantile(times[name], 0.9), 2), fmt(quantile(times[name], 0.99), 2)]),
+  );
+  console.log(`\nthis build's p50 / the base build's: ${(median(times.small) / median(times["base small"])).toFixed(2)}x at ${fmt(SMALL)}, ${(median(times.large) / median(times["base large"])).toFixed(2)}x at ${fmt(LARGE)}`);
+}
 console.log("");
 printTarget(`p50 at ${fmt(LARGE)} / p50 at ${fmt(SMALL)} events`, median(times.large) / median(times.small), "<=", 1.5);
+if (BASE !== "") printTarget(`base build: p50 at ${fmt(LARGE)} / p50 at ${fmt(SMALL)} events`, median(times["base large"]) / median(times["base small"]), "<=", 1.5);
 printTarget(`snapshot of all groups at ${fmt(LARGE)} events, s of CPU`, allGroups.cpuSeconds, "<=", 10);

@@ -7,7 +7,10 @@
  * say what checkpointing costs the event loop and how much of it the thread takes away. Rounds
  * rotate the order; medians.
  *
- *   npm run build && flock /tmp/bench.lock node bench/server-storage-ingest.bench.mjs [--batches 3000] [--rounds 3]
+ *   npm run build && flock /tmp/bench.lock node bench/server-storage-ingest.bench.mjs [--batches 3000] [--rounds 3] [--base <dir>]
+ *
+ * --base <dir>: another build's packages/server/dist (e.g. of the commit before a change, built in
+ * a worktree of its own) runs the production variant too, in the same rotation ("base build").
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +20,7 @@ import Database from "better-sqlite3";
 import { EVENT_FIELDS, SCHEMA_VERSION } from "./lib/event-fields.mjs";
 import { loadServer, loadServerModule, withEventArrays } from "./lib/server-dist.mjs";
 import { fmt, printMachine, printTable } from "./lib/report.mjs";
-import { intArg, median } from "./lib/stats.mjs";
+import { intArg, median, stringArg } from "./lib/stats.mjs";
 
 const BATCHES = intArg("batches", 3000);
 const ROUNDS = intArg("rounds", 3);
@@ -31,13 +34,18 @@ const { SqliteStorage } = await loadServerModule("storage/sqlite/sqlite-storage.
 const instanceId = "0b7d4a52-3c1e-4f7a-9d2b-6e8f1a0c5b3d";
 const timestamp = new Date().toISOString();
 
-const VARIANTS = ["production", "loop checkpoints", "no checkpoints"];
+const BASE = stringArg("base", "");
+const BaseSqliteStorage = BASE === "" ? null : (await import(join(BASE, "storage/sqlite/sqlite-storage.js"))).SqliteStorage;
+const VARIANTS = ["production", "loop checkpoints", "no checkpoints", ...(BASE === "" ? [] : ["base build"])];
 
 /** @param {string} variant one of VARIANTS */
 async function run(variant) {
   const dir = mkdtempSync(join(tmpdir(), "mosaic-bench-storage-"));
   const db = new Database(join(dir, "telemetry.db"));
-  const storage = await withEventArrays(new SqliteStorage(db, { checkpointThread: variant === "production" }));
+  const storage =
+    variant === "base build"
+      ? await withEventArrays(new BaseSqliteStorage(db, { checkpointThread: true }), BASE)
+      : await withEventArrays(new SqliteStorage(db, { checkpointThread: variant === "production" }));
   try {
     await storage.migrate();
     if (variant === "no checkpoints") db.pragma("wal_autocheckpoint = 0");
@@ -69,7 +77,7 @@ async function run(variant) {
 
 const results = Object.fromEntries(VARIANTS.map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  for (const name of [...VARIANTS.slice(round % 3), ...VARIANTS.slice(0, round % 3)]) {
+  for (const name of [...VARIANTS.slice(round % VARIANTS.length), ...VARIANTS.slice(0, round % VARIANTS.length)]) {
     const result = await run(name);
     results[name].push(result);
     console.log(`round ${round + 1} ${name}: ${fmt(result.eventsPerSecond)} events/s, ${fmt(result.wallMicros, 1)} µs wall per event`);
@@ -90,3 +98,4 @@ printTable(
 const ratio = (a, b) => (summaries[a].eventsPerSecond / summaries[b].eventsPerSecond).toFixed(2);
 console.log(`\nproduction / loop checkpoints: ${ratio("production", "loop checkpoints")}x events/s`);
 console.log(`production / no checkpoints: ${ratio("production", "no checkpoints")}x events/s`);
+if (BASE !== "") console.log(`production / base build: ${ratio("production", "base build")}x events/s`);

@@ -6,13 +6,15 @@ import { fileURLToPath } from "node:url";
 const SCRIPT = fileURLToPath(new URL("./server-process.mjs", import.meta.url));
 
 /**
- * @param {{db: string, parseOnly?: boolean, profileDir?: string, synchronous?: "FULL" | "NORMAL"}} options
+ * @param {{db: string, parseOnly?: boolean, profileDir?: string, synchronous?: "FULL" | "NORMAL", serverDist?: string}} options
+ *   serverDist: another build's packages/server/dist for the child (MOSAIC_BENCH_SERVER_DIST), e.g. the build before a change
  * @returns {Promise<{url: string, pid: number, close: () => Promise<void>}>}
  */
-export async function startServerChild({ db, parseOnly = false, profileDir = "", synchronous = "FULL" }) {
+export async function startServerChild({ db, parseOnly = false, profileDir = "", synchronous = "FULL", serverDist = "" }) {
   // --cpu-prof writes a V8 CPU profile of the server process when it exits: where its time goes.
   const args = [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), SCRIPT, "--db", db, "--synchronous", synchronous, ...(parseOnly ? ["--parse-only"] : [])];
-  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const env = serverDist ? { ...process.env, MOSAIC_BENCH_SERVER_DIST: serverDist } : process.env;
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"], env });
   const port = await new Promise((resolve, reject) => {
     let buffered = "";
     child.stdout.on("data", (chunk) => {

@@ -44,9 +44,10 @@ export async function loadServerModule(path) {
  * them so; a build with it takes one { event, payload } record per event (texts, or each
  * event's known fields). So one bench seeds and measures either build alike.
  */
-export async function withEventArrays(storage) {
-  if (!existsSync(`${SERVER_DIST}ingest/event-payload.js`)) return storage;
-  const { eventPayload } = await import(`${SERVER_DIST}ingest/event-payload.js`);
+export async function withEventArrays(storage, serverDist = SERVER_DIST) {
+  const dist = serverDist.endsWith("/") ? serverDist : `${serverDist}/`;
+  if (!existsSync(`${dist}ingest/event-payload.js`)) return storage;
+  const { eventPayload } = await import(`${dist}ingest/event-payload.js`);
   const ingestEvents = (instanceId, events, receivedAt, texts) =>
     storage.ingestEvents(instanceId, events.map((event, i) => ({ event, payload: texts?.[i] ?? eventPayload(event) })), receivedAt);
   // A Proxy, not Object.create: the engines' methods read private fields, so `this` must stay the engine.

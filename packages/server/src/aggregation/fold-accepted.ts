@@ -14,12 +14,12 @@ import { sketchBin } from "./sketch-mapping.js";
  * bins or sums an event itself.
  */
 
-/** An event the engine has just stored (not a duplicate), who sent it and when it arrived. */
-export interface AcceptedEvent {
+/** Events one ingest call stored (not duplicates): who sent them and when they arrived. */
+export interface AcceptedBatch {
   instanceId: string;
-  event: TaskCompletionEvent;
   /** Server receive time, epoch ms. */
   receivedMs: number;
+  events: readonly TaskCompletionEvent[];
 }
 
 /** The additive change to one group's summary row. */
@@ -83,20 +83,56 @@ interface LevelKeys {
 }
 
 /**
- * The four groups of each distinct (provider, model, task_type, complexity), computed once per
- * fold: building a group key is a JSON.stringify, and a batch mostly repeats a few tuples.
- * Nested maps, not a joined string, because a dimension may contain any character.
+ * The events of one (provider, model, task_type, complexity) tuple, summed once per event. Each of
+ * the tuple's four groups gains the same sums, bins and pairs, so they are added to the four only
+ * once per fold (fanOut): per event the fold does one group's work, not four.
  */
-class GroupKeysCache {
-  readonly #byProvider = new Map<string, Map<string, Map<string, Map<string, LevelKeys[]>>>>();
+interface TupleFold {
+  levels: LevelKeys[];
+  sums: GroupDelta;
+  /** Per metric (SKETCH_METRICS order), bin to count. */
+  bins: Map<number, number>[];
+  /** Per instance, its events. */
+  pairs: Map<string, number>;
+}
 
-  of(event: TaskCompletionEvent): LevelKeys[] {
+/**
+ * The tuples of a fold, found through nested maps (a dimension may contain any character, so no
+ * joined key), with the last tuple remembered: a batch mostly repeats a few tuples.
+ */
+class TupleTable {
+  readonly tuples: TupleFold[] = [];
+  readonly #byProvider = new Map<string, Map<string, Map<string, Map<string, TupleFold>>>>();
+  #last: TupleFold | null = null;
+  #lastEvent: TaskCompletionEvent | null = null;
+
+  of(event: TaskCompletionEvent): TupleFold {
+    const last = this.#lastEvent;
+    if (
+      last !== null &&
+      last.provider === event.provider &&
+      last.model === event.model &&
+      last.task_type === event.task_type &&
+      last.complexity === event.complexity
+    ) {
+      return this.#last as TupleFold;
+    }
     const byModel = getOrCreate(this.#byProvider, event.provider, () => new Map());
     const byTask = getOrCreate(byModel, event.model, () => new Map());
     const byComplexity = getOrCreate(byTask, event.task_type, () => new Map());
-    return getOrCreate(byComplexity, event.complexity, () =>
-      GROUP_LEVELS.map((level) => ({ groupKey: groupKey(event, level), parentKey: parentGroupKey(event, level), level })),
-    );
+    const tuple = getOrCreate(byComplexity, event.complexity, () => {
+      const created: TupleFold = {
+        levels: GROUP_LEVELS.map((level) => ({ groupKey: groupKey(event, level), parentKey: parentGroupKey(event, level), level })),
+        sums: newDelta({ groupKey: "", parentKey: null, level: 0 }, 0),
+        bins: SKETCH_METRICS.map(() => new Map<number, number>()),
+        pairs: new Map(),
+      };
+      this.tuples.push(created);
+      return created;
+    });
+    this.#last = tuple;
+    this.#lastEvent = event;
+    return tuple;
   }
 }
 
@@ -118,62 +154,51 @@ const METRIC_INDEXES_BY_NAME = SKETCH_METRICS.map((metric, index) => ({ metric, 
   .sort((a, b) => compareKeys(a.metric, b.metric))
   .map(({ index }) => index);
 
-function newGroup(keys: LevelKeys, receivedMs: number): FoldingGroup {
+function newDelta(keys: LevelKeys, receivedMs: number): GroupDelta {
   return {
-    delta: {
-      groupKey: keys.groupKey,
-      level: keys.level,
-      parentKey: keys.parentKey,
-      events: 0,
-      sumEstimatedInputTokens: 0,
-      sumActualInputTokens: 0,
-      sumEstimatedOutputTokens: 0,
-      sumActualOutputTokens: 0,
-      gatePassed: 0,
-      successes: 0,
-      lastUpdatedMs: receivedMs,
-    },
-    bins: SKETCH_METRICS.map(() => new Map<number, BinDelta>()),
-    pairs: new Map(),
+    groupKey: keys.groupKey,
+    level: keys.level,
+    parentKey: keys.parentKey,
+    events: 0,
+    sumEstimatedInputTokens: 0,
+    sumActualInputTokens: 0,
+    sumEstimatedOutputTokens: 0,
+    sumActualOutputTokens: 0,
+    gatePassed: 0,
+    successes: 0,
+    lastUpdatedMs: receivedMs,
   };
 }
 
 /**
  * Folds one transaction's accepted events (of any instances) into the rows they change. Bins are
- * kept per group and metric in maps keyed by the bin number, so no per-bin key is built (a JSON
- * key per (group, metric, bin) cost ten times the rest of the fold).
+ * kept in maps keyed by the bin number, so no per-bin key is built (a JSON key per (group,
+ * metric, bin) cost ten times the rest of the fold).
  */
-export function foldAccepted(accepted: readonly AcceptedEvent[]): RowChanges {
-  const keys = new GroupKeysCache();
-  const folding = new Map<string, FoldingGroup>();
+export function foldAccepted(batches: readonly AcceptedBatch[]): RowChanges {
+  const tuples = new TupleTable();
   const usage = new Map<string, UsageDelta>();
-  const eventBins: number[] = new Array<number>(SKETCH_METRICS.length);
-  for (const { instanceId, event, receivedMs } of accepted) {
-    for (let m = 0; m < SKETCH_METRICS.length; m++) eventBins[m] = sketchBin(sketchValue(event, SKETCH_METRICS[m] as SketchMetric));
-    for (const levelKeys of keys.of(event)) {
-      let group = folding.get(levelKeys.groupKey);
-      if (!group) folding.set(levelKeys.groupKey, (group = newGroup(levelKeys, receivedMs)));
-      addToGroup(group.delta, event, receivedMs);
-      const pair = group.pairs.get(instanceId);
-      if (pair) pair.events += 1;
-      else group.pairs.set(instanceId, { groupKey: levelKeys.groupKey, instanceId, events: 1 });
+  for (const { instanceId, receivedMs, events } of batches) {
+    if (events.length === 0) continue;
+    for (const event of events) {
+      const tuple = tuples.of(event);
+      addToGroup(tuple.sums, event, receivedMs);
+      tuple.pairs.set(instanceId, (tuple.pairs.get(instanceId) ?? 0) + 1);
       for (let m = 0; m < SKETCH_METRICS.length; m++) {
-        const bin = eventBins[m] as number;
-        const byBin = group.bins[m] as Map<number, BinDelta>;
-        const existing = byBin.get(bin);
-        if (existing) existing.count += 1;
-        else byBin.set(bin, { groupKey: levelKeys.groupKey, metric: SKETCH_METRICS[m] as SketchMetric, bin, count: 1 });
+        const bin = sketchBin(sketchValue(event, SKETCH_METRICS[m] as SketchMetric));
+        const byBin = tuple.bins[m] as Map<number, number>;
+        byBin.set(bin, (byBin.get(bin) ?? 0) + 1);
       }
     }
     const used = usage.get(instanceId);
-    if (!used) usage.set(instanceId, { instanceId, events: 1, firstMs: receivedMs, lastMs: receivedMs });
+    if (!used) usage.set(instanceId, { instanceId, events: events.length, firstMs: receivedMs, lastMs: receivedMs });
     else {
-      used.events += 1;
+      used.events += events.length;
       if (receivedMs < used.firstMs) used.firstMs = receivedMs;
       if (receivedMs > used.lastMs) used.lastMs = receivedMs;
     }
   }
-  const sorted = [...folding.values()].sort((a, b) => compareKeys(a.delta.groupKey, b.delta.groupKey));
+  const sorted = [...fanOut(tuples.tuples).values()].sort((a, b) => compareKeys(a.delta.groupKey, b.delta.groupKey));
   const bins: BinDelta[] = [];
   const pairs: PairDelta[] = [];
   for (const group of sorted) {
@@ -189,8 +214,48 @@ export function foldAccepted(accepted: readonly AcceptedEvent[]): RowChanges {
     bins,
     pairs,
     usage: [...usage.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)),
-    rollups: foldRollups(accepted),
+    rollups: foldRollups(batches),
   };
+}
+
+/** Adds each tuple's sums, bins and pairs to its four groups. */
+function fanOut(tuples: readonly TupleFold[]): Map<string, FoldingGroup> {
+  const folding = new Map<string, FoldingGroup>();
+  for (const tuple of tuples) {
+    for (const keys of tuple.levels) {
+      let group = folding.get(keys.groupKey);
+      if (!group) {
+        group = { delta: newDelta(keys, tuple.sums.lastUpdatedMs), bins: SKETCH_METRICS.map(() => new Map()), pairs: new Map() };
+        folding.set(keys.groupKey, group);
+      }
+      addSums(group.delta, tuple.sums);
+      for (let m = 0; m < SKETCH_METRICS.length; m++) {
+        const into = group.bins[m] as Map<number, BinDelta>;
+        for (const [bin, count] of tuple.bins[m] as Map<number, number>) {
+          const existing = into.get(bin);
+          if (existing) existing.count += count;
+          else into.set(bin, { groupKey: keys.groupKey, metric: SKETCH_METRICS[m] as SketchMetric, bin, count });
+        }
+      }
+      for (const [instanceId, events] of tuple.pairs) {
+        const existing = group.pairs.get(instanceId);
+        if (existing) existing.events += events;
+        else group.pairs.set(instanceId, { groupKey: keys.groupKey, instanceId, events });
+      }
+    }
+  }
+  return folding;
+}
+
+function addSums(into: GroupDelta, from: GroupDelta): void {
+  into.events += from.events;
+  into.sumEstimatedInputTokens += from.sumEstimatedInputTokens;
+  into.sumActualInputTokens += from.sumActualInputTokens;
+  into.sumEstimatedOutputTokens += from.sumEstimatedOutputTokens;
+  into.sumActualOutputTokens += from.sumActualOutputTokens;
+  into.gatePassed += from.gatePassed;
+  into.successes += from.successes;
+  if (from.lastUpdatedMs > into.lastUpdatedMs) into.lastUpdatedMs = from.lastUpdatedMs;
 }
 
 function addToGroup(delta: GroupDelta, event: TaskCompletionEvent, receivedMs: number): void {

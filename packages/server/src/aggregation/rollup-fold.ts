@@ -27,44 +27,70 @@ type NestedRows = Map<string, NestedRows | RollupDelta>;
  * Folds accepted events (of any instances) into rollup deltas, one per (instance, hour,
  * dimensions), sorted by that key so engines upsert them in one order.
  */
-export function foldRollups(items: Iterable<{ instanceId: string; event: TaskCompletionEvent }>): RollupDelta[] {
+export function foldRollups(batches: Iterable<{ instanceId: string; events: readonly TaskCompletionEvent[] }>): RollupDelta[] {
   // Rows found through nested maps by instance, the "YYYY-MM-DDTHH" prefix of the timestamp (its
   // UTC hour: the validator allows only Z or +00:00) and each dimension: a joined key string per
   // event, or a Date.parse per event, cost more than the rest of the fold; a batch holds few
-  // distinct hours, each parsed once.
+  // distinct hours, each parsed once. The last row is tried first: consecutive events of one
+  // client mostly share their hour and dimensions.
   const root: NestedRows = new Map();
   const hours = new Map<string, number>();
   const rows: RollupDelta[] = [];
-  for (const { instanceId, event } of items) {
-    const prefix = event.timestamp.slice(0, 13);
-    const model = rollupModel(event.model);
-    let level: NestedRows = root;
-    for (const part of [instanceId, prefix, event.provider, model, event.task_type, event.complexity, event.harness]) {
-      let next = level.get(part) as NestedRows | undefined;
-      if (!next) level.set(part, (next = new Map()));
-      level = next;
+  for (const { instanceId, events } of batches) {
+    let last: RollupDelta | null = null;
+    let lastPrefix = "";
+    for (const event of events) {
+      if (last !== null && sameRow(last, lastPrefix, event)) {
+        addToRollup(last, event);
+        continue;
+      }
+      const prefix = event.timestamp.slice(0, 13);
+      const model = rollupModel(event.model);
+      const level = walk(walk(walk(walk(walk(walk(walk(root, instanceId), prefix), event.provider), model), event.task_type), event.complexity), event.harness);
+      let row = level.get(event.outcome) as RollupDelta | undefined;
+      if (!row) {
+        let hourMs = hours.get(prefix);
+        if (hourMs === undefined) hours.set(prefix, (hourMs = hourOf(event.timestamp)));
+        row = {
+          instanceId,
+          hourMs,
+          provider: event.provider,
+          model,
+          task_type: event.task_type,
+          complexity: event.complexity,
+          harness: event.harness,
+          outcome: event.outcome,
+          ...emptyUsageSums(),
+        };
+        level.set(event.outcome, row);
+        rows.push(row);
+      }
+      addToRollup(row, event);
+      last = row;
+      lastPrefix = prefix;
     }
-    let row = level.get(event.outcome) as RollupDelta | undefined;
-    if (!row) {
-      let hourMs = hours.get(prefix);
-      if (hourMs === undefined) hours.set(prefix, (hourMs = hourOf(event.timestamp)));
-      row = {
-        instanceId,
-        hourMs,
-        provider: event.provider,
-        model,
-        task_type: event.task_type,
-        complexity: event.complexity,
-        harness: event.harness,
-        outcome: event.outcome,
-        ...emptyUsageSums(),
-      };
-      level.set(event.outcome, row);
-      rows.push(row);
-    }
-    addToRollup(row, event);
   }
   return rows.sort(compareRollups);
+}
+
+/** The next level of the nested maps, made when missing. */
+function walk(level: NestedRows, part: string): NestedRows {
+  let next = level.get(part) as NestedRows | undefined;
+  if (!next) level.set(part, (next = new Map()));
+  return next;
+}
+
+/** Whether `event` (of the row's instance) falls in `row`: same UTC hour and dimensions. */
+function sameRow(row: RollupDelta, prefix: string, event: TaskCompletionEvent): boolean {
+  return (
+    event.timestamp.startsWith(prefix) &&
+    row.provider === event.provider &&
+    row.task_type === event.task_type &&
+    row.complexity === event.complexity &&
+    row.harness === event.harness &&
+    row.outcome === event.outcome &&
+    (row.model === event.model || row.model === rollupModel(event.model))
+  );
 }
 
 function addToRollup(row: RollupDelta, event: TaskCompletionEvent): void {

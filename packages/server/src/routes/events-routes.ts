@@ -16,7 +16,6 @@ export interface EventsRouteOptions {
   onOutcome?: (counts: IngestCounts) => void;
 }
 
-
 const RESULT_SCHEMA = {
   type: "object",
   properties: {

@@ -3,13 +3,14 @@ import { describe, expect, it } from "vitest";
 import { GROUP_LEVELS, groupKey, parentGroupKey } from "../../src/aggregation/group-key.js";
 import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
 import { compareKeys } from "../../src/aggregation/compare-keys.js";
-import { foldAccepted, type AcceptedEvent, type BinDelta, type GroupDelta, type PairDelta, type UsageDelta } from "../../src/aggregation/fold-accepted.js";
+import { foldAccepted, type AcceptedBatch, type BinDelta, type GroupDelta, type PairDelta, type UsageDelta } from "../../src/aggregation/fold-accepted.js";
 import { foldRollups } from "../../src/aggregation/rollup-fold.js";
 import { SKETCH_METRICS, sketchValue } from "../../src/aggregation/sketch-metrics.js";
 import { makeEvent } from "../storage/storage-fixtures.js";
 
 /** The fold written the plain way (a JSON key per group, bin and pair): what foldAccepted must equal. */
-function referenceFold(accepted: readonly AcceptedEvent[]) {
+function referenceFold(batches: readonly AcceptedBatch[]) {
+  const accepted = batches.flatMap(({ instanceId, receivedMs, events }) => events.map((event) => ({ instanceId, receivedMs, event })));
   const groups = new Map<string, GroupDelta>();
   const bins = new Map<string, BinDelta>();
   const pairs = new Map<string, PairDelta>();
@@ -54,7 +55,8 @@ function referenceFold(accepted: readonly AcceptedEvent[]) {
     bins: [...bins.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey) || compareKeys(a.metric, b.metric) || a.bin - b.bin),
     pairs: [...pairs.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey) || compareKeys(a.instanceId, b.instanceId)),
     usage: [...usage.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)),
-    rollups: foldRollups(accepted),
+    // One event per call: the rollup fold's map path only, never its last-row shortcut.
+    rollups: foldRollups(accepted.map(({ instanceId, event }) => ({ instanceId, events: [event] }))),
   };
 }
 
@@ -77,14 +79,26 @@ const COMPLEXITIES = ["low", "high"];
 
 const INSTANCES = ["instance-b", "instance-a", "instance-c"];
 
-function randomBatch(random: () => number, size: number): AcceptedEvent[] {
+/** Calls of random instances and receive times, their events together `size`. */
+function randomBatch(random: () => number, size: number): AcceptedBatch[] {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
-  return Array.from({ length: size }, () => ({
-    instanceId: pick(INSTANCES),
-    receivedMs: 1_700_000_000_000 + Math.floor(random() * 5) * 1000,
-    event: makeEvent("instance", {
+  const batches: AcceptedBatch[] = [];
+  for (let left = size; left > 0; ) {
+    const count = Math.min(left, 1 + Math.floor(random() * 40));
+    batches.push({ instanceId: pick(INSTANCES), receivedMs: 1_700_000_000_000 + Math.floor(random() * 5) * 1000, events: randomEvents(random, count) });
+    left -= count;
+  }
+  return batches;
+}
+
+function randomEvents(random: () => number, size: number): TaskCompletionEvent[] {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+  return Array.from({ length: size }, () =>
+    makeEvent("instance", {
       provider: pick(PROVIDERS) as TaskCompletionEvent["provider"],
       model: pick(MODELS),
+      // Neighbouring hours and a repeated timestamp: the rollup fold's last-row shortcut must see the hour change.
+      timestamp: pick(["2026-11-28T12:00:00.000Z", "2026-11-28T12:59:59.999Z", "2026-11-28T13:00:00Z", "2026-11-28T12:30:00+00:00"]),
       task_type: pick(TASKS) as TaskCompletionEvent["task_type"],
       complexity: pick(COMPLEXITIES) as TaskCompletionEvent["complexity"],
       actual_input_tokens: Math.floor(random() * 1e6),
@@ -94,10 +108,10 @@ function randomBatch(random: () => number, size: number): AcceptedEvent[] {
       quality_gate_passed: random() < 0.5,
       outcome: random() < 0.5 ? "success" : "failure",
     }),
-  }));
+  );
 }
 
-const accepted = (...events: TaskCompletionEvent[]): AcceptedEvent[] => events.map((event) => ({ instanceId: "instance", event, receivedMs: 0 }));
+const accepted = (...events: TaskCompletionEvent[]): AcceptedBatch[] => [{ instanceId: "instance", receivedMs: 0, events }];
 
 describe("foldAccepted", () => {
   it("gives the same groups, bins, pairs and usage, in the same order, as the plain fold on random batches of several instances", () => {

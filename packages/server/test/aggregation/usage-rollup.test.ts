@@ -66,7 +66,7 @@ describe("usage rollup rules", () => {
       { instanceId: instance, event: makeEvent(instance, { timestamp: "2026-11-28T12:20:00Z", outcome: "failure", quality_gate_passed: false }) },
       { instanceId: other, event: makeEvent(other, { timestamp: "2026-11-28T12:10:00Z" }) },
     ];
-    const deltas = foldRollups(events);
+    const deltas = foldRollups(events.map(({ instanceId, event }) => ({ instanceId, events: [event] })));
     expect(deltas).toHaveLength(4);
     const keys = deltas.map((d) => [d.instanceId, d.hourMs, d.outcome].join("|"));
     expect(keys).toEqual([...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -1,4 +1,5 @@
-import { foldAccepted, type AcceptedEvent, type RowChanges } from "../../aggregation/fold-accepted.js";
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { foldAccepted, type AcceptedBatch, type RowChanges } from "../../aggregation/fold-accepted.js";
 import type { EventToStore } from "../storage.js";
 import { ROLLUP_ADDITIVE_COLUMNS, additiveValues } from "../usage-rollup.js";
 import type { PgQueryable } from "./postgres-driver.js";
@@ -38,14 +39,17 @@ export async function ingestTogether(client: PgQueryable, jobs: readonly Postgre
   // Only events this transaction inserted count: a copy another process stored first is a
   // duplicate here, so the same event reaching two processes is aggregated once.
   const insertedPairs = new Set(result.rows.map((row) => JSON.stringify([row.instance_id, row.event_id])));
-  const accepted: AcceptedEvent[] = [];
-  const answers = jobs.map((job, j) =>
-    job.events.map(({ event }, e) => {
+  const accepted: AcceptedBatch[] = [];
+  const answers = jobs.map((job, j) => {
+    const stored: TaskCompletionEvent[] = [];
+    const inserted = job.events.map(({ event }, e) => {
       const ok = sentBy[j]?.[e] === true && insertedPairs.has(JSON.stringify([job.instanceId, event.event_id]));
-      if (ok) accepted.push({ instanceId: job.instanceId, event, receivedMs: job.receivedAt.getTime() });
+      if (ok) stored.push(event);
       return ok;
-    }),
-  );
+    });
+    if (stored.length > 0) accepted.push({ instanceId: job.instanceId, receivedMs: job.receivedAt.getTime(), events: stored });
+    return inserted;
+  });
   if (accepted.length > 0) await writeRowChanges(client, foldAccepted(accepted));
   return answers;
 }

@@ -1,5 +1,5 @@
-import { foldAccepted, type AcceptedEvent, type RowChanges } from "../../aggregation/fold-accepted.js";
-import { firstOccurrences } from "../first-occurrences.js";
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { foldAccepted, type AcceptedBatch, type RowChanges } from "../../aggregation/fold-accepted.js";
 import type { EventToStore, IngestStatus } from "../storage.js";
 import { additiveValues } from "../usage-rollup.js";
 import { sketchBlobOfBins } from "./dense-sketch.js";
@@ -14,30 +14,34 @@ export interface SqliteIngestJob {
 }
 
 /**
- * Inserts the events of several calls, in call order (a later call's copy of an event_id is the
- * duplicate), then writes the rows their accepted events change (aggregation's foldAccepted):
- * one upsert per touched row for all the calls. Inside the caller's transaction.
+ * Inserts the events of several calls, in call order, then writes the rows their accepted events
+ * change (aggregation's foldAccepted): one upsert per touched row for all the calls. Inside the
+ * caller's transaction. A copy of an event_id already written in this transaction (later in the
+ * same call, or by an earlier call) conflicts like one stored before: "duplicate", so the first
+ * copy wins without a set of ids per call.
  */
 export function ingestTogether(c: SqliteConnection, jobs: readonly SqliteIngestJob[]): IngestStatus[][] {
   const insertEvent = c.statement(INSERT_EVENT);
-  const accepted: AcceptedEvent[] = [];
+  const accepted: AcceptedBatch[] = [];
+  // Events of one batch often share their timestamp: parsed once then.
+  let lastTimestamp = "";
+  let lastOccurredMs = 0;
   const results = jobs.map(({ instanceId, events, receivedMs }) => {
-    const statuses: IngestStatus[] = events.map(() => "duplicate");
-    for (const index of firstOccurrences(events)) {
+    const statuses = new Array<IngestStatus>(events.length);
+    const stored: TaskCompletionEvent[] = [];
+    for (let index = 0; index < events.length; index++) {
       const { event, payload } = events[index] as EventToStore;
-      const { changes } = insertEvent.run(
-        instanceId,
-        event.event_id,
-        receivedMs,
-        event.timestamp,
-        payload,
-        Date.parse(event.timestamp),
-        event.actual_cost_usd_micros,
-      );
-      if (changes !== 1) continue;
-      statuses[index] = "accepted";
-      accepted.push({ instanceId, event, receivedMs });
+      if (event.timestamp !== lastTimestamp) {
+        lastTimestamp = event.timestamp;
+        lastOccurredMs = Date.parse(event.timestamp);
+      }
+      const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, payload, lastOccurredMs, event.actual_cost_usd_micros);
+      if (changes === 1) {
+        statuses[index] = "accepted";
+        stored.push(event);
+      } else statuses[index] = "duplicate";
     }
+    if (stored.length > 0) accepted.push({ instanceId, receivedMs, events: stored });
     return statuses;
   });
   if (accepted.length > 0) writeRowChanges(c, foldAccepted(accepted));
