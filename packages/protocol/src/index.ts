@@ -34,6 +34,7 @@ export {
   PREDICTION_DIMENSIONS,
   dimensionsAtLevel,
   predictionQueryKey,
+  PREDICTION_SOURCES,
 } from "./predictions.js";
 export type {
   Confidence,
@@ -45,6 +46,7 @@ export type {
   PredictionMetadata,
   PredictionQuery,
   PredictionResponse,
+  PredictionSource,
   Quantiles,
 } from "./predictions.js";
 export { ERROR_STATUS, ERROR_CODES, isRetryableStatus } from "./errors.js";

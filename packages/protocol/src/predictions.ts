@@ -3,12 +3,21 @@ import type { Complexity, Provider, TaskType } from "./enums.js";
 /** The most queries one `POST /v1/predictions/batch` may carry. */
 export const MAX_QUERIES_PER_BATCH = 50;
 
+/**
+ * Where an answer comes from: "crowd", the noisy snapshot of every instance's events (needs the
+ * contributor minimum), or "own", the asking instance's own events (exact, no minimum).
+ */
+export type PredictionSource = "crowd" | "own";
+export const PREDICTION_SOURCES = Object.freeze(["crowd", "own"] as const);
+
 /** The four dimensions a prediction is asked for. */
 export interface PredictionQuery {
   task_type: TaskType;
   model: string;
   provider: Provider;
   complexity: Complexity;
+  /** Ask for one source only. Omitted: the crowd's answer when a crowd level answers, else the instance's own history. */
+  source?: PredictionSource;
 }
 
 /** Five quantiles of one metric. */
@@ -47,8 +56,10 @@ export interface PredictionMetadata {
   /** The dimensions matched at that level. */
   dimensions: PredictionDimension[];
   confidence: Confidence;
-  /** ISO 8601, when the answering group last received an event; null with no prediction. */
+  /** ISO 8601: a crowd answer's snapshot time, an own answer's last event; null with no prediction. */
   last_updated: string | null;
+  /** Which events answered; absent with no prediction. */
+  source?: PredictionSource;
 }
 
 /** `results[i]` answers `queries[i]`. */
@@ -71,7 +82,9 @@ export function dimensionsAtLevel(level: 0 | 1 | 2 | 3): PredictionDimension[] {
   return PREDICTION_DIMENSIONS.slice(0, PREDICTION_DIMENSIONS.length - level);
 }
 
-/** A stable key for a query (same four values, same key), for caches. */
+/** A stable key for a query (same four values and source, same key), for caches. */
 export function predictionQueryKey(query: PredictionQuery): string {
-  return JSON.stringify([query.provider, query.model, query.task_type, query.complexity]);
+  const dimensions = [query.provider, query.model, query.task_type, query.complexity];
+  // A query for one source has an answer of its own; without one, the key is what it always was.
+  return JSON.stringify(query.source === undefined ? dimensions : [...dimensions, query.source]);
 }

@@ -1,6 +1,6 @@
 import { EVENT_FIELDS, NOT_PLAIN_TEXT_PATTERN, UTC_TIMESTAMP_PATTERN, UUID_PATTERN, type FieldRule } from "./event-fields.js";
 import { MAX_EVENTS_PER_BATCH } from "./ingest.js";
-import { MAX_QUERIES_PER_BATCH } from "./predictions.js";
+import { MAX_QUERIES_PER_BATCH, PREDICTION_SOURCES } from "./predictions.js";
 import { Complexity, Provider, TaskType, enumValues } from "./enums.js";
 
 type JsonSchema = Record<string, unknown>;
@@ -81,6 +81,7 @@ export const PREDICTION_QUERY_SCHEMA: JsonSchema = Object.freeze({
     model: { type: "string", minLength: 1, maxLength: 100 },
     provider: { type: "string", enum: [...enumValues(Provider)] },
     complexity: { type: "string", enum: [...enumValues(Complexity)] },
+    source: { type: "string", enum: [...PREDICTION_SOURCES] },
   },
   required: ["task_type", "model", "provider", "complexity"],
 });

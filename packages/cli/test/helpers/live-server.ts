@@ -37,8 +37,9 @@ export async function startLiveServer(): Promise<LiveServer> {
     const app = await buildApp({
       config: { bodyLimitBytes: 1024 * 1024, rateLimits: { eventsPerMinute: 1_000_000, predictionsPerMinute: 1_000_000 }, logLevel: "info" },
       storage,
-      // One test instance stands for the crowd: a contributor minimum of 1 lets its events answer.
-      predictor: createPredictor(storage, { minEvents: 10, minContributors: 1 }),
+      // One test instance, as a team running its own server: the crowd never has the contributor
+      // minimum, so predictions come from the instance's own history (exact, current).
+      predictor: createPredictor(storage, { minEvents: 10, minContributors: 5 }),
       adminToken: ADMIN_TOKEN,
       logger: false,
     });

@@ -56,6 +56,8 @@ export interface ServerConfig {
     readonly minEvents: number;
     /** @default 5 */
     readonly minContributors: number;
+    /** How often a group's crowd snapshot may be recomputed, from PREDICTION_SNAPSHOT_INTERVAL (seconds). @default 3600000 (1 hour) */
+    readonly snapshotIntervalMs: number;
   };
   /** Largest request body, counted after gzip decompression. @default 1 MiB */
   readonly bodyLimitBytes: number;
@@ -129,6 +131,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
     predictions: {
       minEvents: integer(env, "PREDICTION_MIN_EVENTS", 10, 1, 1_000_000_000),
       minContributors: integer(env, "PREDICTION_MIN_CONTRIBUTORS", 5, 1, 1_000_000),
+      snapshotIntervalMs: integer(env, "PREDICTION_SNAPSHOT_INTERVAL", 3_600, 1, 31_536_000) * 1000,
     },
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_DEADLINES.requestTimeoutMs, 100, 3_600_000),

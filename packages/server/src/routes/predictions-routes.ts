@@ -3,6 +3,7 @@ import {
   PREDICTION_BATCH_REQUEST_SCHEMA,
   PREDICTION_DIMENSIONS,
   PREDICTION_QUERY_SCHEMA,
+  PREDICTION_SOURCES,
   type PredictionBatchResponse,
   type PredictionQuery,
   type PredictionResponse,
@@ -11,8 +12,8 @@ import { API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "
 
 /** What the routes need of the predictions engine. */
 export interface Predictor {
-  /** `results[i]` answers `queries[i]`. */
-  predict(queries: PredictionQuery[]): Promise<PredictionResponse[]>;
+  /** `results[i]` answers `queries[i]`; `asker` is the calling instance, whose own history may answer. */
+  predict(queries: PredictionQuery[], asker?: { instanceId: string }): Promise<PredictionResponse[]>;
 }
 
 export interface PredictionsRouteOptions {
@@ -61,6 +62,7 @@ const METADATA_SCHEMA = {
     dimensions: { type: "array", items: { type: "string", enum: [...PREDICTION_DIMENSIONS] } },
     confidence: { type: "string", enum: ["high", "medium", "low", "none"] },
     last_updated: { type: ["string", "null"] },
+    source: { type: "string", enum: [...PREDICTION_SOURCES] },
   },
   required: ["sample_size", "contributors", "fallback_level", "dimensions", "confidence", "last_updated"],
 };
@@ -90,8 +92,11 @@ export async function predictionsRoutes(app: FastifyInstance, options: Predictio
         tags: ["predictions"],
         summary: "Predict cost, tokens and duration of tasks",
         description:
-          "Quantiles from the crowd's events, falling back (complexity, then task_type, then model dropped) until a " +
-          "level has enough events and contributing instances; `fallback_level: -1` and `prediction: null` when none has.",
+          "Quantiles from the crowd's published snapshot (bounded weights, noise, recomputed at most once per " +
+          "snapshot interval), falling back (complexity, then task_type, then model dropped) until a level has enough " +
+          "events and contributing instances; where none has, the calling instance's own events answer exactly " +
+          '(`metadata.source: "own"`). `source` in a query asks for one of the two. `fallback_level: -1` and ' +
+          "`prediction: null` when neither has data.",
         security: API_KEY_SECURITY,
         body: PREDICTION_BATCH_REQUEST_SCHEMA,
         response: {
@@ -102,9 +107,11 @@ export async function predictionsRoutes(app: FastifyInstance, options: Predictio
     },
     async (request): Promise<PredictionBatchResponse> => {
       const { queries } = request.body as { queries: PredictionQuery[] };
-      // Only the four dimensions go to the engine (unknown fields are ignored, not passed on).
-      const clean = queries.map(({ task_type, model, provider, complexity }) => ({ task_type, model, provider, complexity }));
-      const results = await options.predictor.predict(clean);
+      // Only the four dimensions and the source go to the engine (unknown fields are ignored, not passed on).
+      const clean = queries.map(({ task_type, model, provider, complexity, source }) =>
+        source === undefined ? { task_type, model, provider, complexity } : { task_type, model, provider, complexity, source },
+      );
+      const results = await options.predictor.predict(clean, request.apiKey ? { instanceId: request.apiKey.instanceId } : undefined);
       return { results };
     },
   );

@@ -3,6 +3,7 @@ import type { GroupLevel } from "../aggregation/group-key.js";
 import type { SketchMetric } from "../aggregation/sketch-metrics.js";
 import type { UsageSums } from "../aggregation/usage-rules.js";
 import type { RollupDimension } from "./usage-rollup.js";
+import type { PredictionStore } from "./prediction-store.js";
 
 /**
  * The one storage interface. Each engine lives in a folder of its own (sqlite/, postgres/) with
@@ -110,7 +111,7 @@ export interface StoredEvent {
   event: Record<string, unknown>;
 }
 
-export interface Storage {
+export interface Storage extends PredictionStore {
   readonly engine: "sqlite" | "postgres";
 
   /** Applies pending forward-only migrations; safe when several processes start at once. */

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPredictor } from "../../src/predictions/predictor.js";
+import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import { request, makeEvent, postJson, seedInstance, startTestServer, type Json, type TestServer } from "../http/test-server.js";
 import { OpenApiValidator } from "./openapi-validator.js";
@@ -27,7 +28,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "mosaic-contract-"));
   const storage = await openStorage({ engine: "sqlite", path: join(dir, "telemetry.db") });
   // The real predictor at low thresholds, so that the predictions answer carries numbers.
-  server = await startTestServer({ storage, predictor: createPredictor(storage, { minEvents: 4, minContributors: 2 }) });
+  server = await startTestServer({
+    storage,
+    predictor: createPredictor(storage, { minEvents: 4, minContributors: 2 }, { noise: seededSnapshotNoise("wire"), now: () => new Date("2026-12-01T10:00:00.000Z") }),
+  });
   validator = new OpenApiValidator((await request("GET", `${server.url}/openapi.json`, null)).body);
 });
 afterAll(async () => {
@@ -106,7 +110,7 @@ describe.skipIf(!hasClient)(`the built SDK and the server, through a recording p
     const seeded = await seedInstance(server.storage, "predictions-peer");
     for (const instance of [server, seeded]) {
       const key = instance === server ? server.apiKey : seeded.apiKey;
-      const events = Array.from({ length: 6 }, () => makeEvent(instance.instanceId, { model: QUERY.model }));
+      const events = Array.from({ length: 12 }, () => makeEvent(instance.instanceId, { model: QUERY.model }));
       expect((await postJson(`${server.url}/v1/events/batch`, key, { events })).status).toBe(200);
     }
     proxy = await startRecordingProxy(server.url);

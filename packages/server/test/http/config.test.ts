@@ -28,7 +28,7 @@ describe("loadConfig", () => {
       storage: { engine: "sqlite", path: "/srv/app/data/telemetry.db" },
       adminToken: null,
       rateLimits: { eventsPerMinute: 600, predictionsPerMinute: 300 },
-      predictions: { minEvents: 10, minContributors: 5 },
+      predictions: { minEvents: 10, minContributors: 5, snapshotIntervalMs: 3_600_000 },
       bodyLimitBytes: 1024 * 1024,
       requestTimeoutMs: 60_000,
       refusedBodyTimeoutMs: 5_000,
@@ -62,6 +62,7 @@ describe("loadConfig", () => {
         RATE_LIMIT_PREDICTIONS_PER_MINUTE: "30",
         PREDICTION_MIN_EVENTS: "3",
         PREDICTION_MIN_CONTRIBUTORS: "2",
+        PREDICTION_SNAPSHOT_INTERVAL: "60",
         BODY_LIMIT_BYTES: "2048",
         REQUEST_TIMEOUT_MS: "30000",
         REFUSED_BODY_TIMEOUT_MS: "1000",
@@ -78,7 +79,7 @@ describe("loadConfig", () => {
     expect(config.storage).toEqual({ engine: "sqlite", path: "/srv/app/var/telemetry/telemetry.db" });
     expect(config.adminToken).toBe("0123456789abcdef-admin-0123456789");
     expect(config.rateLimits).toEqual({ eventsPerMinute: 60, predictionsPerMinute: 30 });
-    expect(config.predictions).toEqual({ minEvents: 3, minContributors: 2 });
+    expect(config.predictions).toEqual({ minEvents: 3, minContributors: 2, snapshotIntervalMs: 60_000 });
     expect(config.bodyLimitBytes).toBe(2048);
     expect(config.requestTimeoutMs).toBe(30_000);
     expect(config.refusedBodyTimeoutMs).toBe(1_000);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPredictor } from "../../src/predictions/predictor.js";
+import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,14 +17,14 @@ describe("predictions over HTTP with the real predictor and SQLite", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "mosaic-pred-"));
     storage = await openStorage({ engine: "sqlite", path: join(dir, "t.db") });
-    server = await startTestServer({ storage, predictor: createPredictor(storage, { minEvents: 4, minContributors: 2 }) });
+    server = await startTestServer({ storage, predictor: createPredictor(storage, { minEvents: 4, minContributors: 2 }, { noise: seededSnapshotNoise("real"), now: () => new Date("2026-12-01T10:00:00.000Z") }) });
   });
   afterAll(async () => {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("answers null with no data, then a level-0 prediction once two instances sent enough events", async () => {
+  it("answers null with no data, then a level-0 crowd prediction once two instances sent enough events", async () => {
     const url = `${server.url}/v1/predictions/batch`;
     const empty = await postJson(url, server.apiKey, { queries: [QUERY] });
     expect(empty.status).toBe(200);
@@ -34,15 +35,18 @@ describe("predictions over HTTP with the real predictor and SQLite", () => {
       [server.apiKey, server.instanceId],
       [other.apiKey, other.instanceId],
     ] as const) {
-      const events = Array.from({ length: 3 }, () => makeEvent(instanceId));
-      expect((await postJson(`${server.url}/v1/events/batch`, key, { events })).body.accepted).toBe(3);
+      const events = Array.from({ length: 10 }, () => makeEvent(instanceId));
+      expect((await postJson(`${server.url}/v1/events/batch`, key, { events })).body.accepted).toBe(10);
     }
 
     const answer = await postJson(url, server.apiKey, { queries: [QUERY] });
     expect(answer.status).toBe(200);
     const [result] = answer.body.results;
-    expect(result.metadata).toMatchObject({ sample_size: 6, contributors: 2, fallback_level: 0 });
+    // A crowd snapshot: sizes rounded (events to tens, at least the minimum), values noisy.
+    expect(result.metadata).toMatchObject({ sample_size: 20, contributors: 2, fallback_level: 0, source: "crowd" });
     expect(result.prediction.input_tokens.median).toBeGreaterThan(0);
-    expect(result.prediction.correction_factors.input).toBeCloseTo(1.2, 5);
+    // Every event ran 1.2x its estimate; a two-instance group's noisy median ratio stays near it.
+    expect(result.prediction.correction_factors.input).toBeGreaterThanOrEqual(0.8);
+    expect(result.prediction.correction_factors.input).toBeLessThanOrEqual(1.6);
   });
 });

@@ -1,4 +1,5 @@
 import type { Migration } from "../migration.js";
+import { POSTGRES_PREDICTION_MIGRATION } from "../prediction-migration.js";
 import { RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
 
 /**
@@ -159,4 +160,5 @@ FROM (SELECT instance_id, "timestamp",
   FROM events) AS events`)};
 `,
   },
+  POSTGRES_PREDICTION_MIGRATION,
 ];

@@ -26,6 +26,8 @@ import * as reads from "./postgres-reads.js";
 import { num } from "./postgres-rows.js";
 import { MIGRATION_LOCK_ID, POSTGRES_DEFAULTS, type PostgresSettings } from "./postgres-settings.js";
 import { PostgresConnection } from "./postgres-transaction.js";
+import type { GroupDimensions, PredictionEventRow, StoredSnapshot } from "../prediction-store.js";
+import { PostgresPredictionStore } from "./postgres-prediction-store.js";
 
 /**
  * The scale-out engine: a pg Pool shared by the process; several processes may ingest at once.
@@ -38,9 +40,11 @@ export class PostgresStorage implements Storage {
   readonly #c: PostgresConnection;
   readonly #migrations: readonly Migration[];
   readonly #ingestQueue: GroupCommit<PostgresIngestJob, boolean[]>;
+  readonly #predictions: PostgresPredictionStore;
 
   constructor(pool: PgPool, settings: PostgresSettings = {}, migrations: readonly Migration[] = POSTGRES_MIGRATIONS) {
     this.#c = new PostgresConnection(pool);
+    this.#predictions = new PostgresPredictionStore((text, values) => this.#c.query(text, values));
     this.#migrations = migrations;
     const maxWeight = settings.maxEventsPerTransaction ?? POSTGRES_DEFAULTS.maxEventsPerTransaction;
     this.#ingestQueue = new GroupCommit({
@@ -143,6 +147,26 @@ export class PostgresStorage implements Storage {
       if (inserted[position]) statuses[index] = "accepted";
     });
     return statuses;
+  }
+
+  async readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    return this.#predictions.readSnapshots(groupKeys);
+  }
+
+  async saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>> {
+    return this.#predictions.saveSnapshots(snapshots, staleBefore);
+  }
+
+  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitGroupEvents(groups, visit);
+  }
+
+  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitAllEvents(visit);
+  }
+
+  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitOwnEvents(instanceId, groups, visit);
   }
 
   readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {

@@ -1,4 +1,5 @@
 import type { Migration } from "../migration.js";
+import { SQLITE_PREDICTION_MIGRATION } from "../prediction-migration.js";
 import { RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
 
 /**
@@ -169,4 +170,5 @@ FROM (SELECT instance_id, timestamp,
   CASE WHEN instr(payload, '\\u0000') > 0 THEN replace(payload, '\\u0000', '\\ufffd') ELSE payload END AS payload FROM events) AS events`)};
 `,
   },
+  SQLITE_PREDICTION_MIGRATION,
 ];

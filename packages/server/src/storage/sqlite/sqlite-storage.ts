@@ -28,6 +28,8 @@ import { SqliteConnection } from "./sqlite-transaction.js";
 import { registerSketchFunctions } from "./sketch-functions.js";
 import { TurnGroupCommit } from "./turn-group-commit.js";
 import { WalSync } from "./wal-sync.js";
+import type { GroupDimensions, PredictionEventRow, StoredSnapshot } from "../prediction-store.js";
+import { SqlitePredictionStore } from "./sqlite-prediction-store.js";
 
 /**
  * The embedded engine: one better-sqlite3 handle in WAL mode (sqlite-transaction.ts). What would
@@ -42,6 +44,7 @@ export class SqliteStorage implements Storage {
   readonly #migrations: readonly Migration[];
   readonly #ingestQueue: TurnGroupCommit<SqliteIngestJob, IngestStatus[]>;
   readonly #checkpoints: CheckpointThread | null;
+  readonly #predictions: SqlitePredictionStore;
 
   constructor(db: SqliteDatabase, settings: SqliteSettings = {}, migrations: readonly Migration[] = SQLITE_MIGRATIONS) {
     this.#migrations = migrations;
@@ -49,6 +52,7 @@ export class SqliteStorage implements Storage {
     registerSketchFunctions(db);
     const { journalMode, busyTimeoutMs, walSynced } = applySqliteSettings(db, settings);
     this.#c = new SqliteConnection(db, walSynced ? new WalSync({ databasePath: db.name, syncData: settings.syncData }) : null);
+    this.#predictions = new SqlitePredictionStore(db, (work) => this.#c.run(work));
     this.#ingestQueue = new TurnGroupCommit({
       runTogether: (jobs) => {
         settings.onIngestTransaction?.(jobs.length);
@@ -165,6 +169,26 @@ export class SqliteStorage implements Storage {
 
   async readInstanceCounts(groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>> {
     return reads.readInstanceCounts(this.#c, groupKeys);
+  }
+
+  async readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    return this.#predictions.readSnapshots(groupKeys);
+  }
+
+  async saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>> {
+    return this.#predictions.saveSnapshots(snapshots, staleBefore);
+  }
+
+  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitGroupEvents(groups, visit);
+  }
+
+  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitAllEvents(visit);
+  }
+
+  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
+    return this.#predictions.visitOwnEvents(instanceId, groups, visit);
   }
 
   async readGroupSummaries(groupKeys: readonly string[]): Promise<Map<string, GroupSummary>> {

@@ -1,0 +1,159 @@
+import type { Prediction, Quantiles } from "@mosaicstack/telemetry-protocol";
+import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
+import { sketchBin } from "../../aggregation/sketch-mapping.js";
+import { REPORTED_QUANTILES } from "../quantiles.js";
+import { discreteLaplace } from "./discrete-laplace.js";
+import type { InstanceAggregate } from "./instance-aggregate.js";
+import { WEIGHT_UNITS, apportion, instanceUnits, weightCap } from "./instance-weights.js";
+import { coarseBin, noisyCoarseHistogram, quantileOfReleased, roundSignificant, superDomainOf, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
+import { contributorScale, noiseScale, sizeFactor, type PrivacyParameters } from "./privacy-parameters.js";
+import type { RandomIntegers } from "./random-integers.js";
+
+/**
+ * What one group publishes for one snapshot interval: computed from its instances' aggregates
+ * with bounded weights and noise, stored, and served unchanged to every query until the next.
+ */
+export interface CrowdSnapshot {
+  groupKey: string;
+  /** When it was computed (whole seconds): the answers' last_updated. */
+  computedAt: string;
+  /** Whether the group answers. Once true it stays true (no one can switch a level off). */
+  answers: boolean;
+  /** Events, noisy and rounded to tens; 0 when the group does not answer. */
+  sampleSize: number;
+  /** Contributing instances, rounded down to a multiple of 5 (at least the minimum); 0 when not answering. */
+  contributors: number;
+  prediction: Prediction | null;
+}
+
+export interface SnapshotInput {
+  groupKey: string;
+  /** Every instance's aggregates in the group; order does not matter. */
+  instances: readonly InstanceAggregate[];
+  thresholds: { minEvents: number; minContributors: number };
+  parameters: PrivacyParameters;
+  random: RandomIntegers;
+  computedAt: Date;
+  /** Whether the group's previous snapshot answered. */
+  answeredBefore: boolean;
+}
+
+/** Computes a group's snapshot (docs/predictions.md, "Privacy"). Deterministic for a seeded `random`. */
+export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
+  const { thresholds, random } = input;
+  // Each released statistic draws from its own fork (random.fork), so its noise is the same
+  // whatever the other statistics drew: engines and reruns agree draw for draw.
+  // Instance order fixes the order of noise draws: by id, so every engine draws the same noise.
+  const instances = [...input.instances].filter((instance) => instance.events > 0).sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
+  const computedAt = new Date(Math.floor(input.computedAt.getTime() / 1000) * 1000).toISOString();
+  const cap = weightCap(
+    instances.map((instance) => instance.events),
+    thresholds.minContributors,
+  );
+  const units = instances.map((instance) => instanceUnits(instance.events, cap));
+  const noise = (label: string, factor = 1): NoiseSettings => ({ random: random.fork(label), scale: noiseScale(input.parameters, factor), unitsPerEvent: WEIGHT_UNITS });
+  const noisyUnits = units.reduce((sum, u) => sum + u, 0) + discreteLaplace(random.fork("weighted-events"), noiseScale(input.parameters));
+  const events = instances.reduce((sum, instance) => sum + instance.events, 0);
+  const noisyEvents = events + discreteLaplace(random.fork("events"), contributorScale(input.parameters));
+
+  // The contributor minimum is exact: no crowd answer ever rests on fewer instances.
+  const meets = instances.length >= thresholds.minContributors && noisyUnits >= thresholds.minEvents * WEIGHT_UNITS;
+  const answers = instances.length >= thresholds.minContributors && (input.answeredBefore || meets);
+  if (!answers) return { groupKey: input.groupKey, computedAt, answers: false, sampleSize: 0, contributors: 0, prediction: null };
+
+  const factor = sizeFactor(noisyUnits / WEIGHT_UNITS);
+  const released = SKETCH_METRICS.map((metric) => metricQuantiles(instances, units, metric, noise(metric, factor)));
+  // A metric whose noisy histogram kept nothing has no quantiles to publish: the group does not
+  // answer yet (unless it did before), rather than publish zeros.
+  if (released.some((quantiles) => quantiles === null) && !input.answeredBefore) {
+    return { groupKey: input.groupKey, computedAt, answers: false, sampleSize: 0, contributors: 0, prediction: null };
+  }
+  const empty: Quantiles = { p10: 0, p25: 0, median: 0, p75: 0, p90: 0 };
+  const quantiles = Object.fromEntries(SKETCH_METRICS.map((metric, m) => [metric, released[m] ?? empty])) as Record<SketchMetric, Quantiles>;
+  const prediction: Prediction = {
+    input_tokens: quantiles.input_tokens,
+    output_tokens: quantiles.output_tokens,
+    cost_usd_micros: quantiles.cost_usd_micros,
+    duration_ms: quantiles.duration_ms,
+    correction_factors: {
+      input: correctionFactor(instances, units, noise("correction-input"), (i) => [i.sumActualInputTokens, i.sumEstimatedInputTokens]),
+      output: correctionFactor(instances, units, noise("correction-output"), (i) => [i.sumActualOutputTokens, i.sumEstimatedOutputTokens]),
+    },
+    quality: {
+      gate_pass_rate: rate(instances, units, noisyUnits, noise("gate-pass"), (i) => i.gatePassed),
+      success_rate: rate(instances, units, noisyUnits, noise("success"), (i) => i.successes),
+    },
+  };
+  return {
+    groupKey: input.groupKey,
+    computedAt,
+    answers: true,
+    sampleSize: Math.max(thresholds.minEvents, Math.round(noisyEvents / 10) * 10),
+    contributors: Math.max(thresholds.minContributors, Math.floor(instances.length / 5) * 5),
+    prediction,
+  };
+}
+
+/** The five quantiles of one metric from the instances' bins, weighted and noised; null when the noisy histogram kept nothing. */
+function metricQuantiles(instances: readonly InstanceAggregate[], units: readonly number[], metric: SketchMetric, noise: NoiseSettings): Quantiles | null {
+  const weighted = new Map<number, number>();
+  const fine = new Map<number, number>();
+  instances.forEach((instance, index) => {
+    for (const [bin, share] of apportion(instance.bins[metric], units[index] as number)) {
+      fine.set(bin, (fine.get(bin) ?? 0) + share);
+      weighted.set(coarseBin(bin), (weighted.get(coarseBin(bin)) ?? 0) + share);
+    }
+  });
+  return releasedQuantiles(noisyCoarseHistogram(weighted, noise, fine));
+}
+
+function releasedQuantiles(released: readonly ReleasedBin[]): Quantiles | null {
+  if (released.reduce((sum, bin) => sum + bin.units, 0) <= 0) return null;
+  const values = Object.values(REPORTED_QUANTILES).map((q) => quantileOfReleased(released, q) ?? 0);
+  // Noise can cross neighbouring quantiles; the published ones stay in order.
+  for (let i = 1; i < values.length; i++) values[i] = Math.max(values[i] as number, values[i - 1] as number);
+  const [p10, p25, median, p75, p90] = values.map((value) => roundSignificant(value)) as [number, number, number, number, number];
+  return { p10, p25, median, p75, p90 };
+}
+
+/** Instances' ratios are clamped into this range before they are weighed, and so is the factor. */
+export const CORRECTION_RANGE = Object.freeze({ min: 0.05, max: 20 });
+const RATIO_DOMAIN = superDomainOf(CORRECTION_RANGE.min * 1000, CORRECTION_RANGE.max * 1000);
+
+/**
+ * A correction factor: the weighted median of the instances' own ratios (actual over estimated,
+ * over their events with an estimate, clamped to CORRECTION_RANGE), read from a noisy histogram
+ * like the quantiles, to two decimals. No global sum is released, so no instance's sums can be
+ * solved for; 1 when no instance estimated.
+ */
+function correctionFactor(
+  instances: readonly InstanceAggregate[],
+  units: readonly number[],
+  noise: NoiseSettings,
+  sums: (instance: InstanceAggregate) => [actual: number, estimated: number],
+): number {
+  const weighted = new Map<number, number>();
+  instances.forEach((instance, index) => {
+    const [actual, estimated] = sums(instance);
+    if (!(estimated > 0)) return;
+    // Ratios are binned as thousandths, so the sketch's 1 % bins apply to them too.
+    const ratio = Math.min(CORRECTION_RANGE.max, Math.max(CORRECTION_RANGE.min, actual / estimated));
+    const bin = coarseBin(sketchBin(Math.round(ratio * 1000)));
+    weighted.set(bin, (weighted.get(bin) ?? 0) + (units[index] as number));
+  });
+  if (weighted.size === 0) return 1;
+  const median = quantileOfReleased(noisyCoarseHistogram(weighted, noise, undefined, RATIO_DOMAIN), 0.5);
+  if (median === null || median <= 0) return 1;
+  return Math.round(Math.min(CORRECTION_RANGE.max, Math.max(CORRECTION_RANGE.min, median / 1000)) * 100) / 100;
+}
+
+/** A weighted rate (each instance's own rate, by its weight), noised, clamped to [0, 1], to two decimals. */
+function rate(instances: readonly InstanceAggregate[], units: readonly number[], noisyUnits: number, noise: NoiseSettings, count: (instance: InstanceAggregate) => number): number {
+  let hits = 0;
+  instances.forEach((instance, index) => {
+    hits += apportion(new Map([[1, count(instance)], [0, instance.events - count(instance)]]), units[index] as number).get(1) ?? 0;
+  });
+  const noisy = hits + discreteLaplace(noise.random, noise.scale);
+  if (noisyUnits <= 0) return 0;
+  return Math.round(Math.min(1, Math.max(0, noisy / noisyUnits)) * 100) / 100;
+}

@@ -1,0 +1,81 @@
+import { createHash, randomFillSync } from "node:crypto";
+
+/**
+ * Uniform random integers, the only randomness the privacy mechanisms use: every noise draw is
+ * built from integers (discrete-laplace.ts), never from a floating-point uniform, so the output
+ * has no floating-point artefacts to exploit (Mironov, "On significance of the least significant
+ * bits for differential privacy", CCS 2012).
+ */
+export interface RandomIntegers {
+  /** A uniform integer in [0, bound); bound is a positive safe integer. */
+  below(bound: number): number;
+  /**
+   * An independent stream for one released statistic, so each statistic's noise does not depend
+   * on how many draws the others took (a seeded stream forks by label; crypto is crypto).
+   */
+  fork(label: string): RandomIntegers;
+}
+
+/**
+ * Production: node:crypto's CSPRNG, read 48 bits at a time from a buffer refilled 8 KiB at once
+ * (a call into crypto per draw cost more than the rest of a snapshot), turned into integers by
+ * rejection sampling like the seeded stream.
+ */
+export function cryptoRandomIntegers(): RandomIntegers {
+  const block = Buffer.alloc(8_190);
+  let offset = block.length;
+  const random: RandomIntegers = {
+    below: uniformBelow(() => {
+      if (offset + 6 > block.length) {
+        randomFillSync(block);
+        offset = 0;
+      }
+      const value = block.readUIntBE(offset, 6);
+      offset += 6;
+      return value;
+    }),
+    fork: () => random,
+  };
+  return random;
+}
+
+/**
+ * Tests and replays: a deterministic stream from `seed` (SHA-256 of seed and a counter, 32 bytes
+ * per block), turned into integers by rejection sampling so every value below `bound` is exactly
+ * equally likely. The same seed gives the same draws on every engine and every run.
+ */
+export function seededRandomIntegers(seed: string): RandomIntegers {
+  let counter = 0;
+  let block = Buffer.alloc(0);
+  let offset = 0;
+  const nextUint48 = (): number => {
+    if (offset + 6 > block.length) {
+      block = createHash("sha256").update(seed).update(":").update(String(counter++)).digest();
+      offset = 0;
+    }
+    const value = block.readUIntBE(offset, 6);
+    offset += 6;
+    return value;
+  };
+  return { fork: (label) => seededRandomIntegers(`${seed}/${label}`), below: uniformBelow(nextUint48) };
+}
+
+const RANGE = 2 ** 48;
+
+/** `below(bound)` from a source of uniform 48-bit integers. */
+function uniformBelow(nextUint48: () => number): (bound: number) => number {
+  return (bound) => {
+    checkBound(bound);
+    if (bound === 1) return 0;
+    // Largest multiple of bound within 2^48: values at or above it are redrawn (no modulo bias).
+    const limit = RANGE - (RANGE % bound);
+    for (;;) {
+      const value = nextUint48();
+      if (value < limit) return value % bound;
+    }
+  };
+}
+
+function checkBound(bound: number): void {
+  if (!Number.isSafeInteger(bound) || bound < 1 || bound > 2 ** 47) throw new RangeError(`bound must be an integer in [1, 2^47], got ${bound}`);
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { bernoulliExp, discreteLaplace } from "../../../src/predictions/privacy/discrete-laplace.js";
+import { apportion, instanceUnits, weightCap } from "../../../src/predictions/privacy/instance-weights.js";
+import { cryptoRandomIntegers, seededRandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
+
+describe("random integers", () => {
+  it("a seed gives the same stream every time, and forks are independent of the parent's draws", () => {
+    const a = seededRandomIntegers("s");
+    const b = seededRandomIntegers("s");
+    expect(Array.from({ length: 20 }, () => a.below(1000))).toEqual(Array.from({ length: 20 }, () => b.below(1000)));
+    const c = seededRandomIntegers("s");
+    c.below(7);
+    expect(c.fork("x").below(1_000_000)).toBe(seededRandomIntegers("s").fork("x").below(1_000_000));
+  });
+
+  it("draws every value below the bound about equally often (seeded and crypto)", () => {
+    for (const random of [seededRandomIntegers("uniform"), cryptoRandomIntegers()]) {
+      const counts = new Array<number>(6).fill(0);
+      for (let i = 0; i < 60_000; i++) counts[random.below(6)]! += 1;
+      for (const count of counts) expect(Math.abs(count - 10_000)).toBeLessThan(600);
+    }
+  });
+
+  it("refuses a bound that is not a positive integer", () => {
+    expect(() => seededRandomIntegers("x").below(0)).toThrow(RangeError);
+    expect(() => cryptoRandomIntegers().below(1.5)).toThrow(RangeError);
+  });
+});
+
+describe("discrete Laplace", () => {
+  it("Bernoulli(exp(-n/d)) has the right mean, also above 1", () => {
+    const random = seededRandomIntegers("bern");
+    for (const [n, d] of [[1, 2], [3, 2], [5, 1]] as const) {
+      let hits = 0;
+      for (let i = 0; i < 40_000; i++) if (bernoulliExp(random, n, d)) hits += 1;
+      expect(hits / 40_000).toBeCloseTo(Math.exp(-n / d), 2);
+    }
+  });
+
+  it("matches P(x) ∝ exp(-|x| / scale) for scale 2 and scale 1/2", () => {
+    for (const [numerator, denominator] of [[2, 1], [1, 2]] as const) {
+      const random = seededRandomIntegers(`dl-${numerator}-${denominator}`);
+      const scale = numerator / denominator;
+      const alpha = Math.exp(-1 / scale);
+      const n = 50_000;
+      const counts = new Map<number, number>();
+      for (let i = 0; i < n; i++) {
+        const x = discreteLaplace(random, { numerator, denominator });
+        counts.set(x, (counts.get(x) ?? 0) + 1);
+      }
+      for (const x of [-2, -1, 0, 1, 2]) {
+        const expected = ((1 - alpha) / (1 + alpha)) * Math.pow(alpha, Math.abs(x));
+        expect(Math.abs((counts.get(x) ?? 0) / n - expected)).toBeLessThan(0.01);
+      }
+    }
+  });
+});
+
+describe("instance weights", () => {
+  it("caps at the k-th busiest instance, a cap that never falls when instances or events are added", () => {
+    expect(weightCap([50, 2, 2, 2, 2, 2], 5)).toBe(2);
+    expect(weightCap([50, 2, 2, 2, 2, 2, 1, 1, 1], 5)).toBe(2);
+    expect(weightCap([50, 40, 30, 20, 10, 5], 5)).toBe(10);
+    expect(weightCap([3, 1], 5)).toBe(1);
+    expect(instanceUnits(5_000, 2)).toBe(instanceUnits(2, 2));
+  });
+
+  it("apportions units exactly, in proportion, deterministically", () => {
+    const parts = new Map([[3, 1], [1, 1], [2, 1]]);
+    const split = apportion(parts, 16);
+    expect([...split.values()].reduce((a, b) => a + b, 0)).toBe(16);
+    expect(split).toEqual(new Map([[1, 6], [2, 5], [3, 5]]));
+  });
+});

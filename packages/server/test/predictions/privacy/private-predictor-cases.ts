@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { groupKey } from "../../../src/aggregation/group-key.js";
+import { InstanceAggregateFolder } from "../../../src/predictions/privacy/aggregates-from-events.js";
+import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
+import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
+import { createPrivatePredictor, seededSnapshotNoise, type PrivatePredictor } from "../../../src/predictions/privacy/private-predictor.js";
+import type { PredictionStore } from "../../../src/storage/prediction-store.js";
+import type { Storage } from "../../../src/storage/storage.js";
+import { toStore } from "../../helpers/events-to-store.js";
+import { makeEvent, seedInstance } from "../../storage/storage-fixtures.js";
+import { BASE_QUERY, eventDims } from "../predictor-seed.js";
+
+/** A fresh storage and the prediction store over the same database. */
+export type OpenPredictionStorage = () => Promise<{ storage: Storage; store: PredictionStore; dispose: () => Promise<void> }>;
+
+const THRESHOLDS = { minEvents: 10, minContributors: 5 };
+const HOUR = 3_600_000;
+const START = Date.parse("2026-12-01T10:00:00.000Z");
+const at = (patch: Partial<PredictionQuery>): PredictionQuery => ({ ...BASE_QUERY, ...patch });
+
+/** The private predictor's behaviour on one engine, with a fake clock and a seeded noise source. */
+export function privatePredictorCases(open: OpenPredictionStorage): void {
+  let storage: Storage;
+  let store: PredictionStore;
+  let dispose: () => Promise<void>;
+  let clock: number;
+  let predictor: PrivatePredictor;
+  beforeEach(async () => {
+    ({ storage, store, dispose } = await open());
+    clock = START;
+    predictor = createPrivatePredictor(store, { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
+  });
+  afterEach(async () => {
+    await dispose();
+  });
+
+  /** `instances` new instances sending `perInstance` events each to the group of `query`; values vary per event. */
+  async function seed(query: PredictionQuery, instances: number, perInstance: number, patch: (i: number, e: number) => Partial<TaskCompletionEvent> = () => ({})): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < instances; i++) {
+      const { instance } = await seedInstance(storage);
+      ids.push(instance.id);
+      await send(instance.id, query, perInstance, (e) => patch(i, e));
+    }
+    return ids;
+  }
+
+  async function send(instanceId: string, query: PredictionQuery, count: number, patch: (e: number) => Partial<TaskCompletionEvent> = () => ({})): Promise<void> {
+    const events = Array.from({ length: count }, (_, e) => makeEvent(instanceId, { ...eventDims(query), actual_input_tokens: 1_000 + 37 * e, ...patch(e) }));
+    await storage.ingestEvents(instanceId, toStore(events), new Date(clock));
+  }
+
+  describe("crowd snapshots", () => {
+    it("answers from the crowd at level 0, marked crowd, with the snapshot time and rounded sizes", async () => {
+      await seed(BASE_QUERY, 5, 4);
+      clock += 1234;
+      const [result] = await predictor.predict([BASE_QUERY]);
+      expect(result?.metadata).toMatchObject({ fallback_level: 0, source: "crowd", contributors: 5, last_updated: "2026-12-01T10:00:01.000Z" });
+      expect((result?.metadata.sample_size ?? 1) % 10).toBe(0);
+      expect(result?.prediction).not.toBeNull();
+    });
+
+    it("gives exactly the engine-independent mechanism's answer for the same events and seed", async () => {
+      await seed(BASE_QUERY, 6, 7, (i, e) => ({ actual_output_tokens: 100 * (i + 1) + e, task_duration_ms: 1_000 * (e + 1) }));
+      const [result] = await predictor.predict([BASE_QUERY]);
+      const key = groupKey(BASE_QUERY, 0);
+      const folder = new InstanceAggregateFolder([key]);
+      await store.visitGroupEvents([{ ...BASE_QUERY, level: 0 }], (row) => folder.add(row));
+      const expected = computeCrowdSnapshot({
+        groupKey: key,
+        instances: folder.result().get(key) ?? [],
+        thresholds: THRESHOLDS,
+        parameters: DEFAULT_PRIVACY_PARAMETERS,
+        random: seededSnapshotNoise("cases")(key, new Date(START)),
+        computedAt: new Date(START),
+        answeredBefore: false,
+      });
+      expect(result?.prediction).toEqual(expected.prediction);
+      expect(result?.metadata.sample_size).toBe(expected.sampleSize);
+    });
+
+    it("gives the same answer all through an interval, and a new snapshot after it", async () => {
+      const ids = await seed(BASE_QUERY, 5, 4);
+      const [first] = await predictor.predict([BASE_QUERY]);
+      await send(ids[0] as string, BASE_QUERY, 30, () => ({ actual_input_tokens: 900_000 }));
+      clock += HOUR - 1000;
+      const [within] = await predictor.predict([BASE_QUERY]);
+      expect(within).toEqual(first);
+      clock += 1000;
+      const [after] = await predictor.predict([BASE_QUERY]);
+      expect(after?.metadata.last_updated).toBe(new Date(START + HOUR).toISOString());
+      expect(after?.prediction).not.toEqual(first?.prediction);
+    });
+
+    it("serves the stored snapshot to another predictor (another process) in the same interval", async () => {
+      await seed(BASE_QUERY, 5, 4);
+      const [first] = await predictor.predict([BASE_QUERY]);
+      const other = createPrivatePredictor(store, { thresholds: THRESHOLDS, now: () => new Date(clock + 60_000), noise: seededSnapshotNoise("another process") });
+      expect(await other.predict([BASE_QUERY])).toEqual([first]);
+    });
+  });
+
+  describe("fallback that no single instance can switch off (goal 2)", () => {
+    it.each([
+      [1, { complexity: "high" }],
+      [2, { task_type: "debugging" }],
+      [3, { model: "gpt-5" }],
+    ] as const)("falls back to level %i, and one event elsewhere under it does not switch it off", async (level, sibling) => {
+      await seed(at(sibling), 5, 3);
+      const [before] = await predictor.predict([BASE_QUERY]);
+      expect(before?.metadata).toMatchObject({ fallback_level: level, source: "crowd" });
+      // The issue's attack: one event of another task type (or model) under the same parent.
+      const { instance } = await seedInstance(storage);
+      await send(instance.id, at({ ...sibling, task_type: "testing", model: "private-model" }), 1);
+      for (let hour = 1; hour <= 3; hour++) {
+        clock = START + hour * HOUR;
+        const [later] = await predictor.predict([BASE_QUERY]);
+        expect(later?.metadata.fallback_level).toBe(level);
+      }
+    });
+
+    it("never answers from the crowd with fewer instances than the minimum", async () => {
+      await seed(BASE_QUERY, 4, 20);
+      const [result] = await predictor.predict([{ ...BASE_QUERY, source: "crowd" }]);
+      expect(result?.metadata.fallback_level).toBe(-1);
+      expect(result?.prediction).toBeNull();
+    });
+  });
+
+  describe("own history (goal 3)", () => {
+    it("a single-instance server answers from the instance's own events, exact and current", async () => {
+      const [id] = await seed(BASE_QUERY, 1, 3, () => ({ actual_input_tokens: 2_000 }));
+      const [result] = await predictor.predict([BASE_QUERY], { instanceId: id as string });
+      expect(result?.metadata).toMatchObject({ source: "own", fallback_level: 0, sample_size: 3, contributors: 1, last_updated: new Date(START).toISOString() });
+      expect(result?.prediction?.input_tokens.median).toBeCloseTo(2_000, -2);
+      await send(id as string, BASE_QUERY, 1);
+      const [next] = await predictor.predict([BASE_QUERY], { instanceId: id as string });
+      expect(next?.metadata.sample_size).toBe(4);
+    });
+
+    it("answers own history at the first level that holds the instance's events", async () => {
+      const [id] = await seed(at({ complexity: "high" }), 1, 2);
+      const [result] = await predictor.predict([BASE_QUERY], { instanceId: id as string });
+      expect(result?.metadata).toMatchObject({ source: "own", fallback_level: 1 });
+    });
+
+    it("asks for one source: own even where the crowd answers, crowd only where none does", async () => {
+      const [id] = await seed(BASE_QUERY, 5, 4);
+      const [own, crowd] = await predictor.predict([{ ...BASE_QUERY, source: "own" }, { ...BASE_QUERY, source: "crowd" }], { instanceId: id as string });
+      expect(own?.metadata).toMatchObject({ source: "own", sample_size: 4, contributors: 1 });
+      expect(own?.query.source).toBe("own");
+      expect(crowd?.metadata.source).toBe("crowd");
+      const [none] = await predictor.predict([{ ...at({ provider: "openai", model: "never-seen" }), source: "crowd" }], { instanceId: id as string });
+      expect(none?.metadata.fallback_level).toBe(-1);
+    });
+
+    it("never answers one instance from another's history", async () => {
+      await seed(BASE_QUERY, 1, 3);
+      const { instance } = await seedInstance(storage);
+      const [result] = await predictor.predict([BASE_QUERY], { instanceId: instance.id });
+      expect(result?.metadata.fallback_level).toBe(-1);
+      expect(await predictor.predict([BASE_QUERY])).toMatchObject([{ prediction: null }]);
+    });
+  });
+
+  it("visits every stored event once in a sequential read", async () => {
+    await seed(BASE_QUERY, 2, 3);
+    await seed(at({ model: "gpt-5", provider: "openai" }), 1, 4);
+    let count = 0;
+    await store.visitAllEvents(() => (count += 1));
+    expect(count).toBe(10);
+  });
+
+  it("reads only snapshots on a repeated query within the interval", async () => {
+    await seed(BASE_QUERY, 5, 10);
+    await predictor.predict([BASE_QUERY]);
+    const reads: string[] = [];
+    const counting: PredictionStore = {
+      readSnapshots: (keys) => (reads.push("snapshots"), store.readSnapshots(keys)),
+      saveSnapshots: (s, before) => (reads.push("save"), store.saveSnapshots(s, before)),
+      visitGroupEvents: (groups, visit) => (reads.push("events"), store.visitGroupEvents(groups, visit)),
+      visitOwnEvents: (id, groups, visit) => (reads.push("own"), store.visitOwnEvents(id, groups, visit)),
+      visitAllEvents: (visit) => (reads.push("all"), store.visitAllEvents(visit)),
+    };
+    const again = createPrivatePredictor(counting, { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
+    await again.predict([BASE_QUERY]);
+    expect(reads).toEqual(["snapshots"]);
+  });
+}
