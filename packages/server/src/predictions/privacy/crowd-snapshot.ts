@@ -5,7 +5,7 @@ import { REPORTED_QUANTILES } from "../quantiles.js";
 import { discreteLaplace } from "./discrete-laplace.js";
 import type { InstanceAggregate } from "./instance-aggregate.js";
 import { WEIGHT_UNITS, apportion, instanceUnits, weightCap } from "./instance-weights.js";
-import { coarseBin, noisyCoarseHistogram, quantileOfReleased, roundSignificant, superDomainOf, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
+import { coarseBin, noisyCoarseHistogram, quantileOfReleased, roundSignificant, superBinOf, superDomainOf, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
 import { contributorScale, noiseScale, sizeFactor, type PrivacyParameters } from "./privacy-parameters.js";
 import type { RandomIntegers } from "./random-integers.js";
 
@@ -61,8 +61,11 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
   const answers = instances.length >= thresholds.minContributors && (input.answeredBefore || meets);
   if (!answers) return { groupKey: input.groupKey, computedAt, answers: false, sampleSize: 0, contributors: 0, prediction: null };
 
-  const factor = sizeFactor(noisyUnits / WEIGHT_UNITS);
-  const released = SKETCH_METRICS.map((metric) => metricQuantiles(instances, units, metric, noise(metric, factor)));
+  // The size factor reads the mass of the instances other than the k busiest (noised like the
+  // total), so no instance, however it reports, buys the group less noise.
+  const restUnits = [...units].sort((a, b) => b - a).slice(thresholds.minContributors).reduce((sum, u) => sum + u, 0);
+  const factor = sizeFactor((restUnits + discreteLaplace(random.fork("size"), noiseScale(input.parameters))) / WEIGHT_UNITS);
+  const released = SKETCH_METRICS.map((metric) => metricQuantiles(instances, units, metric, noise(metric, factor), thresholds.minContributors));
   // A metric whose noisy histogram kept nothing has no quantiles to publish: the group does not
   // answer yet (unless it did before), rather than publish zeros.
   if (released.some((quantiles) => quantiles === null) && !input.answeredBefore) {
@@ -95,16 +98,21 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
 }
 
 /** The five quantiles of one metric from the instances' bins, weighted and noised; null when the noisy histogram kept nothing. */
-function metricQuantiles(instances: readonly InstanceAggregate[], units: readonly number[], metric: SketchMetric, noise: NoiseSettings): Quantiles | null {
+function metricQuantiles(instances: readonly InstanceAggregate[], units: readonly number[], metric: SketchMetric, noise: NoiseSettings, minContributors: number): Quantiles | null {
   const weighted = new Map<number, number>();
   const fine = new Map<number, number>();
+  const holders = new Map<number, number>();
   instances.forEach((instance, index) => {
+    const supers = new Set<number>();
     for (const [bin, share] of apportion(instance.bins[metric], units[index] as number)) {
       fine.set(bin, (fine.get(bin) ?? 0) + share);
       weighted.set(coarseBin(bin), (weighted.get(coarseBin(bin)) ?? 0) + share);
+      supers.add(superBinOf(coarseBin(bin)));
     }
+    for (const index of supers) holders.set(index, (holders.get(index) ?? 0) + 1);
   });
-  return releasedQuantiles(noisyCoarseHistogram(weighted, noise, fine));
+  const eligible = new Set([...holders].filter(([, count]) => count >= minContributors).map(([index]) => index));
+  return releasedQuantiles(noisyCoarseHistogram(weighted, noise, fine, undefined, eligible));
 }
 
 function releasedQuantiles(released: readonly ReleasedBin[]): Quantiles | null {
