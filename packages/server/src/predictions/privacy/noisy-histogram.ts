@@ -87,37 +87,23 @@ export function superDomainOf(lowValue: number, highValue: number): SuperDomain 
   return { low: Math.max(0, superOf(lowValue)), high: Math.min(SUPER_BINS, superOf(highValue) + 1) };
 }
 
-/** The super bin of a coarse bin (ZERO_COARSE for the zero bin, which is a super bin of its own). */
-export function superBinOf(coarse: number): number {
-  return coarse === ZERO_COARSE ? ZERO_COARSE : Math.min(SUPER_BINS - 1, Math.floor(coarse / SUPER_WIDTH));
-}
-
-/**
- * `eligible`, when given, names the super bins (superBinOf) that may be kept for their own count:
- * those where at least the contributor minimum of distinct instances has values. One instance's
- * events alone (an attacker's "lighthouse" values) never open a stretch of the domain, so a lone
- * honest extreme next to them is not released with little noise around it.
- */
 export function noisyCoarseHistogram(
   weighted: ReadonlyMap<number, number>,
   noise: NoiseSettings,
   fineWeighted?: ReadonlyMap<number, number>,
   domain: SuperDomain = { low: 0, high: SUPER_BINS },
-  eligible?: ReadonlySet<number>,
 ): ReleasedBin[] {
   const superCounts = new Array<number>(SUPER_BINS).fill(0);
   for (const [coarse, units] of weighted) {
     if (coarse === ZERO_COARSE) continue;
-    const index = superBinOf(coarse);
+    const index = Math.min(SUPER_BINS - 1, Math.floor(coarse / SUPER_WIDTH));
     superCounts[index] = (superCounts[index] as number) + units;
   }
   const threshold = superThreshold(noise);
-  const may = (index: number): boolean => eligible === undefined || eligible.has(index);
-  // Noise is drawn for every super bin of the domain whatever `eligible` says, so the draws stay in step.
-  const kept = superCounts.map((units, index) => index >= domain.low && index < domain.high && units + discreteLaplace(noise.random, noise.scale) >= threshold && may(index));
+  const kept = superCounts.map((units, index) => index >= domain.low && index < domain.high && units + discreteLaplace(noise.random, noise.scale) >= threshold);
   // The zero bin is kept by the same rule as a super bin: noise alone must not make "0" a quantile.
   const zero = (weighted.get(ZERO_COARSE) ?? 0) + discreteLaplace(noise.random, noise.scale);
-  const released: ReleasedBin[] = zero >= threshold && may(ZERO_COARSE) ? [{ coarse: ZERO_COARSE, units: zero }] : [];
+  const released: ReleasedBin[] = zero >= threshold ? [{ coarse: ZERO_COARSE, units: zero }] : [];
   for (let index = domain.low; index < domain.high; index++) {
     if (!(kept[index] || kept[index - 1] === true || kept[index + 1] === true)) continue;
     for (let coarse = index * SUPER_WIDTH; coarse < (index + 1) * SUPER_WIDTH; coarse++) {
