@@ -16,9 +16,10 @@ interface Report {
  * Worlds that do not share a provider, so each query meets only its own data. Crowd answers are
  * noisy snapshots (docs/predictions.md), so each world is built so that exactly one level first
  * qualifies whatever the noise: the levels below it have only four contributing instances (the
- * contributor minimum is exact), the answering level has all five and 30 events or more, far above
- * the noisy event minimum of 10.
- * - level 0: every instance reports the queried combination 6 times;
+ * contributor minimum is exact), the answering level has all five and 100 events or more: enough
+ * that its noisy answer stays within a few percent (docs/predictions.md; smaller groups are
+ * noisier by design).
+ * - level 0: every instance reports the queried combination 20 times;
  * - level 1: instances 0-3 report complexity low, every instance reports high;
  * - level 2: instances 0-3 report testing, every instance debugging;
  * - level 3: instances 0-3 report model a, every instance model b;
@@ -27,10 +28,10 @@ interface Report {
  * no own-history answer stands in for them.
  */
 const everyInstance: Report[] = [
-  { provider: "anthropic", model: "e2e-level0", task_type: "implementation", complexity: "medium", times: 6 },
-  { provider: "openai", model: "e2e-level1", task_type: "implementation", complexity: "high", times: 6 },
-  { provider: "google", model: "e2e-level2", task_type: "debugging", complexity: "medium", times: 6 },
-  { provider: "mistral", model: "e2e-level3-b", task_type: "implementation", complexity: "medium", times: 6 },
+  { provider: "anthropic", model: "e2e-level0", task_type: "implementation", complexity: "medium", times: 20 },
+  { provider: "openai", model: "e2e-level1", task_type: "implementation", complexity: "high", times: 20 },
+  { provider: "google", model: "e2e-level2", task_type: "debugging", complexity: "medium", times: 20 },
+  { provider: "mistral", model: "e2e-level3-b", task_type: "implementation", complexity: "medium", times: 20 },
 ];
 const firstFourOnly: Report[] = [
   { provider: "openai", model: "e2e-level1", task_type: "implementation", complexity: "low", times: 3 },
@@ -45,28 +46,28 @@ const cases: { name: string; query: PredictionQuery; level: number; events: numb
     name: "level 0: the exact combination",
     query: { provider: "anthropic", model: "e2e-level0", task_type: "implementation", complexity: "medium" },
     level: 0,
-    events: 30,
+    events: 100,
     contributors: 5,
   },
   {
     name: "level 1: complexity dropped",
     query: { provider: "openai", model: "e2e-level1", task_type: "implementation", complexity: "low" },
     level: 1,
-    events: 42,
+    events: 112,
     contributors: 5,
   },
   {
     name: "level 2: task type dropped too",
     query: { provider: "google", model: "e2e-level2", task_type: "testing", complexity: "medium" },
     level: 2,
-    events: 42,
+    events: 112,
     contributors: 5,
   },
   {
     name: "level 3: the provider alone",
     query: { provider: "mistral", model: "e2e-level3-a", task_type: "implementation", complexity: "medium" },
     level: 3,
-    events: 42,
+    events: 112,
     contributors: 5,
   },
   {
