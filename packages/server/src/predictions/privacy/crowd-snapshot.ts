@@ -1,12 +1,11 @@
 import type { Prediction, Quantiles } from "@mosaicstack/telemetry-protocol";
 import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
-import { sketchBin } from "../../aggregation/sketch-mapping.js";
 import { REPORTED_QUANTILES } from "../quantiles.js";
 import { discreteLaplace } from "./discrete-laplace.js";
 import type { InstanceAggregate } from "./instance-aggregate.js";
 import { WEIGHT_UNITS, apportion, instanceUnits, weightCap } from "./instance-weights.js";
-import { coarseBin, noisyCoarseHistogram, quantileOfReleased, roundSignificant, superDomainOf, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
-import { contributorScale, noiseScale, sizeFactor, type PrivacyParameters } from "./privacy-parameters.js";
+import { coarseBin, noisyCoarseHistogram, quantileOfReleased, roundSignificant, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
+import { noiseScale, sizeFactor, type PrivacyParameters } from "./privacy-parameters.js";
 import type { RandomIntegers } from "./random-integers.js";
 
 /**
@@ -19,7 +18,7 @@ export interface CrowdSnapshot {
   computedAt: string;
   /** Whether the group answers. Once true it stays true (no one can switch a level off). */
   answers: boolean;
-  /** Events, noisy and rounded to tens; 0 when the group does not answer. */
+  /** Weighted events (each instance capped), noisy and rounded to tens; 0 when the group does not answer. */
   sampleSize: number;
   /** Contributing instances, rounded down to a multiple of 5 (at least the minimum); 0 when not answering. */
   contributors: number;
@@ -52,16 +51,18 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
   );
   const units = instances.map((instance) => instanceUnits(instance.events, cap));
   const noise = (label: string, factor = 1): NoiseSettings => ({ random: random.fork(label), scale: noiseScale(input.parameters, factor), unitsPerEvent: WEIGHT_UNITS });
+  const epsilon = input.parameters.epsilon.numerator / input.parameters.epsilon.denominator;
   const noisyUnits = units.reduce((sum, u) => sum + u, 0) + discreteLaplace(random.fork("weighted-events"), noiseScale(input.parameters));
-  const events = instances.reduce((sum, instance) => sum + instance.events, 0);
-  const noisyEvents = events + discreteLaplace(random.fork("events"), contributorScale(input.parameters));
 
   // The contributor minimum is exact: no crowd answer ever rests on fewer instances.
   const meets = instances.length >= thresholds.minContributors && noisyUnits >= thresholds.minEvents * WEIGHT_UNITS;
   const answers = instances.length >= thresholds.minContributors && (input.answeredBefore || meets);
   if (!answers) return { groupKey: input.groupKey, computedAt, answers: false, sampleSize: 0, contributors: 0, prediction: null };
 
-  const factor = sizeFactor(noisyUnits / WEIGHT_UNITS);
+  // The size factor reads the mass of the instances other than the k busiest (noised like the
+  // total), so no instance, however it reports, buys the group less noise.
+  const restUnits = [...units].sort((a, b) => b - a).slice(thresholds.minContributors).reduce((sum, u) => sum + u, 0);
+  const factor = sizeFactor((restUnits + discreteLaplace(random.fork("size"), noiseScale(input.parameters))) / WEIGHT_UNITS);
   const released = SKETCH_METRICS.map((metric) => metricQuantiles(instances, units, metric, noise(metric, factor)));
   // A metric whose noisy histogram kept nothing has no quantiles to publish: the group does not
   // answer yet (unless it did before), rather than publish zeros.
@@ -76,8 +77,8 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
     cost_usd_micros: quantiles.cost_usd_micros,
     duration_ms: quantiles.duration_ms,
     correction_factors: {
-      input: correctionFactor(instances, units, noise("correction-input"), (i) => [i.sumActualInputTokens, i.sumEstimatedInputTokens]),
-      output: correctionFactor(instances, units, noise("correction-output"), (i) => [i.sumActualOutputTokens, i.sumEstimatedOutputTokens]),
+      input: correctionFactor(instances, random.fork("correction-input"), epsilon, thresholds.minContributors, (i) => [i.sumActualInputTokens, i.sumEstimatedInputTokens]),
+      output: correctionFactor(instances, random.fork("correction-output"), epsilon, thresholds.minContributors, (i) => [i.sumActualOutputTokens, i.sumEstimatedOutputTokens]),
     },
     quality: {
       gate_pass_rate: rate(instances, units, noisyUnits, noise("gate-pass"), (i) => i.gatePassed),
@@ -88,7 +89,9 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
     groupKey: input.groupKey,
     computedAt,
     answers: true,
-    sampleSize: Math.max(thresholds.minEvents, Math.round(noisyEvents / 10) * 10),
+    // The capped weighted count (with its noise), not the raw events: one instance cannot inflate
+    // it, and averaging it over snapshots gives no exact count.
+    sampleSize: Math.max(thresholds.minEvents, Math.round(noisyUnits / WEIGHT_UNITS / 10) * 10),
     contributors: Math.max(thresholds.minContributors, Math.floor(instances.length / 5) * 5),
     prediction,
   };
@@ -118,33 +121,49 @@ function releasedQuantiles(released: readonly ReleasedBin[]): Quantiles | null {
 
 /** Instances' ratios are clamped into this range before they are weighed, and so is the factor. */
 export const CORRECTION_RANGE = Object.freeze({ min: 0.05, max: 20 });
-const RATIO_DOMAIN = superDomainOf(CORRECTION_RANGE.min * 1000, CORRECTION_RANGE.max * 1000);
+
+/** Candidate factors of the noisy median: CORRECTION_RANGE in steps of 10 % (few candidates far from the votes). */
+const RATIO_CANDIDATES = Array.from({ length: Math.floor(Math.log(CORRECTION_RANGE.max / CORRECTION_RANGE.min) / Math.log(1.1)) + 1 }, (_, i) => CORRECTION_RANGE.min * 1.1 ** i);
 
 /**
- * A correction factor: the weighted median of the instances' own ratios (actual over estimated,
- * over their events with an estimate, clamped to CORRECTION_RANGE), read from a noisy histogram
- * like the quantiles, to two decimals. No global sum is released, so no instance's sums can be
- * solved for; 1 when no instance estimated.
+ * A correction factor: a noisy median of the instances' own ratios (actual over estimated, over
+ * their events with an estimate, clamped to CORRECTION_RANGE), each instance one vote whatever
+ * its events, picked by the exponential mechanism (a candidate whose two sides differ by d votes is e^(-εd/2)
+ * as likely as the middle: noise of about 1/ε votes), to one decimal. One instance's vote moves
+ * the middle by half a vote; with fewer than 4k instances that estimated (k = the contributor
+ * minimum) the noisy median is mostly noise (and without noise it would be one instance's ratio), so the factor is 1 (not given). No global
+ * sum is released, so no instance's sums can be solved for.
  */
 function correctionFactor(
   instances: readonly InstanceAggregate[],
-  units: readonly number[],
-  noise: NoiseSettings,
+  random: RandomIntegers,
+  epsilon: number,
+  minContributors: number,
   sums: (instance: InstanceAggregate) => [actual: number, estimated: number],
 ): number {
-  const weighted = new Map<number, number>();
-  instances.forEach((instance, index) => {
+  const ratios: number[] = [];
+  for (const instance of instances) {
     const [actual, estimated] = sums(instance);
-    if (!(estimated > 0)) return;
-    // Ratios are binned as thousandths, so the sketch's 1 % bins apply to them too.
-    const ratio = Math.min(CORRECTION_RANGE.max, Math.max(CORRECTION_RANGE.min, actual / estimated));
-    const bin = coarseBin(sketchBin(Math.round(ratio * 1000)));
-    weighted.set(bin, (weighted.get(bin) ?? 0) + (units[index] as number));
+    if (estimated > 0) ratios.push(Math.min(CORRECTION_RANGE.max, Math.max(CORRECTION_RANGE.min, actual / estimated)));
+  }
+  if (ratios.length < 4 * minContributors) return 1;
+  // Score: minus how far the candidate is from splitting the votes in two halves (sensitivity 1).
+  const weights = RATIO_CANDIDATES.map((candidate) => {
+    const below = ratios.filter((ratio) => ratio < candidate).length;
+    const above = ratios.filter((ratio) => ratio > candidate).length;
+    return Math.exp((-epsilon * Math.abs(below - above)) / 2);
   });
-  if (weighted.size === 0) return 1;
-  const median = quantileOfReleased(noisyCoarseHistogram(weighted, noise, undefined, RATIO_DOMAIN), 0.5);
-  if (median === null || median <= 0) return 1;
-  return Math.round(Math.min(CORRECTION_RANGE.max, Math.max(CORRECTION_RANGE.min, median / 1000)) * 100) / 100;
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  let target = (random.below(2 ** 47) / 2 ** 47) * total;
+  let picked = RATIO_CANDIDATES.length - 1;
+  for (let i = 0; i < weights.length; i++) {
+    target -= weights[i] as number;
+    if (target < 0) {
+      picked = i;
+      break;
+    }
+  }
+  return Math.max(0.1, Math.round((RATIO_CANDIDATES[picked] as number) * 10) / 10);
 }
 
 /** A weighted rate (each instance's own rate, by its weight), noised, clamped to [0, 1], to two decimals. */

@@ -16,15 +16,18 @@ export interface PrivacyParameters {
 export const DEFAULT_PRIVACY_PARAMETERS: Readonly<PrivacyParameters> = Object.freeze({ epsilon: Object.freeze({ numerator: 1, denominator: 2 }) });
 
 /**
- * Weighted events per step of the quantiles' ε: a group of m weighted events (as its noisy count
- * says) gets ε · clamp(floor(m / SIZE_STEP), 1, MAX_SIZE_FACTOR) on its sketch counts. Small
- * groups, where one event can show, get the full noise; in large ones an event is one of hundreds
- * and the quantiles need less noise to stay within 3 %.
+ * Weighted events per step of the quantiles' ε: a group gets ε · clamp(floor(m / SIZE_STEP), 1,
+ * MAX_SIZE_FACTOR) on its sketch counts, where m is the noisy weighted mass of its instances
+ * other than its k busiest (k = the contributor minimum). Small groups, where one event can
+ * show, get the full noise; in large ones an event is one of hundreds and the quantiles need
+ * less noise to stay within 3 %. Leaving out the k busiest instances' mass keeps any one
+ * instance (an attacker's own mass included) from buying the group less noise, and the low cap
+ * keeps the noise on a count at a quarter event or more, so a lone event at the tails stays hidden.
  */
 export const SIZE_STEP = 50;
-export const MAX_SIZE_FACTOR = 16;
+export const MAX_SIZE_FACTOR = 4;
 
-/** The factor on ε for a group of `noisyEvents` weighted events. */
+/** The factor on ε for a group whose instances other than the k busiest weigh `noisyEvents` events. */
 export function sizeFactor(noisyEvents: number): number {
   return Math.min(MAX_SIZE_FACTOR, Math.max(1, Math.floor(noisyEvents / SIZE_STEP)));
 }

@@ -67,8 +67,32 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
   const now = options.now ?? (() => new Date());
   const noise = options.noise ?? (() => cryptoRandomIntegers());
 
-  /** The current snapshots of `groups`, recomputing (and storing) the stale ones. */
+  /**
+   * Refreshes under way in this process, by group key: a query that finds a group stale while
+   * another query is already recomputing it waits for that one instead of reading every event
+   * again (across processes the store's claim in saveSnapshots keeps one snapshot per interval).
+   */
+  const inFlight = new Map<string, Promise<Map<string, CrowdSnapshot>>>();
+
+  /** The current snapshots of `groups`: stored ones, refreshes under way, and a refresh of the rest. */
   async function snapshotsOf(groups: ReadonlyMap<string, GroupDimensions>): Promise<Map<string, CrowdSnapshot>> {
+    const running = [...groups.keys()].flatMap((key) => inFlight.get(key) ?? []);
+    const waiting = [...new Set(running)];
+    const own = new Map([...groups].filter(([key]) => !inFlight.has(key)));
+    const mine = own.size === 0 ? Promise.resolve(new Map<string, CrowdSnapshot>()) : refresh(own);
+    const ownKeys = [...own.keys()];
+    for (const key of ownKeys) inFlight.set(key, mine);
+    try {
+      const result = new Map<string, CrowdSnapshot>();
+      for (const part of await Promise.all([...waiting, mine])) for (const [key, snapshot] of part) if (groups.has(key)) result.set(key, snapshot);
+      return result;
+    } finally {
+      for (const key of ownKeys) if (inFlight.get(key) === mine) inFlight.delete(key);
+    }
+  }
+
+  /** Reads `groups`' stored snapshots and recomputes (and stores) the stale ones. */
+  async function refresh(groups: ReadonlyMap<string, GroupDimensions>): Promise<Map<string, CrowdSnapshot>> {
     const keys = [...groups.keys()];
     const stored = parseSnapshots(await store.readSnapshots(keys));
     const at = now();

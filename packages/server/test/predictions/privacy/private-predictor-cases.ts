@@ -187,4 +187,18 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
     await again.predict([BASE_QUERY]);
     expect(reads).toEqual(["snapshots"]);
   });
+
+  it("ten concurrent queries after the interval recompute the snapshot once (single flight in the process)", async () => {
+    await seed(BASE_QUERY, 5, 10);
+    await predictor.predict([BASE_QUERY]);
+    clock += HOUR;
+    let eventReads = 0;
+    const counting: PredictionStore = { ...store, visitGroupEvents: (groups, visit) => ((eventReads += 1), store.visitGroupEvents(groups, visit)) };
+    for (const name of ["readSnapshots", "saveSnapshots", "visitOwnEvents", "visitAllEvents"] as const) Object.assign(counting, { [name]: store[name].bind(store) });
+    const again = createPrivatePredictor(counting, { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
+    const answers = await Promise.all(Array.from({ length: 10 }, () => again.predict([BASE_QUERY])));
+    expect(eventReads).toBe(1);
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(answers[0]?.[0]?.metadata.last_updated).toBe(new Date(clock).toISOString());
+  });
 }
