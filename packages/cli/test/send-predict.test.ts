@@ -1,34 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validEvent } from "@mosaicstack/telemetry-protocol/testing";
 import { startLiveServer, type LiveServer } from "./helpers/live-server.js";
 import { runCli, serverEnv, tempHome, type TempHome } from "./helpers/run-cli.js";
 
 /** A task's fields as a script in any language would write them (no event_id, instance or timestamp). */
 function fields(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    task_duration_ms: 90_000,
-    task_type: "testing",
-    complexity: "low",
-    harness: "custom",
-    model: "gpt-5",
-    provider: "openai",
-    estimated_input_tokens: 1000,
-    estimated_output_tokens: 400,
-    actual_input_tokens: 1500,
-    actual_output_tokens: 300,
-    estimated_cost_usd_micros: 10_000,
-    actual_cost_usd_micros: 12_000,
-    quality_gate_passed: true,
-    quality_gates_run: ["test"],
-    quality_gates_failed: [],
-    context_compactions: 0,
-    context_rotations: 0,
-    context_utilization_final: 0.2,
-    outcome: "success",
-    retry_count: 0,
-    ...overrides,
-  };
+  const { event_id: _id, instance_id: _instance, schema_version: _schema, timestamp: _time, ...task } = validEvent({ quality_gates_run: ["test"] });
+  return { ...task, ...overrides };
 }
 
 describe("mosaic send and mosaic predict against the real server", () => {
@@ -76,7 +56,12 @@ describe("mosaic send and mosaic predict against the real server", () => {
 
   it("reads stdin with `-`, and exits 0 when every line is good", async () => {
     const env = { ...temp.env, ...serverEnv(server) };
-    const stdin = Array.from({ length: 30 }, () => JSON.stringify(fields({ model: "claude-sonnet-4-5", provider: "anthropic", task_type: "debugging", complexity: "high" }))).join("\n");
+    // The figures the predict case below reads back: cost $0.012, input 1.50 and output 0.75 of the estimates.
+    const task = fields({
+      model: "claude-sonnet-4-5", provider: "anthropic", task_type: "debugging", complexity: "high",
+      estimated_input_tokens: 1000, actual_input_tokens: 1500, estimated_output_tokens: 400, actual_output_tokens: 300, actual_cost_usd_micros: 12_000,
+    });
+    const stdin = Array.from({ length: 30 }, () => JSON.stringify(task)).join("\n");
     const run = await runCli(["send", "-"], { env, stdin });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("30 events: 30 stored, 0 already stored\n");

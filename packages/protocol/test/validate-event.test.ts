@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import AjvModule from "ajv";
 import addFormatsModule from "ajv-formats";
 import { EVENT_FIELDS, EVENT_JSON_SCHEMA, validateEvent } from "../src/index.js";
-import { validEvent } from "./fixtures.js";
+import { validEvent } from "../src/testing.js";
 
 const now = Date.parse("2026-11-28T12:00:00.000Z");
 const Ajv = AjvModule.default ?? AjvModule;
@@ -45,7 +45,7 @@ describe("validateEvent", () => {
 
   it("requires every non-optional field", () => {
     for (const field of EVENT_FIELDS.filter((f) => !f.optional)) {
-      const event = validEvent();
+      const event: Record<string, unknown> = { ...validEvent() };
       delete event[field.name];
       const result = validateEvent(event, { now });
       expect(result, field.name).toEqual({ ok: false, field: field.name, message: `${field.name}: is required` });

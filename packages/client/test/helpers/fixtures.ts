@@ -2,38 +2,17 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, expect } from "vitest";
 import { formatApiKey } from "@mosaicstack/telemetry-protocol";
 import type { TaskCompletionFields } from "@mosaicstack/telemetry-protocol";
+import { validEvent } from "@mosaicstack/telemetry-protocol/testing";
 import type { TelemetryClientHooks, TelemetryError } from "../../src/index.js";
 
 /** A well-formed key (checksum holds); tests assert it never shows up in an error. */
 export const API_KEY = formatApiKey("TestKey0123456789abcdefghijKLMNOPQRST");
 export const INSTANCE_ID = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
 
+/** A task's fields: the shared valid event without what the client fills in itself. */
 export function fields(overrides: Partial<TaskCompletionFields> = {}): TaskCompletionFields {
-  return {
-    task_duration_ms: 120_000,
-    task_type: "implementation",
-    complexity: "medium",
-    harness: "claude_code",
-    model: "claude-sonnet-4-5-20250929",
-    provider: "anthropic",
-    estimated_input_tokens: 200_000,
-    estimated_output_tokens: 80_000,
-    actual_input_tokens: 215_000,
-    actual_output_tokens: 72_000,
-    estimated_cost_usd_micros: 1_200_000,
-    actual_cost_usd_micros: 1_150_000,
-    quality_gate_passed: true,
-    quality_gates_run: ["build", "lint", "test", "typecheck"],
-    quality_gates_failed: [],
-    context_compactions: 3,
-    context_rotations: 1,
-    context_utilization_final: 0.85,
-    outcome: "success",
-    retry_count: 0,
-    language: "typescript",
-    repo_size_category: "medium",
-    ...overrides,
-  };
+  const { event_id: _id, instance_id: _instance, schema_version: _schema, timestamp: _time, ...task } = validEvent({ complexity: "medium" });
+  return { ...task, ...overrides };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { describe, expect, it } from "vitest";
 import { foldRollups } from "../../src/aggregation/rollup-fold.js";
 import { hasEstimate, hourOf, ratioBucket, rollupModel } from "../../src/aggregation/usage-rules.js";
@@ -59,19 +60,24 @@ describe("usage rollup rules", () => {
 
   it("folds events into one delta per (instance, hour, dimensions), sorted by key, with estimate sums over estimated events only", () => {
     const other = randomUUID();
+    // The figures the sums below are made of: actual 1200 in / 450 out / 12,000 µ$, estimated 1000 / 500 / 10,000 µ$, 60 s.
+    const figures = {
+      actual_input_tokens: 1200, actual_output_tokens: 450, actual_cost_usd_micros: 12_000,
+      estimated_input_tokens: 1000, estimated_output_tokens: 500, estimated_cost_usd_micros: 10_000, task_duration_ms: 60_000,
+    };
+    const event = (id: string, overrides: Partial<TaskCompletionEvent>): TaskCompletionEvent => makeEvent(id, { ...figures, ...overrides });
     const events = [
-      { instanceId: instance, event: makeEvent(instance, { timestamp: "2026-11-28T12:10:00Z" }) },
-      { instanceId: instance, event: makeEvent(instance, { timestamp: "2026-11-28T12:50:00Z", estimated_input_tokens: 0, estimated_output_tokens: 0 }) },
-      { instanceId: instance, event: makeEvent(instance, { timestamp: "2026-11-28T13:00:00Z" }) },
-      { instanceId: instance, event: makeEvent(instance, { timestamp: "2026-11-28T12:20:00Z", outcome: "failure", quality_gate_passed: false }) },
-      { instanceId: other, event: makeEvent(other, { timestamp: "2026-11-28T12:10:00Z" }) },
+      { instanceId: instance, event: event(instance, { timestamp: "2026-11-28T12:10:00Z" }) },
+      { instanceId: instance, event: event(instance, { timestamp: "2026-11-28T12:50:00Z", estimated_input_tokens: 0, estimated_output_tokens: 0 }) },
+      { instanceId: instance, event: event(instance, { timestamp: "2026-11-28T13:00:00Z" }) },
+      { instanceId: instance, event: event(instance, { timestamp: "2026-11-28T12:20:00Z", outcome: "failure", quality_gate_passed: false }) },
+      { instanceId: other, event: event(other, { timestamp: "2026-11-28T12:10:00Z" }) },
     ];
     const deltas = foldRollups(events.map(({ instanceId, event }) => ({ instanceId, events: [event] })));
     expect(deltas).toHaveLength(4);
     const keys = deltas.map((d) => [d.instanceId, d.hourMs, d.outcome].join("|"));
     expect(keys).toEqual([...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     const first = deltas.find((d) => d.instanceId === instance && d.hourMs === Date.parse("2026-11-28T12:00:00Z") && d.outcome === "success");
-    // makeEvent: actual 1200 in / 450 out / 12,000 µ$, estimated 1000 / 500 / 10,000 µ$, 60 s, gate passed.
     expect(first).toMatchObject({
       events: 2,
       inputTokens: 2400,

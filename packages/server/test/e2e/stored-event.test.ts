@@ -2,7 +2,8 @@ import { gzipSync } from "node:zlib";
 import { EVENT_FIELDS } from "@mosaicstack/telemetry-protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEvent } from "../storage/storage-fixtures.js";
-import { ENGINES, startOn, type EngineServer } from "./engines.js";
+import { ENGINES } from "../helpers/engines.js";
+import { startOn, type EngineServer } from "./engines.js";
 import { createInstance, usageOf, type CreatedInstance } from "./live-server.js";
 
 /**

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINES, startOn, type EngineServer } from "../e2e/engines.js";
+import { ENGINES } from "../helpers/engines.js";
+import { startOn, type EngineServer } from "../e2e/engines.js";
 import { createInstance, usageOf, type CreatedInstance, type LiveServer } from "../e2e/live-server.js";
 import { rawRequest, requestHead } from "./raw-http.js";
 import { FUZZ_BODY_LIMIT, badEventBodies, badPredictionBodies, validEvent, type BadRequest } from "./bad-bodies.js";

@@ -1,17 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { isWellFormedApiKey } from "@mosaicstack/telemetry-protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, makeEvent, postJson, request, startTestServer, type TestServer } from "./test-server.js";
+import { ADMIN_TOKEN, injectJson, injectRequest, makeEvent, startTestServer, type TestServer } from "./test-server.js";
 
 describe("admin API", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ inProcess: true });
   });
   afterAll(async () => server.close());
 
   it("creates an instance with a first key that works, shown in full once", async () => {
-    const created = await postJson(`${server.url}/v1/admin/instances`, ADMIN_TOKEN, { name: "acme-ci" });
+    const created = await injectJson(server.app, `/v1/admin/instances`, ADMIN_TOKEN, { name: "acme-ci" });
     expect(created.status).toBe(201);
     const { instance, api_key } = created.body;
     expect(instance).toMatchObject({ name: "acme-ci" });
@@ -20,10 +20,10 @@ describe("admin API", () => {
     expect(api_key).toMatchObject({ instance_id: instance.id, revoked_at: null, expires_at: null });
     expect(api_key.display).toBe(`${api_key.key.slice(0, 8)}…${api_key.key.slice(-4)}`);
 
-    const ingest = await postJson(`${server.url}/v1/events/batch`, api_key.key, { events: [makeEvent(instance.id)] });
+    const ingest = await injectJson(server.app, `/v1/events/batch`, api_key.key, { events: [makeEvent(instance.id)] });
     expect(ingest.status).toBe(200);
 
-    const list = await request("GET", `${server.url}/v1/admin/instances`, ADMIN_TOKEN);
+    const list = await injectRequest(server.app, "GET", `/v1/admin/instances`, ADMIN_TOKEN);
     expect(list.status).toBe(200);
     const listed = list.body.instances.find((entry: { id: string }) => entry.id === instance.id);
     expect(listed.keys).toEqual([
@@ -38,27 +38,27 @@ describe("admin API", () => {
     ]);
     expect(JSON.stringify(list.body)).not.toContain(api_key.key);
 
-    const usage = await request("GET", `${server.url}/v1/admin/instances/${instance.id}/usage`, ADMIN_TOKEN);
+    const usage = await injectRequest(server.app, "GET", `/v1/admin/instances/${instance.id}/usage`, ADMIN_TOKEN);
     expect(usage.status).toBe(200);
     expect(usage.body).toMatchObject({ instance_id: instance.id, events: 1 });
     expect(typeof usage.body.first_event_at).toBe("string");
   });
 
   it("issues an additional key and revokes one", async () => {
-    const issued = await request("POST", `${server.url}/v1/admin/instances/${server.instanceId}/keys`, ADMIN_TOKEN);
+    const issued = await injectRequest(server.app, "POST", `/v1/admin/instances/${server.instanceId}/keys`, ADMIN_TOKEN);
     expect(issued.status).toBe(201);
     const key = issued.body.api_key;
     expect(isWellFormedApiKey(key.key)).toBe(true);
     expect(key.instance_id).toBe(server.instanceId);
 
-    const revoked = await request("DELETE", `${server.url}/v1/admin/keys/${key.id}`, ADMIN_TOKEN);
+    const revoked = await injectRequest(server.app, "DELETE", `/v1/admin/keys/${key.id}`, ADMIN_TOKEN);
     expect(revoked.status).toBe(200);
     expect(revoked.body.api_key.id).toBe(key.id);
     expect(typeof revoked.body.api_key.revoked_at).toBe("string");
     expect(revoked.body.api_key.key).toBeUndefined();
 
     // The other key of the instance keeps working.
-    const ingest = await postJson(`${server.url}/v1/events/batch`, server.apiKey, { events: [makeEvent(server.instanceId)] });
+    const ingest = await injectJson(server.app, `/v1/events/batch`, server.apiKey, { events: [makeEvent(server.instanceId)] });
     expect(ingest.status).toBe(200);
   });
 
@@ -69,7 +69,7 @@ describe("admin API", () => {
     ["DELETE", () => "/v1/admin/keys/not-a-uuid"],
     ["GET", () => "/v1/admin/instances/'; drop table x;--/usage"],
   ])("answers 404 not_found for %s on an unknown id", async (method, path) => {
-    const answer = await request(method, `${server.url}${path()}`, ADMIN_TOKEN);
+    const answer = await injectRequest(server.app, method, path(), ADMIN_TOKEN);
     expect(answer.status).toBe(404);
     expect(answer.body.error.code).toBe("not_found");
   });
@@ -80,7 +80,7 @@ describe("admin API", () => {
     ["a name that is not a string", { name: 12 }],
     ["a name over 200 characters", { name: "n".repeat(201) }],
   ])("answers 400 invalid_request for %s", async (_case, body) => {
-    const answer = await postJson(`${server.url}/v1/admin/instances`, ADMIN_TOKEN, body);
+    const answer = await injectJson(server.app, `/v1/admin/instances`, ADMIN_TOKEN, body);
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe("invalid_request");
   });

@@ -34,6 +34,8 @@ export interface TestServerOptions {
   now?: () => Date;
   storage?: Storage;
   adminToken?: string | null;
+  /** Route tests: no socket; call the app with `injectRequest`/`injectJson` (url is then ""). */
+  inProcess?: boolean;
 }
 
 /** A predictor that answers "no data" for every query: enough for the route's shape. */
@@ -64,7 +66,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger: { stream, level: "info" },
     ...(options.now ? { now: options.now } : {}),
   });
-  const address = await app.listen({ port: 0, host: "127.0.0.1" });
+  const address = options.inProcess ? "" : await app.listen({ port: 0, host: "127.0.0.1" });
   const seeded = await seedInstance(storage, "seeded");
   return {
     app,
@@ -135,4 +137,44 @@ async function parse(response: Response): Promise<Json> {
   } catch {
     return text;
   }
+}
+
+type Answer = { status: number; headers: Headers; body: Json };
+
+/** `request` in-process (Fastify inject, no socket): same answer shape. */
+export async function injectRequest(app: FastifyInstance, method: string, path: string, token: string | null): Promise<Answer> {
+  return injected(app, method, path, token, undefined, {});
+}
+
+/** `postJson` in-process (Fastify inject, no socket): same answer shape. */
+export async function injectJson(app: FastifyInstance, path: string, token: string | null, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  const payload = typeof body === "string" || body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body);
+  return injected(app, "POST", path, token, payload, { "content-type": "application/json", ...headers });
+}
+
+async function injected(
+  app: FastifyInstance,
+  method: string,
+  path: string,
+  token: string | null,
+  payload: string | Buffer | undefined,
+  headers: Record<string, string>,
+): Promise<Answer> {
+  const response = await app.inject({
+    method: method as "GET",
+    url: path,
+    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
+    ...(payload === undefined ? {} : { payload }),
+  });
+  const answerHeaders = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined) answerHeaders.set(name, Array.isArray(value) ? value.join(", ") : String(value));
+  }
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(response.body);
+  } catch {
+    parsed = response.body;
+  }
+  return { status: response.statusCode, headers: answerHeaders, body: parsed };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validEvent } from "../fuzz/bad-bodies.js";
 import { LIVE_ADMIN_TOKEN, createInstance, type CreatedInstance } from "../e2e/live-server.js";
-import { ENGINES, startOn, type EngineServer } from "../e2e/engines.js";
+import { ENGINES } from "../helpers/engines.js";
+import { startOn, type EngineServer } from "../e2e/engines.js";
 
 for (const { skip } of ENGINES) if (skip) console.warn(`sql-metacharacters.test.ts: PostgreSQL cases skipped: ${skip}`);
 

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupKey } from "../../src/aggregation/group-key.js";
 import { quantileFromBins } from "../../src/predictions/quantiles.js";
 import { ZERO_BIN, binValue } from "../../src/aggregation/sketch-mapping.js";
-import { openStorage } from "../../src/storage/open-storage.js";
-import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
+import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { type Storage } from "../../src/storage/storage.js";
 import { logNormalInt, seededRandom } from "../predictions/seeded-random.js";
@@ -117,23 +113,15 @@ function groupReadsContract(open: () => Promise<Storage>): void {
   });
 }
 
-const root = mkdtempSync(join(tmpdir(), "mosaic-group-reads-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-describe("group reads over SQLite", () => {
-  groupReadsContract(() => openStorage({ engine: "sqlite", path: join(root, "reads.db") }));
-});
-
-const url = process.env.MOSAIC_TEST_DATABASE_URL;
-if (!url) console.warn("group-reads.test.ts: MOSAIC_TEST_DATABASE_URL is unset, the PostgreSQL group reads are skipped");
-
-describe.skipIf(!url)(`group reads over PostgreSQL${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
-  let schema: TestSchema | undefined;
-  afterAll(async () => {
-    await schema?.drop();
+for (const engine of ENGINES) {
+  describe.skipIf(engine.skip !== null)(engineTitle(engine, `group reads over ${engine.name}`), () => {
+    let database: EngineDatabase | undefined;
+    afterAll(async () => {
+      await database?.drop();
+    });
+    groupReadsContract(async () => {
+      database = await freshDatabase(engine.name, "reads");
+      return database.open({ poolSize: 2 });
+    });
   });
-  groupReadsContract(async () => {
-    schema = await createTestSchema(url as string, "r");
-    return openStorage({ engine: "postgres", url: schema.url }, { poolSize: 2 });
-  });
-});
+}

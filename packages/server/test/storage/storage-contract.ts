@@ -137,7 +137,14 @@ export function storageContract(harness: StorageHarness): void {
       const b = await seedInstance(storage, "b");
       const eventsA = [
         makeEvent(a.instance.id, { estimated_input_tokens: 100, actual_input_tokens: 110, estimated_output_tokens: 10, actual_output_tokens: 12 }),
-        makeEvent(a.instance.id, { estimated_input_tokens: 200, actual_input_tokens: 190, quality_gate_passed: false, outcome: "failure" }),
+        makeEvent(a.instance.id, {
+          estimated_input_tokens: 200,
+          actual_input_tokens: 190,
+          estimated_output_tokens: 500,
+          actual_output_tokens: 450,
+          quality_gate_passed: false,
+          outcome: "failure",
+        }),
       ];
       const eventB = makeEvent(b.instance.id, { estimated_input_tokens: 300, actual_input_tokens: 330, complexity: "high" });
       await storage.ingestEvents(a.instance.id, toStore(eventsA), RECEIVED);

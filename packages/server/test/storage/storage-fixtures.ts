@@ -1,38 +1,31 @@
 import { randomUUID } from "node:crypto";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { validEvent } from "@mosaicstack/telemetry-protocol/testing";
 import type { InstanceRecord, NewApiKey, Storage } from "../../src/storage/storage.js";
 
-/** A valid event with every field set; `overrides` change what a case is about. */
+/**
+ * The figures server tests were written against (prediction, usage and aggregate cases sum them),
+ * laid over the shared valid event: small numbers a reader can add up by hand.
+ */
+const SERVER_FIGURES = {
+  task_duration_ms: 60_000,
+  model: "claude-sonnet-4-5",
+  complexity: "medium",
+  estimated_input_tokens: 1000,
+  estimated_output_tokens: 500,
+  actual_input_tokens: 1200,
+  actual_output_tokens: 450,
+  estimated_cost_usd_micros: 10_000,
+  actual_cost_usd_micros: 12_000,
+  quality_gates_run: ["build", "test"],
+  context_compactions: 0,
+  context_rotations: 0,
+  context_utilization_final: 0.5,
+} as const satisfies Partial<TaskCompletionEvent>;
+
+/** The shared valid event (protocol's test fixture) of `instanceId` with a fresh id; `overrides` change what a case is about. */
 export function makeEvent(instanceId: string, overrides: Partial<TaskCompletionEvent> = {}): TaskCompletionEvent {
-  return {
-    event_id: randomUUID(),
-    instance_id: instanceId,
-    schema_version: "1.0",
-    timestamp: "2026-11-28T12:00:00.000Z",
-    task_duration_ms: 60_000,
-    task_type: "implementation",
-    complexity: "medium",
-    harness: "claude_code",
-    model: "claude-sonnet-4-5",
-    provider: "anthropic",
-    estimated_input_tokens: 1000,
-    estimated_output_tokens: 500,
-    actual_input_tokens: 1200,
-    actual_output_tokens: 450,
-    estimated_cost_usd_micros: 10_000,
-    actual_cost_usd_micros: 12_000,
-    quality_gate_passed: true,
-    quality_gates_run: ["build", "test"],
-    quality_gates_failed: [],
-    context_compactions: 0,
-    context_rotations: 0,
-    context_utilization_final: 0.5,
-    outcome: "success",
-    retry_count: 0,
-    language: "typescript",
-    repo_size_category: "medium",
-    ...overrides,
-  };
+  return validEvent({ ...SERVER_FIGURES, event_id: randomUUID(), instance_id: instanceId, ...overrides });
 }
 
 export interface SeededInstance {

@@ -1,6 +1,7 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINES, startOn, type EngineServer } from "../e2e/engines.js";
+import { ENGINES } from "../helpers/engines.js";
+import { startOn, type EngineServer } from "../e2e/engines.js";
 import { LIVE_ADMIN_TOKEN, createInstance, type CreatedInstance } from "../e2e/live-server.js";
 import { request, type Json } from "../http/test-server.js";
 import { START_MS, expectedSeries, figuresAsExpected, usageEvents } from "./usage-fixtures.js";

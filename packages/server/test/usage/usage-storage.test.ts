@@ -13,6 +13,7 @@ import { SQLITE_MIGRATIONS } from "../../src/storage/sqlite/sqlite-migrations.js
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { ROLLUP_DIMENSIONS } from "../../src/storage/usage-rollup.js";
+import { ENGINES, PG_URL, engineTitle, freshDatabase, type Engine as BaseEngine, type EngineName } from "../helpers/engines.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { seedInstance } from "../storage/storage-fixtures.js";
 import { START_MS, expectedSeries, sumsAsExpected, usageEvents, type ExpectedSums } from "./usage-fixtures.js";
@@ -25,38 +26,35 @@ import { toStore } from "../helpers/events-to-store.js";
  * stored events; and the migration builds the same rollups from events stored before it.
  */
 
-const PG_URL = process.env["MOSAIC_TEST_DATABASE_URL"];
 if (!PG_URL) console.warn("usage-storage.test.ts: MOSAIC_TEST_DATABASE_URL is unset, the PostgreSQL cases are skipped");
 const HOUR = 3_600_000;
 const root = mkdtempSync(join(tmpdir(), "mosaic-usage-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-interface Engine {
-  name: "sqlite" | "postgres";
-  skip: string | null;
-  /** A fresh, migrated database; `another` opens a second handle on it (another process); `close` closes all and drops it. */
-  open(): Promise<{ storage: Storage; another(): Promise<Storage>; close(): Promise<void> }>;
+/** A fresh, migrated database; `another` opens a second handle on it (another process); `close` closes all and drops it. */
+async function openFresh(engine: EngineName): Promise<{ storage: Storage; another(): Promise<Storage>; close(): Promise<void> }> {
+  const database = await freshDatabase(engine, "usage");
+  const storage = await database.open();
+  const others: Storage[] = [];
+  return {
+    storage,
+    another: async () => others[others.push(await database.open({ poolSize: 2 })) - 1] as Storage,
+    close: async () => {
+      await Promise.all([storage, ...others].map((s) => s.close()));
+      await database.drop();
+    },
+  };
+}
+
+interface Engine extends BaseEngine {
   /** A database at schema version 2 holding `events` (rows as version 2 stored them), then migrated by openStorage. */
   migrateFromVersion2(events: { instanceId: string; event: TaskCompletionEvent }[]): Promise<{ storage: Storage; close(): Promise<void> }>;
 }
 
 let counter = 0;
-const ENGINES: Engine[] = [
+const USAGE_ENGINES: Engine[] = [
   {
-    name: "sqlite",
-    skip: null,
-    async open() {
-      const path = join(root, `db-${++counter}.db`);
-      const storage = await openStorage({ engine: "sqlite", path });
-      const others: Storage[] = [];
-      return {
-        storage,
-        another: async () => others[others.push(await openStorage({ engine: "sqlite", path })) - 1] as Storage,
-        close: async () => {
-          await Promise.all([storage, ...others].map((s) => s.close()));
-        },
-      };
-    },
+    ...(ENGINES[0] as BaseEngine),
     async migrateFromVersion2(events) {
       const path = join(root, `v2-${++counter}.db`);
       const old = new SqliteStorage(new Database(path), {}, SQLITE_MIGRATIONS.slice(0, 2));
@@ -73,21 +71,7 @@ const ENGINES: Engine[] = [
     },
   },
   {
-    name: "postgres",
-    skip: PG_URL ? null : "MOSAIC_TEST_DATABASE_URL is unset",
-    async open() {
-      const schema = await createTestSchema(PG_URL as string, "usage");
-      const storage = await openStorage({ engine: "postgres", url: schema.url });
-      const others: Storage[] = [];
-      return {
-        storage,
-        another: async () => others[others.push(await openStorage({ engine: "postgres", url: schema.url }, { poolSize: 2 })) - 1] as Storage,
-        close: async () => {
-          await Promise.all(others.map((s) => s.close()));
-          await closeBoth(storage, schema);
-        },
-      };
-    },
+    ...(ENGINES[1] as BaseEngine),
     async migrateFromVersion2(events) {
       const schema = await createTestSchema(PG_URL as string, "usage_v2");
       const pool = new pg.Pool({ connectionString: schema.url, max: 2 });
@@ -120,10 +104,10 @@ async function seriesOf(storage: Storage, query: Parameters<Storage["readUsageSe
 const FROM = START_MS;
 const TO = START_MS + 72 * HOUR;
 
-for (const engine of ENGINES) {
-  describe.skipIf(engine.skip !== null)(`usage rollups on ${engine.name}${engine.skip ? ` (skipped: ${engine.skip})` : ""}`, () => {
+for (const engine of USAGE_ENGINES) {
+  describe.skipIf(engine.skip !== null)(engineTitle(engine, `usage rollups on ${engine.name}`), () => {
     it("answers each bucket and group with the exact sums of the seeded events, hour and day buckets, every dimension", async () => {
-      const { storage, close } = await engine.open();
+      const { storage, close } = await openFresh(engine.name);
       try {
         const { instance } = await seedInstance(storage, "a");
         const events = usageEvents(instance.id, 600, 1);
@@ -143,7 +127,7 @@ for (const engine of ENGINES) {
     });
 
     it("counts an event at a range's start and leaves out one at its end (by the event's own timestamp)", async () => {
-      const { storage, close } = await engine.open();
+      const { storage, close } = await openFresh(engine.name);
       try {
         const { instance } = await seedInstance(storage, "edges");
         const events = usageEvents(instance.id, 300, 2);
@@ -175,7 +159,7 @@ for (const engine of ENGINES) {
     });
 
     it("reads one instance's rollups only, or every instance's with null", async () => {
-      const { storage, close } = await engine.open();
+      const { storage, close } = await openFresh(engine.name);
       try {
         const a = await seedInstance(storage, "a");
         const b = await seedInstance(storage, "b");
@@ -203,7 +187,7 @@ for (const engine of ENGINES) {
     });
 
     it("keeps rollups equal to the stored events under concurrent ingest calls sharing transactions (group commit), duplicates included", async () => {
-      const { storage, close } = await engine.open();
+      const { storage, close } = await openFresh(engine.name);
       try {
         const a = await seedInstance(storage, "a");
         const b = await seedInstance(storage, "b");
@@ -228,7 +212,7 @@ for (const engine of ENGINES) {
     });
 
     it("keeps rollups equal to the stored events when several handles (processes) ingest the same instances at once", async () => {
-      const { storage, another, close } = await engine.open();
+      const { storage, another, close } = await openFresh(engine.name);
       try {
         const a = await seedInstance(storage, "a");
         const handles = [storage, await another(), await another()];
@@ -261,7 +245,7 @@ for (const engine of ENGINES) {
         ...usageEvents(instanceB, 200, 8).map((event) => ({ instanceId: instanceB, event })),
       ];
       const migrated = await engine.migrateFromVersion2(events);
-      const ingested = await engine.open();
+      const ingested = await openFresh(engine.name);
       try {
         for (const id of [instanceA, instanceB]) {
           await seedInstance(ingested.storage, id, id);

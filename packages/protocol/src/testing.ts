@@ -1,7 +1,11 @@
-import type { TaskCompletionEvent } from "../src/index.js";
+/**
+ * Test fixtures for every package's tests, reached as `@mosaicstack/telemetry-protocol/testing`.
+ * A separate entry point so the runtime entry (`.`) never carries them.
+ */
+import type { TaskCompletionEvent } from "./event.js";
 
-/** A valid event of schema 1.0, fresh each call so tests can change it freely. */
-export function validEvent(overrides: Partial<Record<keyof TaskCompletionEvent, unknown>> = {}): Record<string, unknown> {
+/** A valid event of schema 1.0 with every field set, fresh each call so tests can change it freely. */
+export function validEvent(overrides: Partial<Record<keyof TaskCompletionEvent, unknown>> = {}): TaskCompletionEvent {
   return {
     event_id: "0b6a3f3e-3a0c-4f4e-9a57-6d7d2b2f9c11",
     instance_id: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
@@ -30,5 +34,5 @@ export function validEvent(overrides: Partial<Record<keyof TaskCompletionEvent, 
     language: "typescript",
     repo_size_category: "medium",
     ...overrides,
-  };
+  } as TaskCompletionEvent;
 }

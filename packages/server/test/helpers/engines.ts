@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { openStorage, type OpenStorageOptions, type StorageTarget } from "../../src/storage/open-storage.js";
+import type { Storage } from "../../src/storage/storage.js";
+import { createTestSchema } from "./postgres-schema.js";
+
+/**
+ * The one way tests get each storage engine: SQLite on a file in a temp dir always, PostgreSQL in
+ * a fresh schema of its own when MOSAIC_TEST_DATABASE_URL is set (skipped, with the reason in the
+ * suite's name, otherwise).
+ */
+
+export const PG_URL = process.env["MOSAIC_TEST_DATABASE_URL"];
+
+export type EngineName = "sqlite" | "postgres";
+
+export interface Engine {
+  name: EngineName;
+  /** Why this engine does not run here, or null when it does. */
+  skip: string | null;
+}
+
+export const ENGINES: readonly Engine[] = [
+  { name: "sqlite", skip: null },
+  { name: "postgres", skip: PG_URL ? null : "MOSAIC_TEST_DATABASE_URL is unset" },
+];
+
+/** `title` with the engine's skip reason, for describe.skipIf: a skipped suite says why in the report. */
+export function engineTitle(engine: Engine, title: string): string {
+  return `${title}${engine.skip ? ` (skipped: ${engine.skip})` : ""}`;
+}
+
+/** A new, empty database of one engine (no tables until storage opens it), and plain SQL on it. */
+export interface EngineDatabase {
+  engine: EngineName;
+  /** What openStorage and the live server take to reach this database. */
+  target: StorageTarget;
+  /** Opens storage on this database (migrating it); closed by the caller. */
+  open(options?: OpenStorageOptions): Promise<Storage>;
+  /** Rows of a read-only SELECT through the test's own connection; `?` placeholders on both engines. */
+  query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Removes the database (the temp dir or the schema) and the test's connection. */
+  drop(): Promise<void>;
+}
+
+/** A fresh database on `engine`; `prefix` names the temp dir or schema so leftovers say whose they are. */
+export async function freshDatabase(engine: EngineName, prefix: string): Promise<EngineDatabase> {
+  if (engine === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), `mosaic-${prefix}-`));
+    const path = join(dir, "telemetry.db");
+    return {
+      engine,
+      target: { engine: "sqlite", path },
+      open: (options) => openStorage({ engine: "sqlite", path }, options),
+      query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+        const db = new Database(path, { readonly: true, fileMustExist: true });
+        try {
+          return Promise.resolve(db.prepare(sql).all(...params) as Row[]);
+        } finally {
+          db.close();
+        }
+      },
+      drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    };
+  }
+  if (!PG_URL) throw new Error("MOSAIC_TEST_DATABASE_URL is unset: PostgreSQL suites must skip (see ENGINES)");
+  const schema = await createTestSchema(PG_URL, prefix);
+  return {
+    engine,
+    target: { engine: "postgres", url: schema.url },
+    open: (options) => openStorage({ engine: "postgres", url: schema.url }, options),
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+      let n = 0;
+      // The admin connection has the default search_path: reach this schema's tables by setting it per query.
+      const text = sql.replace(/\?/g, () => `$${(n += 1)}`);
+      await schema.admin.query(`SET search_path TO ${schema.name}`);
+      return (await schema.admin.query(text, [...params])).rows as Row[];
+    },
+    drop: () => schema.drop(),
+  };
+}
