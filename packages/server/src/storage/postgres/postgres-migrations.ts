@@ -193,6 +193,8 @@ CREATE TABLE usage_rollups_all (
 );
 
 ${ALL_INSTANCES_BACKFILL_SQL};
+
+DROP INDEX usage_rollups_hour;
 `,
   },
 ];

@@ -177,7 +177,8 @@ FROM (SELECT instance_id, timestamp,
     // usage_rollups' sums without the instance, kept at ingest in the same transaction
     // (usage-rollup.ts): the all-instances series reads one row per (hour, dimensions) however many
     // instances send. The key leads with the hour, so a range read is a range of the key. Filled
-    // from the stored rollups, summed across instances as the ingest's upserts sum them.
+    // from the stored rollups, summed across instances as the ingest's upserts sum them. The hour
+    // index of usage_rollups served only the all-instances read: dropped, one write less per row.
     sql: `
 CREATE TABLE usage_rollups_all (
   hour INTEGER NOT NULL,
@@ -206,6 +207,8 @@ CREATE TABLE usage_rollups_all (
 ) STRICT, WITHOUT ROWID;
 
 ${ALL_INSTANCES_BACKFILL_SQL};
+
+DROP INDEX usage_rollups_hour;
 `,
   },
 ];
