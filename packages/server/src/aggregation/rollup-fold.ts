@@ -87,7 +87,7 @@ export function foldRollups(batches: Iterable<{ instanceId: string; events: read
 export function mergeInstances(rollups: readonly RollupDelta[]): AllInstancesDelta[] {
   const merged = new Map<string, AllInstancesDelta>();
   for (const { instanceId: _instance, ...delta } of rollups) {
-    // A key string per delta, not per event: a transaction holds few deltas.
+    // A key string per delta, not per event: deltas have already folded the events of a row.
     const key = JSON.stringify([delta.hourMs, delta.provider, delta.model, delta.task_type, delta.complexity, delta.harness, delta.outcome]);
     const row = merged.get(key);
     if (row) addSums(row, delta);
