@@ -1,14 +1,14 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { GROUP_LEVELS, groupKey, parentGroupKey, type GroupLevel } from "./group-key.js";
 import { compareKeys } from "./compare-keys.js";
-import { foldRollups, type RollupDelta } from "./rollup-fold.js";
+import { foldRollups, mergeInstances, type AllInstancesDelta, type RollupDelta } from "./rollup-fold.js";
 import { SKETCH_METRICS, sketchValue, type SketchMetric } from "./sketch-metrics.js";
 import { sketchBin } from "./sketch-mapping.js";
 
 /**
  * The accepted events of one storage transaction folded in memory into every row change an engine
- * must write: group summaries, sketch bins, (group, instance) pairs, per-instance usage and usage
- * rollups. Each row comes once per transaction however many events touch it, and every list is
+ * must write: group summaries, sketch bins, (group, instance) pairs, per-instance usage, usage
+ * rollups and their all-instances sums. Each row comes once per transaction however many events touch it, and every list is
  * sorted by its row's key: engines upsert in that order, so concurrent transactions take row
  * locks in the same order and cannot deadlock. Engines only write these rows; no engine keys,
  * bins or sums an event itself.
@@ -73,6 +73,8 @@ export interface RowChanges {
   pairs: PairDelta[];
   usage: UsageDelta[];
   rollups: RollupDelta[];
+  /** The rollups summed across instances, sorted by (hour, dimensions). */
+  allInstancesRollups: AllInstancesDelta[];
 }
 
 /** One level's group of an event: its key, its parent's key and the level. */
@@ -209,12 +211,14 @@ export function foldAccepted(batches: readonly AcceptedBatch[]): RowChanges {
     if (group.pairs.size === 1) pairs.push(...group.pairs.values());
     else pairs.push(...[...group.pairs.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)));
   }
+  const rollups = foldRollups(batches);
   return {
     groups: sorted.map((group) => group.delta),
     bins,
     pairs,
     usage: [...usage.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)),
-    rollups: foldRollups(batches),
+    rollups,
+    allInstancesRollups: mergeInstances(rollups),
   };
 }
 

@@ -20,6 +20,12 @@ export interface RollupDelta extends UsageSums {
   outcome: string;
 }
 
+/**
+ * The additive change to one all-instances rollup row: every instance's events of one UTC hour
+ * with the same six dimensions, the sum of the instances' deltas of that key.
+ */
+export type AllInstancesDelta = Omit<RollupDelta, "instanceId">;
+
 /** Maps nested by key part; the last level's values are rows. */
 type NestedRows = Map<string, NestedRows | RollupDelta>;
 
@@ -73,6 +79,33 @@ export function foldRollups(batches: Iterable<{ instanceId: string; events: read
   return rows.sort(compareRollups);
 }
 
+/**
+ * The rollup deltas (of any instances) summed per (hour, dimensions), sorted by that key so
+ * engines upsert the shared rows in one order: concurrent transactions then take their locks in
+ * the same order and cannot deadlock.
+ */
+export function mergeInstances(rollups: readonly RollupDelta[]): AllInstancesDelta[] {
+  const merged = new Map<string, AllInstancesDelta>();
+  for (const { instanceId: _instance, ...delta } of rollups) {
+    // A key string per delta, not per event: deltas have already folded the events of a row.
+    const key = JSON.stringify([delta.hourMs, delta.provider, delta.model, delta.task_type, delta.complexity, delta.harness, delta.outcome]);
+    const row = merged.get(key);
+    if (row) addSums(row, delta);
+    else merged.set(key, { ...delta, ratioBuckets: [...delta.ratioBuckets] });
+  }
+  return [...merged.values()].sort(compareAllInstances);
+}
+
+/** The sums of UsageSums besides the histogram. */
+const SUM_FIELDS = Object.keys(emptyUsageSums()).filter((field) => field !== "ratioBuckets") as Exclude<keyof UsageSums, "ratioBuckets">[];
+
+function addSums(row: UsageSums, delta: UsageSums): void {
+  for (const field of SUM_FIELDS) row[field] += delta[field];
+  delta.ratioBuckets.forEach((count, i) => {
+    (row.ratioBuckets[i] as number) += count;
+  });
+}
+
 /** The next level of the nested maps, made when missing. */
 function walk(level: NestedRows, part: string): NestedRows {
   let next = level.get(part) as NestedRows | undefined;
@@ -114,8 +147,11 @@ function addToRollup(row: RollupDelta, event: TaskCompletionEvent): void {
 }
 
 function compareRollups(a: RollupDelta, b: RollupDelta): number {
+  return compareKeys(a.instanceId, b.instanceId) || compareAllInstances(a, b);
+}
+
+function compareAllInstances(a: AllInstancesDelta, b: AllInstancesDelta): number {
   return (
-    compareKeys(a.instanceId, b.instanceId) ||
     a.hourMs - b.hourMs ||
     compareKeys(a.provider, b.provider) ||
     compareKeys(a.model, b.model) ||

@@ -48,8 +48,29 @@ export const ROLLUP_ADDITIVE_COLUMNS: readonly string[] = [...ROLLUP_SUM_COLUMNS
 /** The key columns, in key order. */
 export const ROLLUP_KEY_COLUMNS: readonly string[] = ["instance_id", "hour", ...ROLLUP_DIMENSIONS];
 
-/** The upsert's update clause, the same text on both engines: every additive column adds. */
-export const ROLLUP_ADD_CLAUSE = ROLLUP_ADDITIVE_COLUMNS.map((column) => `${column} = usage_rollups.${column} + excluded.${column}`).join(",\n    ");
+/**
+ * `usage_rollups_all`: the same sums without the instance, kept at ingest beside the per-instance
+ * rows, so the all-instances series reads one row per (hour, dimensions) however many instances
+ * send. Its key, in key order (a range of hours is a range of the key).
+ */
+export const ALL_INSTANCES_KEY_COLUMNS: readonly string[] = ["hour", ...ROLLUP_DIMENSIONS];
+
+/** An upsert's update clause into `table`, the same text on both engines: every additive column adds. */
+function addClause(table: string): string {
+  return ROLLUP_ADDITIVE_COLUMNS.map((column) => `${column} = ${table}.${column} + excluded.${column}`).join(",\n    ");
+}
+
+export const ROLLUP_ADD_CLAUSE = addClause("usage_rollups");
+export const ALL_INSTANCES_ADD_CLAUSE = addClause("usage_rollups_all");
+
+/**
+ * The forward migration's fill of `usage_rollups_all` from the stored `usage_rollups`: each
+ * (hour, dimensions)' rows summed across instances, as the ingest's upserts would have summed them.
+ */
+export const ALL_INSTANCES_BACKFILL_SQL = `INSERT INTO usage_rollups_all (${[...ALL_INSTANCES_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].join(", ")})
+SELECT ${ALL_INSTANCES_KEY_COLUMNS.join(", ")}, ${ROLLUP_ADDITIVE_COLUMNS.map((column) => `sum(${column})`).join(", ")}
+FROM usage_rollups
+GROUP BY ${ALL_INSTANCES_KEY_COLUMNS.join(", ")}`;
 
 /** A row's additive values in ROLLUP_ADDITIVE_COLUMNS order. */
 export function additiveValues(sums: UsageSums): number[] {

@@ -57,6 +57,8 @@ function referenceFold(batches: readonly AcceptedBatch[]) {
     usage: [...usage.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)),
     // One event per call: the rollup fold's map path only, never its last-row shortcut.
     rollups: foldRollups(accepted.map(({ instanceId, event }) => ({ instanceId, events: [event] }))),
+    // Every event folded as one instance's: the all-instances rows, found without merging deltas.
+    allInstancesRollups: foldRollups([{ instanceId: "", events: accepted.map(({ event }) => event) }]).map(({ instanceId: _instance, ...row }) => row),
   };
 }
 

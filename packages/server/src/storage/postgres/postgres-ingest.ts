@@ -3,7 +3,7 @@ import { foldAccepted, type AcceptedBatch, type RowChanges } from "../../aggrega
 import type { EventToStore } from "../storage.js";
 import { ROLLUP_ADDITIVE_COLUMNS, additiveValues } from "../usage-rollup.js";
 import type { PgQueryable } from "./postgres-driver.js";
-import { INSERT_EVENTS, UPSERT_BINS, UPSERT_GROUPS, UPSERT_GROUP_INSTANCES, UPSERT_ROLLUPS, UPSERT_USAGE } from "./postgres-sql.js";
+import { INSERT_EVENTS, UPSERT_ALL_INSTANCES_ROLLUPS, UPSERT_BINS, UPSERT_GROUPS, UPSERT_GROUP_INSTANCES, UPSERT_ROLLUPS, UPSERT_USAGE } from "./postgres-sql.js";
 
 /** One ingestEvents call waiting for its transaction: its first copies of each event_id. */
 export interface PostgresIngestJob {
@@ -55,10 +55,10 @@ export async function ingestTogether(client: PgQueryable, jobs: readonly Postgre
 }
 
 /**
- * Upserts a fold's rows: five statements for any number of events and instances, each one's rows
+ * Upserts a fold's rows: six statements for any number of events and instances, each one's rows
  * in key order. A group's contributors grow by the pairs this transaction created.
  */
-async function writeRowChanges(client: PgQueryable, { rollups, pairs, bins, groups, usage }: RowChanges): Promise<void> {
+async function writeRowChanges(client: PgQueryable, { rollups, allInstancesRollups, pairs, bins, groups, usage }: RowChanges): Promise<void> {
   // Rollup rows belong to one instance each: written before the shared aggregate rows.
   const values = rollups.map(additiveValues);
   await client.query(UPSERT_ROLLUPS, [
@@ -71,6 +71,19 @@ async function writeRowChanges(client: PgQueryable, { rollups, pairs, bins, grou
     rollups.map((r) => r.harness),
     rollups.map((r) => r.outcome),
     ...ROLLUP_ADDITIVE_COLUMNS.map((_, i) => values.map((row) => row[i])),
+  ]);
+  // Shared by every instance, like the group rows: each transaction writes them in key order, and
+  // every transaction writes the tables in the same order.
+  const allValues = allInstancesRollups.map(additiveValues);
+  await client.query(UPSERT_ALL_INSTANCES_ROLLUPS, [
+    allInstancesRollups.map((r) => new Date(r.hourMs)),
+    allInstancesRollups.map((r) => r.provider),
+    allInstancesRollups.map((r) => r.model),
+    allInstancesRollups.map((r) => r.task_type),
+    allInstancesRollups.map((r) => r.complexity),
+    allInstancesRollups.map((r) => r.harness),
+    allInstancesRollups.map((r) => r.outcome),
+    ...ROLLUP_ADDITIVE_COLUMNS.map((_, i) => allValues.map((row) => row[i])),
   ]);
   // xmax = 0 marks a pair this statement inserted: a new contributor to its group.
   const created = await client.query(UPSERT_GROUP_INSTANCES, [pairs.map((p) => p.groupKey), pairs.map((p) => p.instanceId), pairs.map((p) => p.events)]);

@@ -1,6 +1,6 @@
 import type { Migration } from "../migration.js";
 import { POSTGRES_PREDICTION_MIGRATION } from "../prediction-migration.js";
-import { RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
+import { ALL_INSTANCES_BACKFILL_SQL, RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
 
 /**
  * PostgreSQL schema, version for version the same tables as sqlite-migrations.ts. Times are
@@ -161,4 +161,40 @@ FROM (SELECT instance_id, "timestamp",
 `,
   },
   POSTGRES_PREDICTION_MIGRATION,
+  {
+    version: 5,
+    name: "all-instances usage rollups",
+    // The same table as SQLite's version 5 (hour as timestamptz), filled from the stored rollups.
+    sql: `
+CREATE TABLE usage_rollups_all (
+  hour timestamptz NOT NULL,
+  provider text NOT NULL,
+  model text NOT NULL,
+  task_type text NOT NULL,
+  complexity text NOT NULL,
+  harness text NOT NULL,
+  outcome text NOT NULL,
+  events bigint NOT NULL,
+  input_tokens double precision NOT NULL,
+  output_tokens double precision NOT NULL,
+  cost_usd_micros double precision NOT NULL,
+  duration_ms double precision NOT NULL,
+  gate_passed bigint NOT NULL,
+  successes bigint NOT NULL,
+  estimated_events bigint NOT NULL,
+  estimated_input_tokens double precision NOT NULL,
+  estimated_output_tokens double precision NOT NULL,
+  estimated_cost_usd_micros double precision NOT NULL,
+  estimated_actual_input_tokens double precision NOT NULL,
+  estimated_actual_output_tokens double precision NOT NULL,
+  estimated_actual_cost_usd_micros double precision NOT NULL,
+  ${RATIO_COLUMNS.map((column) => `${column} bigint NOT NULL`).join(",\n  ")},
+  PRIMARY KEY (hour, provider, model, task_type, complexity, harness, outcome)
+);
+
+${ALL_INSTANCES_BACKFILL_SQL};
+
+DROP INDEX usage_rollups_hour;
+`,
+  },
 ];

@@ -66,10 +66,12 @@ export async function usage(c: PostgresConnection, instanceId: string): Promise<
 export async function readUsageSeries(c: PostgresConnection, query: UsageSeriesQuery): Promise<UsageSeriesRow[]> {
   // groupBy comes from the closed list ROLLUP_DIMENSIONS, never from the caller's text.
   const group = query.groupBy === null ? "NULL::text" : query.groupBy;
-  const instance = query.instanceId === null ? "" : "instance_id = $4 AND ";
+  // Every instance's series reads the rows kept summed across instances at ingest: one per (hour,
+  // dimensions), however many instances send.
+  const source = query.instanceId === null ? "usage_rollups_all WHERE" : "usage_rollups WHERE instance_id = $4 AND";
   const { rows } = await c.query(
     `SELECT date_bin($1::interval, hour, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket, ${group} AS grp, ${SERIES_SUMS}
-     FROM usage_rollups WHERE ${instance}hour >= $2 AND hour < $3 GROUP BY bucket, grp`,
+     FROM ${source} hour >= $2 AND hour < $3 GROUP BY bucket, grp`,
     [query.bucket === "day" ? "1 day" : "1 hour", query.from, query.to, ...(query.instanceId === null ? [] : [query.instanceId])],
   );
   return rows.map((row) => ({

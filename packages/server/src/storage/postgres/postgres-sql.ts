@@ -1,4 +1,12 @@
-import { RATIO_COLUMNS, ROLLUP_ADDITIVE_COLUMNS, ROLLUP_ADD_CLAUSE, ROLLUP_KEY_COLUMNS, ROLLUP_SUM_COLUMNS } from "../usage-rollup.js";
+import {
+  ALL_INSTANCES_ADD_CLAUSE,
+  ALL_INSTANCES_KEY_COLUMNS,
+  RATIO_COLUMNS,
+  ROLLUP_ADDITIVE_COLUMNS,
+  ROLLUP_ADD_CLAUSE,
+  ROLLUP_KEY_COLUMNS,
+  ROLLUP_SUM_COLUMNS,
+} from "../usage-rollup.js";
 
 /** The PostgreSQL engine's statements: each writes any number of rows through unnest'ed arrays. */
 
@@ -74,6 +82,20 @@ export const UPSERT_ROLLUPS = `
   ORDER BY ${ROLLUP_KEY_COLUMNS.map((column) => `r.${column}`).join(", ")}
   ON CONFLICT (${ROLLUP_KEY_COLUMNS.join(", ")}) DO UPDATE SET
     ${ROLLUP_ADD_CLAUSE}`;
+
+/**
+ * The all-instances rollup upsert: every touched (hour, dimensions) row, in key order. These rows
+ * are shared by every instance's transactions: the order is what keeps two of them from waiting
+ * on each other's locks in a cycle.
+ */
+export const UPSERT_ALL_INSTANCES_ROLLUPS = `
+  INSERT INTO usage_rollups_all (${[...ALL_INSTANCES_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].join(", ")})
+  SELECT r.* FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    ${ROLLUP_ARRAY_TYPES.map((type, i) => `$${i + 8}::${type}[]`).join(", ")})
+    AS r (${[...ALL_INSTANCES_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].join(", ")})
+  ORDER BY ${ALL_INSTANCES_KEY_COLUMNS.map((column) => `r.${column}`).join(", ")}
+  ON CONFLICT (${ALL_INSTANCES_KEY_COLUMNS.join(", ")}) DO UPDATE SET
+    ${ALL_INSTANCES_ADD_CLAUSE}`;
 
 /** A usage series' sums; sum(bigint) is numeric, read back as a number. */
 export const SERIES_SUMS = ROLLUP_ADDITIVE_COLUMNS.map((column, i) => `sum(${column}) AS s${i}`).join(", ");

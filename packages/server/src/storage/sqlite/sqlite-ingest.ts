@@ -3,7 +3,7 @@ import { foldAccepted, type AcceptedBatch, type RowChanges } from "../../aggrega
 import type { EventToStore, IngestStatus } from "../storage.js";
 import { additiveValues } from "../usage-rollup.js";
 import { sketchBlobOfBins } from "./dense-sketch.js";
-import { ADD_TO_PAIR, INSERT_EVENT, INSERT_PAIR, UPSERT_GROUP, UPSERT_ROLLUP, UPSERT_SKETCH, UPSERT_USAGE } from "./sqlite-sql.js";
+import { ADD_TO_PAIR, INSERT_EVENT, INSERT_PAIR, UPSERT_ALL_INSTANCES_ROLLUP, UPSERT_GROUP, UPSERT_ROLLUP, UPSERT_SKETCH, UPSERT_USAGE } from "./sqlite-sql.js";
 import type { SqliteConnection } from "./sqlite-transaction.js";
 
 /** One ingestEvents call waiting for its group's transaction. */
@@ -53,6 +53,10 @@ function writeRowChanges(c: SqliteConnection, changes: RowChanges): void {
   const upsertRollup = c.statement(UPSERT_ROLLUP);
   for (const row of changes.rollups) {
     upsertRollup.run(row.instanceId, row.hourMs, row.provider, row.model, row.task_type, row.complexity, row.harness, row.outcome, ...additiveValues(row));
+  }
+  const upsertAllInstances = c.statement(UPSERT_ALL_INSTANCES_ROLLUP);
+  for (const row of changes.allInstancesRollups) {
+    upsertAllInstances.run(row.hourMs, row.provider, row.model, row.task_type, row.complexity, row.harness, row.outcome, ...additiveValues(row));
   }
   // The write lock is ours for the whole transaction, so "the insert changed a row" is exactly
   // "this instance is new to this group".

@@ -1,6 +1,6 @@
 import type { Migration } from "../migration.js";
 import { SQLITE_PREDICTION_MIGRATION } from "../prediction-migration.js";
-import { RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
+import { ALL_INSTANCES_BACKFILL_SQL, RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
 
 /**
  * SQLite schema. Times are epoch milliseconds (INTEGER) so comparisons and MAX() are numeric;
@@ -171,4 +171,44 @@ FROM (SELECT instance_id, timestamp,
 `,
   },
   SQLITE_PREDICTION_MIGRATION,
+  {
+    version: 5,
+    name: "all-instances usage rollups",
+    // usage_rollups' sums without the instance, kept at ingest in the same transaction
+    // (usage-rollup.ts): the all-instances series reads one row per (hour, dimensions) however many
+    // instances send. The key leads with the hour, so a range read is a range of the key. Filled
+    // from the stored rollups, summed across instances as the ingest's upserts sum them. The hour
+    // index of usage_rollups served only the all-instances read: dropped, one write less per row.
+    sql: `
+CREATE TABLE usage_rollups_all (
+  hour INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  complexity TEXT NOT NULL,
+  harness TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  input_tokens REAL NOT NULL,
+  output_tokens REAL NOT NULL,
+  cost_usd_micros REAL NOT NULL,
+  duration_ms REAL NOT NULL,
+  gate_passed INTEGER NOT NULL,
+  successes INTEGER NOT NULL,
+  estimated_events INTEGER NOT NULL,
+  estimated_input_tokens REAL NOT NULL,
+  estimated_output_tokens REAL NOT NULL,
+  estimated_cost_usd_micros REAL NOT NULL,
+  estimated_actual_input_tokens REAL NOT NULL,
+  estimated_actual_output_tokens REAL NOT NULL,
+  estimated_actual_cost_usd_micros REAL NOT NULL,
+  ${RATIO_COLUMNS.map((column) => `${column} INTEGER NOT NULL`).join(",\n  ")},
+  PRIMARY KEY (hour, provider, model, task_type, complexity, harness, outcome)
+) STRICT, WITHOUT ROWID;
+
+${ALL_INSTANCES_BACKFILL_SQL};
+
+DROP INDEX usage_rollups_hour;
+`,
+  },
 ];

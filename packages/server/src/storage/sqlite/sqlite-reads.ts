@@ -83,8 +83,10 @@ export function readUsageSeries(c: SqliteConnection, query: UsageSeriesQuery): U
   const size = query.bucket === "day" ? DAY_MS : HOUR_MS;
   // groupBy comes from the closed list ROLLUP_DIMENSIONS, never from the caller's text.
   const group = query.groupBy === null ? "NULL" : query.groupBy;
-  const where = query.instanceId === null ? "hour >= ? AND hour < ?" : "instance_id = ? AND hour >= ? AND hour < ?";
-  const sql = `SELECT hour / ${size} * ${size} AS bucket, ${group} AS grp, ${SERIES_SUMS} FROM usage_rollups WHERE ${where} GROUP BY bucket, grp`;
+  // Every instance's series reads the rows kept summed across instances at ingest: one per (hour,
+  // dimensions), however many instances send.
+  const source = query.instanceId === null ? "usage_rollups_all WHERE" : "usage_rollups WHERE instance_id = ? AND";
+  const sql = `SELECT hour / ${size} * ${size} AS bucket, ${group} AS grp, ${SERIES_SUMS} FROM ${source} hour >= ? AND hour < ? GROUP BY bucket, grp`;
   const range = [query.from.getTime(), query.to.getTime()];
   const rows = c.run(() => c.statement(sql).all(...(query.instanceId === null ? range : [query.instanceId, ...range]))) as Record<string, unknown>[];
   return rows.map((row) => ({

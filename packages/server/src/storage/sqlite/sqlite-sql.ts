@@ -1,4 +1,4 @@
-import { ROLLUP_ADDITIVE_COLUMNS, ROLLUP_ADD_CLAUSE, ROLLUP_KEY_COLUMNS } from "../usage-rollup.js";
+import { ALL_INSTANCES_ADD_CLAUSE, ALL_INSTANCES_KEY_COLUMNS, ROLLUP_ADDITIVE_COLUMNS, ROLLUP_ADD_CLAUSE, ROLLUP_KEY_COLUMNS } from "../usage-rollup.js";
 
 /** The SQLite engine's statements, each prepared once per connection (sqlite-connection.ts). */
 
@@ -45,6 +45,13 @@ export const UPSERT_ROLLUP = `
   VALUES (${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].map(() => "?").join(", ")})
   ON CONFLICT (${ROLLUP_KEY_COLUMNS.join(", ")}) DO UPDATE SET
     ${ROLLUP_ADD_CLAUSE}`;
+
+/** The all-instances rollup upsert: one row per (hour, dimensions) a transaction touches. */
+export const UPSERT_ALL_INSTANCES_ROLLUP = `
+  INSERT INTO usage_rollups_all (${[...ALL_INSTANCES_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].join(", ")})
+  VALUES (${[...ALL_INSTANCES_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].map(() => "?").join(", ")})
+  ON CONFLICT (${ALL_INSTANCES_KEY_COLUMNS.join(", ")}) DO UPDATE SET
+    ${ALL_INSTANCES_ADD_CLAUSE}`;
 
 /**
  * Each asked group's sketches, one row and one BLOB per metric (dense-sketch.ts): a read costs
