@@ -71,3 +71,4 @@ export type {
   InstanceUsageResponse,
   IssuedApiKey,
 } from "./admin.js";
+export type { EstimateFigures, RatioBucketBounds, TopEvent, UsageFigures, UsageSeriesPoint } from "./usage.js";

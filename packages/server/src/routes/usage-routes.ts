@@ -3,7 +3,8 @@ import { UUID_PATTERN } from "@mosaicstack/telemetry-protocol";
 import { HttpError } from "../http/http-error.js";
 import type { Storage } from "../storage/storage.js";
 import { ROLLUP_DIMENSIONS } from "../storage/usage-rollup.js";
-import { RATIO_BUCKET_BOUNDS, seriesReport, topEventOf, type TopEvent, type UsageFigures, type UsageSeriesPoint } from "../usage/usage-report.js";
+import type { TopEvent, UsageFigures, UsageSeriesPoint } from "@mosaicstack/telemetry-protocol";
+import { RATIO_BUCKET_BOUNDS, seriesReport, topEventOf } from "../usage/usage-report.js";
 import { ADMIN_SECURITY, API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "../http/openapi-schemas.js";
 import { DEFAULT_TOP_LIMIT, MAX_HOUR_BUCKET_DAYS, MAX_RANGE_DAYS, MAX_TOP_LIMIT, parseSeriesParams, parseTopParams } from "./usage-params.js";
 
