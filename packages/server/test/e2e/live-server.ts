@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { createPredictor } from "../../src/predictions/predictor.js";
+import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { openStorage, type StorageTarget } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { logCapture } from "../helpers/log-capture.js";
@@ -66,7 +67,9 @@ export async function startLiveServer(options: LiveServerOptions = {}): Promise<
       ...(options.refusedBodyTimeoutMs === undefined ? {} : { refusedBodyTimeoutMs: options.refusedBodyTimeoutMs }),
     },
     storage,
-    predictor: createPredictor(storage),
+    // Seeded noise at a fixed snapshot time: the crowd's noisy answers are the same in every run,
+    // so a test's tolerance cannot be crossed by an unlucky draw.
+    predictor: createPredictor(storage, undefined, { noise: seededSnapshotNoise("live-server"), now: () => new Date("2026-12-01T10:00:00.000Z") }),
     adminToken: LIVE_ADMIN_TOKEN,
     logger: { stream, level: options.logLevel ?? "info" },
   });
