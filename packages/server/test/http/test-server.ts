@@ -14,7 +14,11 @@ import { logCapture } from "../helpers/log-capture.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
-/** A running app on 127.0.0.1:<free port> over a real SQLite file in a temp dir. */
+/**
+ * The app over a real SQLite file in a temp dir (or the storage given), with a seeded instance:
+ * in-process for route tests (`inProcess`, called with `inject`/`injectJson`/`injectRequest`), or
+ * listening on 127.0.0.1:<free port> for the tests whose behaviour needs a socket.
+ */
 export interface TestServer {
   app: FastifyInstance;
   url: string;
@@ -34,8 +38,10 @@ export interface TestServerOptions {
   now?: () => Date;
   storage?: Storage;
   adminToken?: string | null;
-  /** Route tests: no socket; call the app with `injectRequest`/`injectJson` (url is then ""). */
+  /** Route tests: no socket; call the app with `inject`/`injectJson`/`injectRequest` (url is then ""). */
   inProcess?: boolean;
+  /** What /readyz and /metrics report about Redis (none: Redis is not configured). */
+  redisHealth?: AppDeps["redisHealth"];
 }
 
 /** A predictor that answers "no data" for every query: enough for the route's shape. */
@@ -65,6 +71,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     adminToken: options.adminToken === undefined ? ADMIN_TOKEN : options.adminToken,
     logger: { stream, level: "info" },
     ...(options.now ? { now: options.now } : {}),
+    ...(options.redisHealth ? { redisHealth: options.redisHealth } : {}),
   });
   const address = options.inProcess ? "" : await app.listen({ port: 0, host: "127.0.0.1" });
   const seeded = await seedInstance(storage, "seeded");
@@ -139,32 +146,39 @@ async function parse(response: Response): Promise<Json> {
   }
 }
 
-type Answer = { status: number; headers: Headers; body: Json };
+/** An answer read back the same way over a socket or in-process. */
+export type Answer = { status: number; headers: Headers; body: Json };
 
-/** `request` in-process (Fastify inject, no socket): same answer shape. */
-export async function injectRequest(app: FastifyInstance, method: string, path: string, token: string | null): Promise<Answer> {
-  return injected(app, method, path, token, undefined, {});
+/** One in-process request (see `inject`). */
+export interface InjectOptions {
+  /** @default "GET", or "POST" when there is a body */
+  method?: string;
+  /** Sent as `Authorization: Bearer <token>`; null or absent sends no credential. */
+  token?: string | null;
+  /** JSON-encoded unless a string or bytes, which go as they are (`Content-Type: application/json` either way unless `headers` says otherwise). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The client's address as the app sees it (the auth-failure throttle counts per address). @default "127.0.0.1" */
+  remoteAddress?: string;
 }
 
-/** `postJson` in-process (Fastify inject, no socket): same answer shape. */
-export async function injectJson(app: FastifyInstance, path: string, token: string | null, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const payload = typeof body === "string" || body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body);
-  return injected(app, "POST", path, token, payload, { "content-type": "application/json", ...headers });
-}
-
-async function injected(
-  app: FastifyInstance,
-  method: string,
-  path: string,
-  token: string | null,
-  payload: string | Buffer | undefined,
-  headers: Record<string, string>,
-): Promise<Answer> {
+/**
+ * Calls the app in-process (Fastify inject: no socket, same routing, hooks and serialisation) and
+ * reads the answer as `request`/`postJson` do: status, headers, parsed body (text if not JSON).
+ */
+export async function inject(app: FastifyInstance, path: string, options: InjectOptions = {}): Promise<Answer> {
+  const { token = null, body, headers = {}, remoteAddress } = options;
+  const payload = body === undefined ? undefined : typeof body === "string" || body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body);
   const response = await app.inject({
-    method: method as "GET",
+    method: (options.method ?? (payload === undefined ? "GET" : "POST")) as "GET",
     url: path,
-    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
+    headers: {
+      ...(payload === undefined ? {} : { "content-type": "application/json" }),
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...headers,
+    },
     ...(payload === undefined ? {} : { payload }),
+    ...(remoteAddress === undefined ? {} : { remoteAddress }),
   });
   const answerHeaders = new Headers();
   for (const [name, value] of Object.entries(response.headers)) {
@@ -177,4 +191,14 @@ async function injected(
     parsed = response.body;
   }
   return { status: response.statusCode, headers: answerHeaders, body: parsed };
+}
+
+/** `request` in-process: same answer shape. */
+export async function injectRequest(app: FastifyInstance, method: string, path: string, token: string | null): Promise<Answer> {
+  return inject(app, path, { method, token });
+}
+
+/** `postJson` in-process: same answer shape. */
+export async function injectJson(app: FastifyInstance, path: string, token: string | null, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return inject(app, path, { method: "POST", token, body, headers });
 }
