@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, makeEvent } from "./test-server.js";
-import { inProcessApp, type InProcessApp } from "./app-under-test.js";
+import { ADMIN_TOKEN, makeEvent, startTestServer, type TestServer } from "./test-server.js";
 
 const METRICS_TOKEN = "metrics-token-0123456789abcdefghij";
 
@@ -12,7 +11,7 @@ function sample(text: string, series: string): number | undefined {
 
 describe("GET /metrics", () => {
   it("does not exist without METRICS_TOKEN (off by default)", async () => {
-    const subject = await inProcessApp();
+    const subject = await startTestServer({ inProcess: true });
     try {
       const answer = await subject.app.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(answer.statusCode).toBe(404);
@@ -22,9 +21,10 @@ describe("GET /metrics", () => {
   });
 
   describe("with METRICS_TOKEN", () => {
-    let subject: InProcessApp;
+    let subject: TestServer;
     beforeAll(async () => {
-      subject = await inProcessApp({
+      subject = await startTestServer({
+        inProcess: true,
         config: { metricsToken: METRICS_TOKEN },
         redisHealth: { state: () => "down", reportCommandFailure: () => undefined, reportCommandSuccess: () => undefined },
       });
@@ -92,7 +92,7 @@ describe("GET /metrics", () => {
   });
 
   it("says Redis is not configured (-1) without REDIS_URL", async () => {
-    const subject = await inProcessApp({ config: { metricsToken: METRICS_TOKEN } });
+    const subject = await startTestServer({ inProcess: true, config: { metricsToken: METRICS_TOKEN } });
     try {
       const answer = await subject.app.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
       expect(sample(answer.body, "mosaic_redis_up")).toBe(-1);
@@ -104,7 +104,7 @@ describe("GET /metrics", () => {
 
 describe("the ingest log line", () => {
   it("is one line per batch with its counts", async () => {
-    const subject = await inProcessApp();
+    const subject = await startTestServer({ inProcess: true });
     try {
       const events = [makeEvent(subject.instanceId), makeEvent(subject.instanceId, { task_type: "nope" })];
       await subject.app.inject({ method: "POST", url: "/v1/events/batch", headers: { authorization: `Bearer ${subject.apiKey}` }, payload: { events } });
