@@ -105,7 +105,7 @@ describe("admin token auth on /v1/admin/", () => {
 describe("admin API turned off", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ adminToken: null });
+    server = await startTestServer({ adminToken: null, inProcess: true });
   });
   afterAll(async () => server.close());
 
