@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nestsDeeperThan } from "../../src/http/json-depth.js";
-import { ADMIN_TOKEN, startTestServer, type TestServer } from "./test-server.js";
+import { ADMIN_TOKEN, injectJson, startTestServer, type TestServer } from "./test-server.js";
 
 /** The nesting depth of a parsed JSON value: arrays and objects count one level each. */
 function depthOf(value: unknown): number {
@@ -41,7 +41,7 @@ describe("nestsDeeperThan", () => {
 describe("the nesting bound on every JSON route", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ inProcess: true });
   });
   afterAll(async () => server?.close());
 
@@ -50,13 +50,8 @@ describe("the nesting bound on every JSON route", () => {
     ["/v1/admin/instances", "admin"],
   ])("refuses a body nested 500 000 levels deep on %s with a 400 before parsing it", async (url, who) => {
     const deep = `{"queries":[{"task_type":"testing","model":"m","provider":"openai","complexity":"low","x":${"[".repeat(500_000)}${"]".repeat(500_000)}}],"name":"n"}`;
-    const answer = await server.app.inject({
-      method: "POST",
-      url,
-      headers: { "content-type": "application/json", authorization: `Bearer ${who === "key" ? server.apiKey : ADMIN_TOKEN}` },
-      payload: deep,
-    });
-    expect(answer.statusCode).toBe(400);
-    expect(answer.json()).toEqual({ error: { code: "invalid_request", message: "request body nests arrays and objects deeper than 32 levels" } });
+    const answer = await injectJson(server.app, url, who === "key" ? server.apiKey : ADMIN_TOKEN, deep);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ error: { code: "invalid_request", message: "request body nests arrays and objects deeper than 32 levels" } });
   });
 });
