@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, makeEvent, postJson, request, startTestServer, type TestServer } from "./test-server.js";
+import { ADMIN_TOKEN, injectJson, injectRequest, makeEvent, startTestServer, type TestServer } from "./test-server.js";
 
 describe("storage down", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ inProcess: true });
     // A first request caches the key, so the ingest below reaches storage.ingestEvents.
-    await postJson(`${server.url}/v1/events/batch`, server.apiKey, { events: [makeEvent(server.instanceId)] });
+    await injectJson(server.app, "/v1/events/batch", server.apiKey, { events: [makeEvent(server.instanceId)] });
     await server.storage.close();
   });
   afterAll(async () => server.close());
 
   it("answers ingest 503 storage_unavailable with Retry-After, no internals", async () => {
-    const answer = await postJson(`${server.url}/v1/events/batch`, server.apiKey, { events: [makeEvent(server.instanceId)] });
+    const answer = await injectJson(server.app, "/v1/events/batch", server.apiKey, { events: [makeEvent(server.instanceId)] });
     expect(answer.status).toBe(503);
     expect(answer.body.error.code).toBe("storage_unavailable");
     expect(answer.headers.get("retry-after")).toMatch(/^\d+$/);
@@ -20,7 +20,7 @@ describe("storage down", () => {
   });
 
   it("answers the admin API 503 too", async () => {
-    const answer = await request("GET", `${server.url}/v1/admin/instances`, ADMIN_TOKEN);
+    const answer = await injectRequest(server.app, "GET", "/v1/admin/instances", ADMIN_TOKEN);
     expect(answer.status).toBe(503);
     expect(answer.body.error.code).toBe("storage_unavailable");
   });
