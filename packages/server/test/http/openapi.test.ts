@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { ADMIN_TOKEN, noDataPredictor, type Json, postJson, request, startTestServer, type TestServer } from "./test-server.js";
+import { ADMIN_TOKEN, inject, injectJson, injectRequest, noDataPredictor, type Json, startTestServer, type TestServer } from "./test-server.js";
 
 /** Routes of the documentation page itself (HTML, scripts, its own copy of the spec). */
 const DOCS_ASSET_PREFIX = "/docs";
@@ -92,35 +92,35 @@ describe("OpenAPI document", () => {
 describe("served documents and headers", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ inProcess: true });
   });
   afterAll(async () => server.close());
 
   it("serves /openapi.json and the /docs page", async () => {
-    const spec = await request("GET", `${server.url}/openapi.json`, null);
+    const spec = await injectRequest(server.app, "GET", "/openapi.json", null);
     expect(spec.status).toBe(200);
     expect(spec.body.paths["/v1/events/batch"].post).toBeDefined();
-    const docs = await fetch(`${server.url}/docs/`);
+    const docs = await inject(server.app, "/docs/");
     expect(docs.status).toBe(200);
     expect(docs.headers.get("content-type")).toContain("text/html");
   });
 
   it("answers unknown routes 404 with the error body", async () => {
-    const answer = await request("GET", `${server.url}/v1/nothing-here`, server.apiKey);
+    const answer = await injectRequest(server.app, "GET", "/v1/nothing-here", server.apiKey);
     expect(answer.status).toBe(404);
     expect(answer.body).toEqual({ error: { code: "not_found", message: "no route GET /v1/nothing-here" } });
   });
 
   it("puts API-Version: 1 on successes, errors and 404s alike", async () => {
     const answers = [
-      await request("GET", `${server.url}/healthz`, null),
-      await request("GET", `${server.url}/openapi.json`, null),
-      await request("GET", `${server.url}/nowhere`, null),
-      await request("GET", `${server.url}/v1/admin/instances`, ADMIN_TOKEN),
-      await request("GET", `${server.url}/v1/admin/instances`, null),
-      await postJson(`${server.url}/v1/events/batch`, server.apiKey, "{bad"),
-      await postJson(`${server.url}/v1/events/batch`, server.apiKey, { events: [] }),
-      await postJson(`${server.url}/v1/predictions/batch`, null, { queries: [] }),
+      await injectRequest(server.app, "GET", "/healthz", null),
+      await injectRequest(server.app, "GET", "/openapi.json", null),
+      await injectRequest(server.app, "GET", "/nowhere", null),
+      await injectRequest(server.app, "GET", "/v1/admin/instances", ADMIN_TOKEN),
+      await injectRequest(server.app, "GET", "/v1/admin/instances", null),
+      await injectJson(server.app, "/v1/events/batch", server.apiKey, "{bad"),
+      await injectJson(server.app, "/v1/events/batch", server.apiKey, { events: [] }),
+      await injectJson(server.app, "/v1/predictions/batch", null, { queries: [] }),
     ];
     for (const answer of answers) expect(answer.headers.get("api-version")).toBe("1");
   });
