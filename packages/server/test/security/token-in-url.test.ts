@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startTestServer, type TestServer } from "../http/test-server.js";
+import { injectRequest, startTestServer, type TestServer } from "../http/test-server.js";
 
 /**
  * A credential put in a URL path by mistake (an operator pasting the admin token into a browser,
@@ -17,14 +17,14 @@ const spellings = [
 describe("the admin token in a URL path", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ adminToken: TOKEN });
+    server = await startTestServer({ adminToken: TOKEN, inProcess: true });
   });
   afterAll(async () => server?.close());
 
   it.each(spellings.map((spelling, index) => [index, spelling]))("is masked in the 404 answer and the log (spelling %i)", async (_index, spelling) => {
     const before = server.logs.length;
     for (const path of [`/v1/admin/${spelling}`, `/v1/${spelling}/usage`, `/x${spelling}y?token=${spelling}`]) {
-      const answer = await request("GET", `${server.url}${path}`, null);
+      const answer = await injectRequest(server.app, "GET", path, null);
       expect(answer.status).toBe(404);
       const message = answer.body.error.message as string;
       expect(message).toContain("[redacted]");
@@ -37,9 +37,9 @@ describe("the admin token in a URL path", () => {
   });
 
   it("masks an API key in the path as before, and leaves other paths as they are", async () => {
-    const key = await request("GET", `${server.url}/v1/keys/${server.apiKey}`, null);
+    const key = await injectRequest(server.app, "GET", `/v1/keys/${server.apiKey}`, null);
     expect(key.body.error.message).toBe("no route GET /v1/keys/msk_[redacted]");
-    const plain = await request("GET", `${server.url}/v1/nowhere/mask`, null);
+    const plain = await injectRequest(server.app, "GET", "/v1/nowhere/mask", null);
     expect(plain.body.error.message).toBe("no route GET /v1/nowhere/mask");
   });
 });
