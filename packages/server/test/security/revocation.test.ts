@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validEvent } from "../fuzz/bad-bodies.js";
-import { LIVE_ADMIN_TOKEN, createInstance, startLiveServer, usageOf, type CreatedInstance, type LiveServer } from "../e2e/live-server.js";
+import { ADMIN_TOKEN, inject, injectRequest, startTestServer, type TestServer } from "../http/test-server.js";
 
 /**
  * A revoked key stops on the very next request, on both data routes, even when every request
@@ -8,25 +8,26 @@ import { LIVE_ADMIN_TOKEN, createInstance, startLiveServer, usageOf, type Create
  * checks the events route; this adds predictions, the sibling key and a key revoked mid-stream.)
  */
 describe("revoked keys stop at once", () => {
-  let server: LiveServer;
-  let instance: CreatedInstance;
+  let server: TestServer;
+  let instance: { instanceId: string; apiKey: string; apiKeyId: string };
   let sibling: { id: string; key: string };
   beforeAll(async () => {
     // A client looping on its revoked key causes more 401s than the auth-failure throttle allows one
     // address (it would answer 429 from the 31st on): off here, tested in auth-throttle.test.ts.
-    server = await startLiveServer({ authFailuresPerMinute: 0 });
-    instance = await createInstance(server.url, "revocation");
-    const issued = await fetch(`${server.url}/v1/admin/instances/${instance.instanceId}/keys`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` },
+    // Rate limits far above the loop below, as a live server's.
+    server = await startTestServer({
+      config: { authFailuresPerMinute: 0, rateLimits: { eventsPerMinute: 1_000_000, predictionsPerMinute: 1_000_000 } },
+      inProcess: true,
     });
-    const body = (await issued.json()) as { api_key: { id: string; key: string } };
-    sibling = body.api_key;
+    // The server's instance, seeded with its first key.
+    instance = server;
+    const issued = await injectRequest(server.app, "POST", `/v1/admin/instances/${instance.instanceId}/keys`, ADMIN_TOKEN);
+    expect(issued.status).toBe(201);
+    sibling = (issued.body as { api_key: { id: string; key: string } }).api_key;
   });
   afterAll(async () => server?.close());
 
-  const post = (path: string, key: string, body: unknown) =>
-    fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
+  const post = (path: string, key: string, body: unknown) => inject(server.app, path, { token: key, body });
   const ingest = (key: string) => post("/v1/events/batch", key, { events: [validEvent(instance.instanceId)] });
   const predict = (key: string) => post("/v1/predictions/batch", key, { queries: [{ task_type: "testing", model: "m", provider: "openai", complexity: "low" }] });
 
@@ -36,13 +37,15 @@ describe("revoked keys stop at once", () => {
       expect((await ingest(instance.apiKey)).status).toBe(200);
       expect((await predict(instance.apiKey)).status).toBe(200);
     }
-    const revoked = await fetch(`${server.url}/v1/admin/keys/${instance.apiKeyId}`, { method: "DELETE", headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` } });
+    const revoked = await injectRequest(server.app, "DELETE", `/v1/admin/keys/${instance.apiKeyId}`, ADMIN_TOKEN);
     expect(revoked.status).toBe(200);
     const events = await ingest(instance.apiKey);
     expect(events.status).toBe(401);
-    expect(((await events.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    expect(events.body.error.code).toBe("unauthorized");
     expect((await predict(instance.apiKey)).status).toBe(401);
-    expect((await usageOf(server.url, instance.instanceId)).events).toBe(3);
+    const usage = await injectRequest(server.app, "GET", `/v1/admin/instances/${instance.instanceId}/usage`, ADMIN_TOKEN);
+    expect(usage.status).toBe(200);
+    expect(usage.body.events).toBe(3);
   });
 
   it("the instance's other key keeps working", async () => {
@@ -60,7 +63,7 @@ describe("revoked keys stop at once", () => {
       }
     })();
     while (statuses.length < 10) await new Promise((resolve) => setImmediate(resolve));
-    const answer = await fetch(`${server.url}/v1/admin/keys/${sibling.id}`, { method: "DELETE", headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` } });
+    const answer = await injectRequest(server.app, "DELETE", `/v1/admin/keys/${sibling.id}`, ADMIN_TOKEN);
     expect(answer.status).toBe(200);
     revokedAt = true;
     await sender;
