@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPredictor } from "../../src/predictions/predictor.js";
+import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { validEvent } from "../fuzz/bad-bodies.js";
-import { LIVE_ADMIN_TOKEN, createInstance, type CreatedInstance } from "../e2e/live-server.js";
-import { ENGINES } from "../helpers/engines.js";
-import { startOn, type EngineServer } from "../e2e/engines.js";
-
-for (const { skip } of ENGINES) if (skip) console.warn(`sql-metacharacters.test.ts: PostgreSQL cases skipped: ${skip}`);
+import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
+import { ADMIN_TOKEN, injectJson, injectRequest, startTestServer, type Json, type TestServer } from "../http/test-server.js";
 
 /** Strings that would break a query built by concatenation, or a careless encoder. */
 const NASTY = [
@@ -31,32 +30,49 @@ const NASTY = [
   "\\u0000 as text",
 ];
 
-const post = (url: string, token: string, body: unknown) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const json = async (response: Response): Promise<any> => response.json();
-
-for (const { name: engine, skip } of ENGINES) {
-  describe.skipIf(skip !== null)(`SQL metacharacters are stored verbatim on ${engine}${skip ? ` (skipped: ${skip})` : ""}`, () => {
-    let live: EngineServer;
-    let instance: CreatedInstance;
+for (const engine of ENGINES) {
+  describe.skipIf(engine.skip !== null)(engineTitle(engine, `SQL metacharacters are stored verbatim on ${engine.name}`), () => {
+    let database: EngineDatabase;
+    let server: TestServer;
+    let instance: { instanceId: string; apiKey: string };
     beforeAll(async () => {
-      live = await startOn(engine);
-      instance = await createInstance(live.server.url, "metacharacters");
+      database = await freshDatabase(engine.name, "metacharacters");
+      const storage = await database.open();
+      // The real predictor (its queries carry the nasty model strings), seeded and at a fixed time as a live server's.
+      const predictor = createPredictor(storage, undefined, { noise: seededSnapshotNoise("metacharacters"), now: () => new Date("2026-12-01T10:00:00.000Z") });
+      server = await startTestServer({
+        storage,
+        predictor,
+        config: { rateLimits: { eventsPerMinute: 1_000_000, predictionsPerMinute: 1_000_000 } },
+        inProcess: true,
+      });
+      // The server's seeded instance.
+      instance = server;
     });
-    afterAll(async () => live?.close());
+    afterAll(async () => {
+      await server?.close();
+      await database?.drop();
+    });
+
+    const post = (path: string, token: string, body: unknown) => injectJson(server.app, path, token, body);
+    const listInstances = async (): Promise<Json> => (await injectRequest(server.app, "GET", "/v1/admin/instances", ADMIN_TOKEN)).body;
+    /** The stored payload of an event, parsed, read with plain SQL; undefined when it is not stored. */
+    const storedEvent = async (instanceId: string, eventId: string): Promise<Record<string, unknown> | undefined> => {
+      const payload = engine.name === "sqlite" ? "payload" : "payload::text AS payload";
+      const rows = await database.query<{ payload: string }>(`SELECT ${payload} FROM events WHERE instance_id = ? AND event_id = ?`, [instanceId, eventId]);
+      return rows[0] === undefined ? undefined : (JSON.parse(rows[0].payload) as Record<string, unknown>);
+    };
 
     it("in instance names: created, listed and read back exactly", async () => {
       const created: Record<string, string> = {};
       for (const name of NASTY) {
-        const answer = await post(`${live.server.url}/v1/admin/instances`, LIVE_ADMIN_TOKEN, { name });
-        const body = await json(answer);
+        const answer = await post("/v1/admin/instances", ADMIN_TOKEN, { name });
+        const body = answer.body;
         expect(answer.status, name).toBe(201);
         expect(body.instance.name, name).toBe(name);
         created[body.instance.id] = name;
       }
-      const listed = await json(await fetch(`${live.server.url}/v1/admin/instances`, { headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` } }));
+      const listed = await listInstances();
       const byId = new Map<string, string>(listed.instances.map((entry: { id: string; name: string }) => [entry.id, entry.name]));
       for (const [id, name] of Object.entries(created)) expect(byId.get(id), name).toBe(name);
     });
@@ -66,56 +82,56 @@ for (const { name: engine, skip } of ENGINES) {
       const events = NASTY.map((text) =>
         validEvent(instance.instanceId, { model: text.replace(/\p{Bidi_Control}/gu, "").slice(0, 100), language: text.slice(0, 30), note: text }),
       );
-      const answer = await post(`${live.server.url}/v1/events/batch`, instance.apiKey, { events });
-      const body = await json(answer);
+      const answer = await post("/v1/events/batch", instance.apiKey, { events });
+      const body = answer.body;
       expect(answer.status).toBe(200);
       expect(body).toMatchObject({ accepted: NASTY.length, rejected: 0 });
       for (const event of events) {
         // The unknown field is not stored (only the validated event's known fields are).
         const { note: _note, ...known } = event;
-        expect(await live.storedEvent(instance.instanceId, event["event_id"] as string), String(event["model"])).toEqual(known);
+        expect(await storedEvent(instance.instanceId, event["event_id"] as string), String(event["model"])).toEqual(known);
       }
       // Sent again: every one is a duplicate, so the dedup lookup matched them verbatim too.
-      const again = await json(await post(`${live.server.url}/v1/events/batch`, instance.apiKey, { events }));
+      const again = (await post("/v1/events/batch", instance.apiKey, { events })).body;
       expect(again).toMatchObject({ accepted: 0, duplicates: NASTY.length });
     });
 
     it("in prediction queries: each model is its own group, found again by the same string", async () => {
       const queries = NASTY.map((text) => ({ task_type: "implementation", model: text.slice(0, 100), provider: "anthropic", complexity: "medium" }));
-      const answer = await post(`${live.server.url}/v1/predictions/batch`, instance.apiKey, { queries });
-      const body = await json(answer);
+      const answer = await post("/v1/predictions/batch", instance.apiKey, { queries });
+      const body = answer.body;
       expect(answer.status).toBe(200);
       expect(body.results.map((result: { query: { model: string } }) => result.query.model)).toEqual(queries.map((query) => query.model));
     });
 
     it("an instance name with a control character (NUL, ESC, DEL, C1) is a 400 with code and message, and nothing is created", async () => {
-      const before = (await json(await fetch(`${live.server.url}/v1/admin/instances`, { headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` } }))).instances.length;
+      const before = (await listInstances()).instances.length;
       for (const name of ["nul\u0000byte", "\u0000", "esc\u001b[31m", "new\nline", "tab\tname", "del\u007f", "c1\u0085"]) {
-        const answer = await post(`${live.server.url}/v1/admin/instances`, LIVE_ADMIN_TOKEN, { name });
-        const body = await json(answer);
+        const answer = await post("/v1/admin/instances", ADMIN_TOKEN, { name });
+        const body = answer.body;
         expect(answer.status, JSON.stringify(name)).toBe(400);
         expect(body.error.code).toBe("invalid_request");
         expect(body.error.message).toMatch(/control character/);
       }
-      const after = (await json(await fetch(`${live.server.url}/v1/admin/instances`, { headers: { authorization: `Bearer ${LIVE_ADMIN_TOKEN}` } }))).instances.length;
+      const after = (await listInstances()).instances.length;
       expect(after).toBe(before);
     });
 
     it("an instance name with a lone surrogate (not storable as UTF-8) is a 400, not a silently changed name", async () => {
-      const answer = await post(`${live.server.url}/v1/admin/instances`, LIVE_ADMIN_TOKEN, { name: "half \ud800 pair" });
+      const answer = await post("/v1/admin/instances", ADMIN_TOKEN, { name: "half \ud800 pair" });
       expect(answer.status).toBe(400);
-      expect((await json(answer)).error.code).toBe("invalid_request");
+      expect(answer.body.error.code).toBe("invalid_request");
     });
 
     it("NUL and other control characters in event strings never give a 5xx: stored verbatim or rejected per event", async () => {
       const texts = ["nul\u0000byte", "\u0000", "esc\u001b", "bell\u0007", "del\u007f", "c1\u0085", "lone \ud800 half"];
       const events = texts.map((text) => validEvent(instance.instanceId, { event_id: randomUUID(), model: text, language: text.slice(0, 30) }));
-      const answer = await post(`${live.server.url}/v1/events/batch`, instance.apiKey, { events });
-      const body = await json(answer);
+      const answer = await post("/v1/events/batch", instance.apiKey, { events });
+      const body = answer.body;
       expect(answer.status, JSON.stringify(body)).toBe(200);
       for (const [index, event] of events.entries()) {
         const result = body.results[index];
-        const stored = await live.storedEvent(instance.instanceId, event["event_id"] as string);
+        const stored = await storedEvent(instance.instanceId, event["event_id"] as string);
         if (result.status === "accepted") expect(stored, JSON.stringify(event["model"])).toEqual(event);
         else {
           expect(result.status).toBe("rejected");
