@@ -62,6 +62,7 @@ describe("mosaic-telemetry help and options", () => {
   });
 });
 
+// On a socket: the CLI is an HTTP client of a running server (it asks the server for the names taken).
 describe("instances create with a name already taken", () => {
   let server: TestServer;
   let env: Record<string, string>;

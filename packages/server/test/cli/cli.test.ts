@@ -15,6 +15,7 @@ async function cli(argv: string[], env: Record<string, string>, cwd = "/nonexist
   return { code, out, err };
 }
 
+// On a socket: the CLI is an HTTP client of a running server (its admin commands fetch the server URL).
 describe("mosaic-telemetry admin commands against a running server", () => {
   let server: TestServer;
   let env: Record<string, string>;

@@ -5,6 +5,7 @@ import { noDataPredictor, startTestServer } from "./test-server.js";
 
 const QUERY = { task_type: "implementation", model: "m", provider: "anthropic", complexity: "low" };
 
+// On a socket: what is under test is the connection itself (Connection: close, a request pipelined on it while draining).
 describe("closing the app", () => {
   it("finishes the request in flight with Connection: close and serves nothing more on that connection", async () => {
     let release!: () => void;

@@ -1,3 +1,4 @@
+// On a socket: the server is started as an operator starts it (startServer: data folder, database file, a listening port).
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

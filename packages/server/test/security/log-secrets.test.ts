@@ -1,3 +1,4 @@
+// On a socket: the session includes the client SDK, which talks HTTP to a server URL, and gzip bodies over the wire.
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// On a socket: bodies trickled over time, request timeouts and connections closed after a refusal exist only on a connection.
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIVE_ADMIN_TOKEN, createInstance, startLiveServer, type CreatedInstance, type LiveServer } from "../e2e/live-server.js";
