@@ -4,20 +4,9 @@
  * (type-only imports: nothing of it enters the bundle); the usage reads' envelopes and the
  * health summary are written out here, and the browser tests check them against the live API.
  */
-import type {
-  ApiKeySummary,
-  CreateApiKeyResponse,
-  CreateInstanceResponse,
-  EstimateFigures,
-  InstanceListResponse,
-  InstanceUsageResponse,
-  IssuedApiKey,
-  RevokeApiKeyResponse,
-  TopEvent,
-  UsageFigures,
-  UsageSeriesPoint as SeriesPoint,
-} from "@mosaicstack/telemetry-protocol";
+import type { TopEvent, UsageFigures, UsageSeriesPoint as SeriesPoint } from "@mosaicstack/telemetry-protocol";
 
+export type { SeriesPoint, TopEvent, UsageFigures };
 export type {
   ApiKeySummary,
   CreateApiKeyResponse,
@@ -27,10 +16,7 @@ export type {
   InstanceUsageResponse,
   IssuedApiKey,
   RevokeApiKeyResponse,
-  SeriesPoint,
-  TopEvent,
-  UsageFigures,
-};
+} from "@mosaicstack/telemetry-protocol";
 
 export interface SeriesResponse {
   instance_id: string | null;

@@ -1,8 +1,9 @@
 import { api, describeError } from "../api.js";
 import type { ApiKeySummary, InstanceListResponse, IssuedApiKey } from "../api-types.js";
-import { el, replace, statusLine, table, uid } from "../dom.js";
+import { el, replace, statusLine, uid } from "../dom.js";
 import { formatInteger, formatTime, formatUsd } from "../format.js";
 import { resolveRange } from "../range.js";
+import { table } from "../table.js";
 import { loadInto, type View, type ViewContext } from "../view-context.js";
 
 /**
@@ -118,9 +119,13 @@ function render(context: ViewContext): HTMLElement {
       ),
       table(
         `Keys of ${instance.name}`,
-        ["Key", "Created", "State", "Actions"],
-        instance.keys.map((key) => [el("code", {}, key.display), formatTime(key.created_at), keyState(key), keyActions(instance, key)]),
-        [],
+        [
+          { header: "Key", cell: (key) => el("code", {}, key.display) },
+          { header: "Created", cell: (key) => formatTime(key.created_at) },
+          { header: "State", cell: keyState },
+          { header: "Actions", cell: (key) => keyActions(instance, key) },
+        ],
+        instance.keys,
         "keys-table",
       ),
       el(
