@@ -18,7 +18,7 @@ export interface SendLimits {
 const CAPACITY = { maxQueueSize: 2_000_000, maxQueueBytes: 1024 * 1024 * 1024, spoolMaxBytes: 1024 * 1024 * 1024 };
 
 /** A hook's whole time by default: it must return within Claude Code's 1.5 s for SessionEnd, server down or slow. */
-export const HOOK_BUDGET_MS = 1300;
+const HOOK_BUDGET_MS = 1300;
 /** What a hook waits for while it reports (at the default budget). */
 const HOOK_LIMITS: SendLimits = { stopTimeoutMs: 700, requestTimeoutMs: 600, maxRetries: 0 };
 /** SessionStart asks a prediction first (up to 0.6 s), so it leaves less time to deliver leftovers. */
@@ -47,6 +47,7 @@ export function hookTimes(env: NodeJS.ProcessEnv): HookTimes {
   const limits = (base: SendLimits): SendLimits => ({ ...base, stopTimeoutMs: scaled(base.stopTimeoutMs), requestTimeoutMs: scaled(base.requestTimeoutMs) });
   return { budgetMs, report: limits(HOOK_LIMITS), sessionStart: limits(SESSION_START_LIMITS), gitMs: scaled(HOOK_GIT_MS) };
 }
+
 /**
  * Bulk commands (import, send): they may wait, and report what was left in the spool.
  * `MOSAIC_SEND_TIMEOUT_MS` shortens (or lengthens) the wait.
