@@ -1,10 +1,9 @@
 import { runCli } from "./cli.js";
 import type { Io } from "./io.js";
+import { hookTimes } from "./telemetry/open-client.js";
 
 /** A safety net under the hooks' own deadlines: whatever hangs, the process ends by then. */
 const WATCHDOG_MS = 30 * 60 * 1000;
-/** The hooks must return within Claude Code's limit (1.5 s for SessionEnd), so theirs is short. */
-const HOOK_WATCHDOG_MS = 1300;
 
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -30,7 +29,7 @@ const hook = (argv[0] === "claude-code" && argv[1] === "hook") || (argv[0] === "
 const watchdog = setTimeout(() => {
   if (hook) process.stderr.write("mosaic: out of time; what was not sent stays in the spool\n");
   process.exit(hook ? 0 : 1);
-}, hook ? HOOK_WATCHDOG_MS : WATCHDOG_MS);
+}, hook ? hookTimes(process.env).budgetMs : WATCHDOG_MS);
 watchdog.unref();
 
 runCli(argv, io).then(

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { sessionEventId } from "../src/capture/uuid-v5.js";
 import { startLiveServer, type LiveServer } from "./helpers/live-server.js";
-import { runCli, serverEnv, tempHome, type TempHome } from "./helpers/run-cli.js";
+import { UNHURRIED_HOOK, runCli, serverEnv, tempHome, type TempHome } from "./helpers/run-cli.js";
 import { ClaudeTranscript } from "./helpers/transcripts.js";
 
 const SONNET = "claude-sonnet-4-5-20250929";
@@ -66,7 +66,7 @@ describe("mosaic claude-code hook against the real server", () => {
       .bash(SONNET, "pnpm build", false)
       .assistant(SONNET, { input: 20, cacheRead: 100_000, output: 100 });
     const path = writeTranscript(temp.home, t);
-    const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server) }, stdin: hookInput("SessionEnd", t, path, { reason: "exit" }) });
+    const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server), ...UNHURRIED_HOOK }, stdin: hookInput("SessionEnd", t, path, { reason: "exit" }) });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const event = received(t.sessionId);
@@ -116,7 +116,7 @@ describe("mosaic claude-code hook against the real server", () => {
     const failed = new ClaudeTranscript("0b6a3c5e-1111-4c1f-9e3a-000000000002", project).user("go").assistant(SONNET, { input: 10, output: 10 }).apiError();
     const passed = new ClaudeTranscript("0b6a3c5e-1111-4c1f-9e3a-000000000003", project).user("go").bash(SONNET, "cargo test", false).bash(SONNET, "cargo test", true);
     for (const t of [failed, passed]) {
-      const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server) }, stdin: hookInput("SessionEnd", t, writeTranscript(temp.home, t)) });
+      const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server), ...UNHURRIED_HOOK }, stdin: hookInput("SessionEnd", t, writeTranscript(temp.home, t)) });
       expect(run.code).toBe(0);
     }
     expect(received(failed.sessionId)).toMatchObject({ outcome: "failure", retry_count: 0, quality_gates_run: [], quality_gate_passed: false });
@@ -155,7 +155,7 @@ describe("mosaic claude-code hook against the real server", () => {
     await server.post(Array.from({ length: 12 }, (_, i) => builder(i)));
     const t = new ClaudeTranscript("0b6a3c5e-1111-4c1f-9e3a-000000000004", project).user("go").assistant(SONNET, { input: 10, output: 10 });
     const path = writeTranscript(temp.home, t);
-    const env = { ...temp.env, ...serverEnv(server) };
+    const env = { ...temp.env, ...serverEnv(server), ...UNHURRIED_HOOK };
     const start = await runCli(["claude-code", "hook"], { env, stdin: hookInput("SessionStart", t, path, { source: "startup", model: SONNET }) });
     expect(start.code).toBe(0);
     expect(start.stderr).toBe("");
@@ -179,9 +179,9 @@ describe("mosaic claude-code hook against the real server", () => {
 
   it("never breaks the session: bad input, a missing transcript or no configuration is one line on stderr and exit 0", async () => {
     const cases: [NodeJS.ProcessEnv, string][] = [
-      [{ ...temp.env, ...serverEnv(server) }, "not json"],
-      [{ ...temp.env, ...serverEnv(server) }, JSON.stringify({ hook_event_name: "SessionEnd", session_id: "x", transcript_path: "/nonexistent/x.jsonl" })],
-      [temp.env, JSON.stringify({ hook_event_name: "SessionEnd", session_id: "x", transcript_path: "/nonexistent/x.jsonl" })],
+      [{ ...temp.env, ...serverEnv(server), ...UNHURRIED_HOOK }, "not json"],
+      [{ ...temp.env, ...serverEnv(server), ...UNHURRIED_HOOK }, JSON.stringify({ hook_event_name: "SessionEnd", session_id: "x", transcript_path: "/nonexistent/x.jsonl" })],
+      [{ ...temp.env, ...UNHURRIED_HOOK }, JSON.stringify({ hook_event_name: "SessionEnd", session_id: "x", transcript_path: "/nonexistent/x.jsonl" })],
     ];
     for (const [env, stdin] of cases) {
       const run = await runCli(["claude-code", "hook"], { env, stdin });
@@ -202,7 +202,7 @@ describe("mosaic claude-code hook against the real server", () => {
       .assistant(HAIKU, { input: 300, output: 30 }, { copies: 2 })
       .bash(HAIKU, "npm test", true);
     const path = writeTranscript(temp.home, t);
-    const env = { ...temp.env, ...serverEnv(server) };
+    const env = { ...temp.env, ...serverEnv(server), ...UNHURRIED_HOOK };
     const stop = await runCli(["claude-code", "hook"], { env, stdin: hookInput("Stop", t, path, { stop_hook_active: false }) });
     expect(stop).toMatchObject({ code: 0, stderr: "" });
     const prompts = t.text().trim().split("\n").map((line) => JSON.parse(line) as { uuid: string; message?: { content?: unknown } }).filter((e) => typeof e.message?.content === "string");

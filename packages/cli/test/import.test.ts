@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionEventId } from "../src/capture/uuid-v5.js";
 import { startLiveServer, type LiveServer } from "./helpers/live-server.js";
-import { runCli, serverEnv, tempHome, type TempHome } from "./helpers/run-cli.js";
+import { UNHURRIED_HOOK, runCli, serverEnv, tempHome, type TempHome } from "./helpers/run-cli.js";
 import { ClaudeTranscript, CodexRollout } from "./helpers/transcripts.js";
 
 describe("mosaic claude-code import and codex import against the real server", () => {
@@ -96,7 +96,7 @@ describe("mosaic claude-code import and codex import against the real server", (
     writeFileSync(file(current), new CodexRollout(current, temp.home, "gpt-5.1-codex").request(7000, 0, 300).text());
     const hourAgo = new Date(Date.now() - 60 * 60 * 1000);
     utimesSync(file(idle), hourAgo, hourAgo);
-    const env = { ...temp.env, ...serverEnv(server) };
+    const env = { ...temp.env, ...serverEnv(server), ...UNHURRIED_HOOK };
     const notify = () => runCli(["codex", "notify", "--sessions", join(temp.home, "codex-notify"), JSON.stringify({ type: "agent-turn-complete", "thread-id": current })], { env });
     const first = await notify();
     expect(first).toMatchObject({ code: 0, stderr: "" });
@@ -106,10 +106,10 @@ describe("mosaic claude-code import and codex import against the real server", (
     const before = server.received.length;
     await notify();
     expect(server.received.length).toBe(before); // nothing new went idle
-    // The session last changed 15 minutes and 100 ms before the next run: after the previous run's
-    // window (which ended 15 minutes before that run read its clock, 300 ms or more ago).
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const finished = new Date(Date.now() - 15 * 60 * 1000 - 100);
+    // The session last changed 15 minutes before now: after the previous run's window (which ended
+    // 15 minutes before that run read its clock, before it exited) and inside the next run's (which
+    // reads its clock after this), whatever the machine's speed: no waiting needed.
+    const finished = new Date(Date.now() - 15 * 60 * 1000);
     utimesSync(file(current), finished, finished);
     await notify();
     expect(ids()).toContain(sessionEventId("codex", current));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionEventId } from "../src/capture/uuid-v5.js";
 import { PRICE_TABLE_VERSION } from "../src/pricing/price-table.js";
 import { startLiveServer, type LiveServer } from "./helpers/live-server.js";
-import { runCli, serverEnv, tempHome, type TempHome } from "./helpers/run-cli.js";
+import { UNHURRIED_HOOK, runCli, serverEnv, tempHome, type TempHome } from "./helpers/run-cli.js";
 import { ClaudeTranscript } from "./helpers/transcripts.js";
 
 // How long these runs take (Claude Code gives a SessionEnd hook 1.5 s) is measured by
@@ -81,8 +81,9 @@ describe("the hook when the server is down or does not answer", () => {
   });
 
   it("the next run delivers what the server missed, with the same event ids", async () => {
-    // The two sessions above are in the spool; any command that opens a client sends them.
-    const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server) }, stdin: session("9a1b2c3d-0000-4000-8000-000000000003") });
+    // The two sessions above are in the spool; any command that opens a client sends them (given
+    // the time: what this asserts is that they are sent, not how fast).
+    const run = await runCli(["claude-code", "hook"], { env: { ...temp.env, ...serverEnv(server), ...UNHURRIED_HOOK }, stdin: session("9a1b2c3d-0000-4000-8000-000000000003") });
     expect(run.code).toBe(0);
     const ids = server.received.map((e) => e.event_id);
     for (const n of [1, 2, 3]) expect(ids).toContain(sessionEventId("claude_code", `9a1b2c3d-0000-4000-8000-00000000000${n}`));

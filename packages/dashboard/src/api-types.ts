@@ -1,12 +1,22 @@
 /**
- * The usage and admin answers as the dashboard reads them (docs/api.md). The usage figures come
- * from the protocol package, which the server builds its answers with (type-only imports: nothing
- * of it enters the bundle); the rest is written out here, and the browser tests check them
- * against the live API.
+ * The usage and admin answers as the dashboard reads them (docs/api.md). The figures and the
+ * admin API's bodies come from the protocol package, which the server builds its answers with
+ * (type-only imports: nothing of it enters the bundle); the usage reads' envelopes and the
+ * health summary are written out here, and the browser tests check them against the live API.
  */
-import type { EstimateFigures, TopEvent, UsageFigures, UsageSeriesPoint as SeriesPoint } from "@mosaicstack/telemetry-protocol";
+import type { TopEvent, UsageFigures, UsageSeriesPoint as SeriesPoint } from "@mosaicstack/telemetry-protocol";
 
-export type { EstimateFigures, SeriesPoint, TopEvent, UsageFigures };
+export type { SeriesPoint, TopEvent, UsageFigures };
+export type {
+  ApiKeySummary,
+  CreateApiKeyResponse,
+  CreateInstanceResponse,
+  EstimateFigures,
+  InstanceListResponse,
+  InstanceUsageResponse,
+  IssuedApiKey,
+  RevokeApiKeyResponse,
+} from "@mosaicstack/telemetry-protocol";
 
 export interface SeriesResponse {
   instance_id: string | null;
@@ -27,30 +37,7 @@ export interface TopResponse {
   events: TopEvent[];
 }
 
-export interface KeySummary {
-  id: string;
-  instance_id: string;
-  display: string;
-  created_at: string;
-  revoked_at: string | null;
-  expires_at: string | null;
-}
-
-export interface IssuedKey extends KeySummary {
-  key: string;
-}
-
-export interface InstanceList {
-  instances: { id: string; name: string; created_at: string; keys: KeySummary[] }[];
-}
-
-export interface InstanceUsage {
-  instance_id: string;
-  events: number;
-  first_event_at: string | null;
-  last_event_at: string | null;
-}
-
+/** What the operator view shows of /healthz and /readyz together (not an API body). */
 export interface Health {
   live: string;
   storage: string;

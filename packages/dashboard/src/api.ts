@@ -1,6 +1,15 @@
 import type { PredictionBatchResponse, PredictionQuery } from "@mosaicstack/telemetry-protocol";
 import type { Credential } from "./session.js";
-import type { InstanceList, IssuedKey, Health, InstanceUsage, KeySummary, SeriesResponse, TopResponse } from "./api-types.js";
+import type {
+  CreateApiKeyResponse,
+  CreateInstanceResponse,
+  Health,
+  InstanceListResponse,
+  InstanceUsageResponse,
+  RevokeApiKeyResponse,
+  SeriesResponse,
+  TopResponse,
+} from "./api-types.js";
 
 /** An answer other than 2xx: the API's error code and message (api-v1.md), or a network failure. */
 export class ApiError extends Error {
@@ -81,19 +90,19 @@ export const api = {
   predict(credential: Credential, queries: PredictionQuery[]): Promise<PredictionBatchResponse> {
     return call(credential, "POST", "/v1/predictions/batch", { queries });
   },
-  instances(credential: Credential): Promise<InstanceList> {
+  instances(credential: Credential): Promise<InstanceListResponse> {
     return call(credential, "GET", "/v1/admin/instances");
   },
-  instanceUsage(credential: Credential, instanceId: string): Promise<InstanceUsage> {
+  instanceUsage(credential: Credential, instanceId: string): Promise<InstanceUsageResponse> {
     return call(credential, "GET", `/v1/admin/instances/${encodeURIComponent(instanceId)}/usage`);
   },
-  createInstance(credential: Credential, name: string): Promise<{ instance: { id: string }; api_key: IssuedKey }> {
+  createInstance(credential: Credential, name: string): Promise<CreateInstanceResponse> {
     return call(credential, "POST", "/v1/admin/instances", { name });
   },
-  createKey(credential: Credential, instanceId: string): Promise<{ api_key: IssuedKey }> {
+  createKey(credential: Credential, instanceId: string): Promise<CreateApiKeyResponse> {
     return call(credential, "POST", `/v1/admin/instances/${encodeURIComponent(instanceId)}/keys`, {});
   },
-  revokeKey(credential: Credential, keyId: string): Promise<{ api_key: KeySummary }> {
+  revokeKey(credential: Credential, keyId: string): Promise<RevokeApiKeyResponse> {
     return call(credential, "DELETE", `/v1/admin/keys/${encodeURIComponent(keyId)}`);
   },
   async health(): Promise<Health> {

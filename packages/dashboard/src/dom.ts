@@ -1,6 +1,6 @@
 /** A tiny element builder: the dashboard's views are plain DOM, no framework (decision 0008). */
 
-type Child = Node | string | number | null | undefined | false;
+export type Child = Node | string | number | null | undefined | false;
 type Attributes = Record<string, string | number | boolean | null | undefined | EventListener>;
 
 /**
@@ -61,16 +61,5 @@ export function figure(label: string, shown: string, raw: number | null, testId:
     { class: "figure", "data-testid": testId, "data-value": raw === null ? "" : String(raw) },
     el("span", { class: "figure-label" }, label),
     el("span", { class: "figure-value" }, shown),
-  );
-}
-
-/** A table from header labels and rows of cells; numeric columns right-aligned. */
-export function table(caption: string, headers: readonly string[], rows: readonly Child[][], numeric: readonly boolean[] = [], testId?: string): HTMLElement {
-  const head = el("tr", {}, ...headers.map((text, i) => el("th", { scope: "col", class: numeric[i] ? "num" : null }, text)));
-  const body = rows.map((cells) => el("tr", {}, ...cells.map((cell, i) => el("td", { class: numeric[i] ? "num" : null }, cell))));
-  return el(
-    "div",
-    { class: "table-wrap", tabindex: 0, role: "region", "aria-label": caption },
-    el("table", { "data-testid": testId }, el("caption", {}, caption), el("thead", {}, head), el("tbody", {}, ...body)),
   );
 }

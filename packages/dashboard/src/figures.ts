@@ -67,8 +67,14 @@ export function addFigures(total: UsageFigures, add: UsageFigures): void {
   };
 }
 
+/** One group's figures over the whole range (a row of the by-model or by-task-type tables). */
+export interface GroupFigures {
+  group: string;
+  figures: UsageFigures;
+}
+
 /** Each group's figures over the range, costliest group first. */
-export function figuresByGroup(series: readonly SeriesPoint[], buckets: number): { group: string; figures: UsageFigures }[] {
+export function figuresByGroup(series: readonly SeriesPoint[], buckets: number): GroupFigures[] {
   const groups = new Map<string, UsageFigures>();
   for (const point of series) {
     const name = point.group ?? "all";

@@ -31,6 +31,16 @@ export interface CreateInstanceResponse {
   api_key: IssuedApiKey;
 }
 
+/** Body of `POST /v1/admin/instances/{id}/keys` (201): the new key, in full this once. */
+export interface CreateApiKeyResponse {
+  api_key: IssuedApiKey;
+}
+
+/** Body of `DELETE /v1/admin/keys/{key_id}` (200): the key as revoked. */
+export interface RevokeApiKeyResponse {
+  api_key: ApiKeySummary;
+}
+
 export interface InstanceListResponse {
   instances: (InstanceSummary & { keys: ApiKeySummary[] })[];
 }

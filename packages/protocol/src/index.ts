@@ -64,11 +64,13 @@ export {
 } from "./api-key.js";
 export type {
   ApiKeySummary,
+  CreateApiKeyResponse,
   CreateInstanceRequest,
   CreateInstanceResponse,
   InstanceListResponse,
   InstanceSummary,
   InstanceUsageResponse,
   IssuedApiKey,
+  RevokeApiKeyResponse,
 } from "./admin.js";
 export type { EstimateFigures, RatioBucketBounds, TopEvent, UsageFigures, UsageSeriesPoint } from "./usage.js";

@@ -13,7 +13,7 @@ import { PriceTable, providerOfModel } from "../pricing/price-table.js";
 import { logCaptured } from "../telemetry/capture-log.js";
 import { capturedEvent } from "../telemetry/captured-event.js";
 import { ErrorLog } from "../telemetry/error-log.js";
-import { HOOK_LIMITS, SESSION_START_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
+import { hookTimes, openClient, requireSettings } from "../telemetry/open-client.js";
 import { formatUsd, predictionLine } from "./prediction-format.js";
 
 /** The fields of Claude Code's hook input that the hook reads. */
@@ -70,7 +70,7 @@ async function sessionStart(input: HookInput, { io, paths }: Context): Promise<v
   const transcript = text(input.transcript_path);
   const model = modelOf(input.model) ?? dims.model ?? (transcript === null ? null : recentModel(transcript));
   const log = new ErrorLog();
-  const client = openClient(settings, paths, SESSION_START_LIMITS, log.onError);
+  const client = openClient(settings, paths, hookTimes(io.env).sessionStart, log.onError);
   if (model !== null) {
     const query: PredictionQuery = { task_type: dims.task_type, model, provider: providerOfModel(model) as Provider, complexity: dims.complexity };
     await client.refreshPredictions([query]);
@@ -104,8 +104,9 @@ async function report(input: HookInput, { io, paths }: Context, unit: "session" 
   if ("missing" in settings) throw new Error(settings.missing);
   const transcript = text(input.transcript_path);
   if (transcript === null) throw new Error(`${unit === "session" ? "SessionEnd" : "Stop"} without a transcript_path`);
+  const times = hookTimes(io.env);
   // git runs while the transcript is parsed.
-  const repo = repoInfoLater(text(input.cwd), 300);
+  const repo = repoInfoLater(text(input.cwd), times.gitMs);
   const prices = new PriceTable();
   const sessionId = text(input.session_id);
   let summary: SessionSummary | undefined;
@@ -119,11 +120,11 @@ async function report(input: HookInput, { io, paths }: Context, unit: "session" 
   unknownModelReporter(io.stderr)(summary.unknownModels);
   const cwd = text(input.cwd) ?? summary.cwd;
   const estimate = unit === "session" && sessionId !== null ? readEstimate(paths.estimatesDir, sessionId) : null;
-  const repoOfCwd = text(input.cwd) !== null ? await repo : repoInfo(cwd, 300);
+  const repoOfCwd = text(input.cwd) !== null ? await repo : repoInfo(cwd, times.gitMs);
   const captured = sessionEvent("claude_code", summary, taskDimensions(cwd, io.env), repoOfCwd, estimate, io.now());
   if (captured === null) return; // no model request: nothing to report
   const log = new ErrorLog();
-  const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
+  const client = openClient(settings, paths, times.report, log.onError);
   const event = capturedEvent(client.eventBuilder, captured);
   client.track(event);
   logCaptured(paths.stateDir, [captured], `claude-code ${unit === "session" ? "SessionEnd" : "Stop"}`, io.now());

@@ -9,7 +9,7 @@ import { progressBar } from "../progress.js";
 import { logCaptured } from "../telemetry/capture-log.js";
 import { capturedEvent } from "../telemetry/captured-event.js";
 import { ErrorLog } from "../telemetry/error-log.js";
-import { HOOK_LIMITS, openClient, requireSettings } from "../telemetry/open-client.js";
+import { hookTimes, openClient, requireSettings } from "../telemetry/open-client.js";
 import { importSessions, parseSince, sendImported } from "./import-sessions.js";
 
 /** Every `rollout-*.jsonl` under the sessions folder (Codex files them by YYYY/MM/DD). */
@@ -105,7 +105,7 @@ export const codexNotify: Command = {
       });
       const events = importSessions(files, readSession(new PriceTable()), "codex", context, null, () => {});
       const log = new ErrorLog();
-      const client = openClient(settings, paths, HOOK_LIMITS, log.onError);
+      const client = openClient(settings, paths, hookTimes(io.env).report, log.onError);
       for (const e of events) client.track(capturedEvent(client.eventBuilder, e));
       logCaptured(paths.stateDir, events, "codex notify", io.now());
       await client.stop();

@@ -17,10 +17,37 @@ export interface SendLimits {
  */
 const CAPACITY = { maxQueueSize: 2_000_000, maxQueueBytes: 1024 * 1024 * 1024, spoolMaxBytes: 1024 * 1024 * 1024 };
 
-/** The hook's limits: it must return well within Claude Code's 1.5 s for SessionEnd, server down or slow. */
-export const HOOK_LIMITS: SendLimits = { stopTimeoutMs: 700, requestTimeoutMs: 600, maxRetries: 0 };
+/** A hook's whole time by default: it must return within Claude Code's 1.5 s for SessionEnd, server down or slow. */
+const HOOK_BUDGET_MS = 1300;
+/** What a hook waits for while it reports (at the default budget). */
+const HOOK_LIMITS: SendLimits = { stopTimeoutMs: 700, requestTimeoutMs: 600, maxRetries: 0 };
 /** SessionStart asks a prediction first (up to 0.6 s), so it leaves less time to deliver leftovers. */
-export const SESSION_START_LIMITS: SendLimits = { stopTimeoutMs: 400, requestTimeoutMs: 600, maxRetries: 0 };
+const SESSION_START_LIMITS: SendLimits = { stopTimeoutMs: 400, requestTimeoutMs: 600, maxRetries: 0 };
+/** git's time to name the repository's language and size (at the default budget). */
+const HOOK_GIT_MS = 300;
+
+/** The time bounds of the hooks (Claude Code's hook, Codex's notify). */
+export interface HookTimes {
+  /** The whole run: past it the process ends (exit 0) and what was not sent stays in the spool. */
+  budgetMs: number;
+  report: SendLimits;
+  sessionStart: SendLimits;
+  gitMs: number;
+}
+
+/**
+ * The hooks' bounds. `MOSAIC_HOOK_TIMEOUT_MS` sets the whole budget (default 1300 ms) and every
+ * bound scales with it: for a hook given a longer timeout in the harness's settings, and for
+ * tests whose subject is what the hook reports, not how fast a loaded machine runs it.
+ */
+export function hookTimes(env: NodeJS.ProcessEnv): HookTimes {
+  const raw = env["MOSAIC_HOOK_TIMEOUT_MS"];
+  const budgetMs = raw !== undefined && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : HOOK_BUDGET_MS;
+  const scaled = (ms: number): number => Math.round((ms * budgetMs) / HOOK_BUDGET_MS);
+  const limits = (base: SendLimits): SendLimits => ({ ...base, stopTimeoutMs: scaled(base.stopTimeoutMs), requestTimeoutMs: scaled(base.requestTimeoutMs) });
+  return { budgetMs, report: limits(HOOK_LIMITS), sessionStart: limits(SESSION_START_LIMITS), gitMs: scaled(HOOK_GIT_MS) };
+}
+
 /**
  * Bulk commands (import, send): they may wait, and report what was left in the spool.
  * `MOSAIC_SEND_TIMEOUT_MS` shortens (or lengthens) the wait.

@@ -1,8 +1,9 @@
 import { api, describeError } from "../api.js";
-import type { InstanceList, IssuedKey, KeySummary } from "../api-types.js";
-import { el, replace, statusLine, table, uid } from "../dom.js";
+import type { ApiKeySummary, InstanceListResponse, IssuedApiKey } from "../api-types.js";
+import { el, replace, statusLine, uid } from "../dom.js";
 import { formatInteger, formatTime, formatUsd } from "../format.js";
 import { resolveRange } from "../range.js";
+import { table } from "../table.js";
 import { loadInto, type View, type ViewContext } from "../view-context.js";
 
 /**
@@ -11,7 +12,7 @@ import { loadInto, type View, type ViewContext } from "../view-context.js";
  * as the API gives it once.
  */
 
-type Instance = InstanceList["instances"][number];
+type Instance = InstanceListResponse["instances"][number];
 
 interface InstanceRow {
   instance: Instance;
@@ -20,7 +21,7 @@ interface InstanceRow {
   costInRange: number;
 }
 
-function keyState(key: KeySummary): string {
+function keyState(key: ApiKeySummary): string {
   if (key.revoked_at !== null) return `revoked ${formatTime(key.revoked_at)}`;
   if (key.expires_at !== null && Date.parse(key.expires_at) <= Date.now()) return `expired ${formatTime(key.expires_at)}`;
   return "active";
@@ -33,7 +34,7 @@ function render(context: ViewContext): HTMLElement {
   const status = statusLine();
   const issued = el("div", { class: "issued", "data-testid": "issued-key" });
 
-  function showIssued(what: string, key: IssuedKey): void {
+  function showIssued(what: string, key: IssuedApiKey): void {
     const id = uid("newkey");
     const input = el("input", { id, type: "text", readonly: true, value: key.key, class: "key-once", "data-testid": "new-key" });
     replace(
@@ -73,7 +74,7 @@ function render(context: ViewContext): HTMLElement {
     }
   }
 
-  function keyActions(instance: Instance, key: KeySummary): HTMLElement {
+  function keyActions(instance: Instance, key: ApiKeySummary): HTMLElement {
     if (key.revoked_at !== null) return el("span", {}, "–");
     const revoke = el("button", { type: "button", class: "danger", "data-testid": `revoke-${key.id}` }, "Revoke");
     let armed = false;
@@ -118,9 +119,13 @@ function render(context: ViewContext): HTMLElement {
       ),
       table(
         `Keys of ${instance.name}`,
-        ["Key", "Created", "State", "Actions"],
-        instance.keys.map((key) => [el("code", {}, key.display), formatTime(key.created_at), keyState(key), keyActions(instance, key)]),
-        [],
+        [
+          { header: "Key", cell: (key) => el("code", {}, key.display) },
+          { header: "Created", cell: (key) => formatTime(key.created_at) },
+          { header: "State", cell: keyState },
+          { header: "Actions", cell: (key) => keyActions(instance, key) },
+        ],
+        instance.keys,
         "keys-table",
       ),
       el(

@@ -1,11 +1,11 @@
 import { api } from "../api.js";
 import type { SeriesResponse, UsageFigures } from "../api-types.js";
 import { compactAxis, timeChart } from "../chart.js";
-import { el, figure, select } from "../dom.js";
+import { el, figure } from "../dom.js";
 import { bucketStarts } from "../figures.js";
 import { formatDuration, formatInteger, formatLabel, formatPercent, formatUsd, formatUsdAxis } from "../format.js";
-import { resolveRange } from "../range.js";
-import { loadInto, type View, type ViewContext } from "../view-context.js";
+import { rangeView } from "../range-view.js";
+import type { View, ViewContext } from "../view-context.js";
 
 /** Cost and tokens over time: one measure, stacked by a dimension, with the range's totals. */
 
@@ -67,51 +67,33 @@ export function seriesByGroup(body: SeriesResponse, pick: (figures: UsageFigures
 }
 
 function render(context: ViewContext): HTMLElement {
-  const body = el("div", { class: "view-body" });
-  const controls = el(
-    "div",
-    { class: "controls" },
-    select("Measure", MEASURES, settings.measure, (value) => {
-      settings.measure = value as Measure;
-      refresh();
-    }),
-    select("Split by", SPLITS, settings.split, (value) => {
-      settings.split = value;
-      refresh();
-    }),
-  );
-  function refresh(): void {
-    const range = resolveRange(context.range);
-    if (typeof range === "string") {
-      body.replaceChildren(el("p", { class: "error", role: "alert" }, range));
-      return;
-    }
-    loadInto(
-      body,
-      context,
-      () => api.timeseries(context.credential, range, range.bucket, settings.split || null, context.instanceId),
-      (data) => {
-        const measure = MEASURES.find(([m]) => m === settings.measure)?.[1] ?? "";
-        const format = settings.measure === "cost" ? formatUsd : settings.measure === "events" ? formatInteger : compactAxis;
-        const { x, series } = seriesByGroup(data, (figures) => valueOf(figures, settings.measure));
-        return [
-          totalsRow(data.totals),
-          timeChart({
-            title: `${measure} per ${data.bucket === "hour" ? "hour" : "day"}${settings.split ? `, by ${formatLabel(settings.split)}` : ""}`,
-            x,
-            series,
-            stacked: true,
-            format,
-            ...(settings.measure === "cost" ? { axisFormat: formatUsdAxis } : {}),
-            hourly: data.bucket === "hour",
-            testId: "usage-chart",
-          }),
-        ];
-      },
-    );
-  }
-  refresh();
-  return el("section", { "aria-labelledby": "usage-title" }, el("h2", { id: "usage-title" }, "Cost and tokens over time"), controls, body);
+  return rangeView(context, {
+    id: "usage",
+    heading: "Cost and tokens over time",
+    pickers: [
+      { label: "Measure", options: MEASURES, value: settings.measure, choose: (value) => (settings.measure = value as Measure) },
+      { label: "Split by", options: SPLITS, value: settings.split, choose: (value) => (settings.split = value) },
+    ],
+    load: (range) => api.timeseries(context.credential, range, range.bucket, settings.split || null, context.instanceId),
+    render: (data) => {
+      const measure = MEASURES.find(([m]) => m === settings.measure)?.[1] ?? "";
+      const format = settings.measure === "cost" ? formatUsd : settings.measure === "events" ? formatInteger : compactAxis;
+      const { x, series } = seriesByGroup(data, (figures) => valueOf(figures, settings.measure));
+      return [
+        totalsRow(data.totals),
+        timeChart({
+          title: `${measure} per ${data.bucket === "hour" ? "hour" : "day"}${settings.split ? `, by ${formatLabel(settings.split)}` : ""}`,
+          x,
+          series,
+          stacked: true,
+          format,
+          ...(settings.measure === "cost" ? { axisFormat: formatUsdAxis } : {}),
+          hourly: data.bucket === "hour",
+          testId: "usage-chart",
+        }),
+      ];
+    },
+  });
 }
 
 export const usageView: View = { id: "usage", title: "Cost and tokens", for: ["key", "admin"], usesRange: true, render };
