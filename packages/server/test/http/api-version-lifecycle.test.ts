@@ -6,7 +6,7 @@ import { applyApiVersionLifecycle } from "../../src/http/api-version-lifecycle.j
 import { installErrorHandling } from "../../src/http/error-handler.js";
 import { urlMasker } from "../../src/http/safe-url.js";
 import { ADMIN_TOKEN, makeEvent } from "./test-server.js";
-import { inProcessApp } from "./app-under-test.js";
+import { startTestServer } from "./test-server.js";
 import Fastify from "fastify";
 
 const DEPRECATED = new Date("2027-01-01T00:00:00Z");
@@ -16,7 +16,7 @@ const lifecycle = { deprecatedAt: DEPRECATED, sunsetAt: SUNSET, successorUrl: SU
 
 describe("API v1 lifecycle", () => {
   it("says nothing while v1 is current (no setting)", async () => {
-    const subject = await inProcessApp();
+    const subject = await startTestServer({ inProcess: true });
     try {
       const answer = await subject.app.inject({ method: "GET", url: "/v1/admin/instances", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(answer.statusCode).toBe(200);
@@ -29,7 +29,7 @@ describe("API v1 lifecycle", () => {
   });
 
   it("before the sunset: serves, with Deprecation (RFC 9745), Sunset (RFC 8594) and the successor's Link", async () => {
-    const subject = await inProcessApp({ config: { apiV1: lifecycle }, now: () => new Date("2027-03-01T00:00:00Z") });
+    const subject = await startTestServer({ config: { apiV1: lifecycle }, now: () => new Date("2027-03-01T00:00:00Z"), inProcess: true });
     try {
       const answer = await subject.app.inject({
         method: "POST",
@@ -55,7 +55,7 @@ describe("API v1 lifecycle", () => {
   });
 
   it("from the sunset on: 410 api_version_sunset naming the successor, on every v1 route, before authentication", async () => {
-    const subject = await inProcessApp({ config: { apiV1: lifecycle }, now: () => SUNSET });
+    const subject = await startTestServer({ config: { apiV1: lifecycle }, now: () => SUNSET, inProcess: true });
     try {
       for (const [method, url] of [
         ["POST", "/v1/events/batch"],
@@ -75,7 +75,7 @@ describe("API v1 lifecycle", () => {
   });
 
   it("a sunset alone implies deprecation from now on", async () => {
-    const subject = await inProcessApp({ config: { apiV1: { deprecatedAt: null, sunsetAt: SUNSET, successorUrl: null } }, now: () => DEPRECATED });
+    const subject = await startTestServer({ config: { apiV1: { deprecatedAt: null, sunsetAt: SUNSET, successorUrl: null } }, now: () => DEPRECATED, inProcess: true });
     try {
       const answer = await subject.app.inject({ method: "GET", url: "/v1/admin/instances", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(answer.headers["deprecation"]).toBe(`@${SUNSET.getTime() / 1000}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OpenApiValidator } from "../contract/openapi-validator.js";
-import { inProcessApp } from "./app-under-test.js";
+import { startTestServer } from "./test-server.js";
 import { ADMIN_TOKEN, type Json } from "./test-server.js";
 
 const SUNSET = new Date("2027-06-30T00:00:00Z");
@@ -17,7 +17,7 @@ function v1Operations(document: Json): [string, string][] {
 describe("API v1 lifecycle in the OpenAPI document", () => {
   it("documents 410 api_version_sunset, with the error body and the lifecycle headers, on every v1 operation, sunset set or not", async () => {
     for (const config of [{}, { apiV1: RETIRED }]) {
-      const subject = await inProcessApp({ config });
+      const subject = await startTestServer({ config, inProcess: true });
       try {
         const document = (await subject.app.inject({ method: "GET", url: "/openapi.json" })).json();
         const operations = v1Operations(document);
@@ -42,7 +42,7 @@ describe("API v1 lifecycle in the OpenAPI document", () => {
   });
 
   it("after the sunset every v1 operation answers 410, and each answer validates against the served document", async () => {
-    const subject = await inProcessApp({ config: { apiV1: RETIRED }, now: () => SUNSET });
+    const subject = await startTestServer({ config: { apiV1: RETIRED }, now: () => SUNSET, inProcess: true });
     try {
       const document = (await subject.app.inject({ method: "GET", url: "/openapi.json" })).json();
       const validator = new OpenApiValidator(document);
