@@ -28,7 +28,7 @@ export { DEFAULT_PREDICTION_THRESHOLDS } from "./predictions/prediction-threshol
 export type { PredictionThresholds } from "./predictions/prediction-thresholds.js";
 export { seededSnapshotNoise } from "./predictions/privacy/private-predictor.js";
 export { CONFIDENCE_RULE } from "./predictions/confidence.js";
-export type { CreateApiKeyResponse, RevokeApiKeyResponse } from "./routes/admin-routes.js";
+export type { CreateApiKeyResponse, RevokeApiKeyResponse } from "@mosaicstack/telemetry-protocol";
 export { startServer, runServerProcess, StartupError, SHUTDOWN_DEADLINE_MS } from "./cli/serve.js";
 export type { PredictorFactory, RunningServer } from "./cli/serve.js";
 export { runCli, HELP, DEFAULT_SERVER_URL } from "./cli/cli.js";

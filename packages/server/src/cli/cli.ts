@@ -9,7 +9,7 @@ import type {
 import { adminTokenPath, readTokenFile } from "../config/admin-token-file.js";
 import { ConfigError } from "../config/config-error.js";
 import { loadConfig, type Env } from "../config/config.js";
-import type { CreateApiKeyResponse, RevokeApiKeyResponse } from "../routes/admin-routes.js";
+import type { CreateApiKeyResponse, RevokeApiKeyResponse } from "@mosaicstack/telemetry-protocol";
 import { migrate } from "../storage/open-storage.js";
 import { AdminApiError, AdminClient, type FetchLike } from "./admin-client.js";
 import { UsageError, parseArgs, rejectSurplusOperands, rejectUnknownFlags, type ParsedArgs } from "./cli-args.js";

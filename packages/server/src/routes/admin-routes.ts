@@ -3,11 +3,13 @@ import type { FastifyInstance } from "fastify";
 import {
   UUID_PATTERN,
   type ApiKeySummary,
+  type CreateApiKeyResponse,
   type CreateInstanceResponse,
   type InstanceListResponse,
   type InstanceSummary,
   type InstanceUsageResponse,
   type IssuedApiKey,
+  type RevokeApiKeyResponse,
 } from "@mosaicstack/telemetry-protocol";
 import type { ApiKeyCache } from "../auth/api-key-cache.js";
 import { generateApiKey } from "../auth/api-key-generator.js";
@@ -16,16 +18,6 @@ import { HttpError } from "../http/http-error.js";
 import type { ApiKeyRecord, InstanceRecord, NewApiKey, Storage } from "../storage/storage.js";
 import { instanceNameProblem } from "./instance-name.js";
 import { ADMIN_SECURITY, errorResponses, response } from "../http/openapi-schemas.js";
-
-/** Body of `POST /v1/admin/instances/{id}/keys` (201). */
-export interface CreateApiKeyResponse {
-  api_key: IssuedApiKey;
-}
-
-/** Body of `DELETE /v1/admin/keys/{key_id}` (200): the key as revoked. */
-export interface RevokeApiKeyResponse {
-  api_key: ApiKeySummary;
-}
 
 export interface AdminRouteOptions {
   storage: Storage;
