@@ -1,8 +1,7 @@
-import { quantileRank } from "../../aggregation/quantile-rank.js";
 import { ZERO_BIN } from "../../aggregation/sketch-mapping.js";
 
 /**
- * How SQLite stores one (group, metric) sketch: a single BLOB of little-endian float64s,
+ * How SQLite stores one sketch of a (group, instance) aggregate: a single BLOB of little-endian float64s,
  * [first bin, zero count, count of the first bin, count of the next bin, ...], dense from the
  * lowest to the highest bin that holds a value. Why one row per sketch and not one per bin: a
  * predictions read runs SQLite's per-row step in our process, and at 1 M stored events the
@@ -113,25 +112,4 @@ export function binsOfSketch({ firstBin, zeroCount, counts }: DenseSketch): Map<
     if (count > 0) bins.set(firstBin + i, count);
   });
   return bins;
-}
-
-/**
- * The bin of each lower q-quantile of `quantiles`, by aggregation/quantile-rank.ts's rule: with n
- * values, the bin where the running count in ascending bin order first exceeds quantileRank(q, n).
- * Null when the sketch is empty.
- */
-export function quantileBinsOfSketch({ firstBin, zeroCount, counts }: DenseSketch, quantiles: readonly number[]): (number | null)[] {
-  let n = zeroCount;
-  for (let i = 0; i < counts.length; i += 1) n += counts[i] as number;
-  return quantiles.map((q) => {
-    if (n === 0) return null;
-    const rank = quantileRank(q, n);
-    let through = zeroCount;
-    if (through > rank) return ZERO_BIN;
-    for (let i = 0; i < counts.length; i += 1) {
-      through += counts[i] as number;
-      if (through > rank) return firstBin + i;
-    }
-    return null;
-  });
 }
