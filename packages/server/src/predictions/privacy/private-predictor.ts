@@ -183,6 +183,8 @@ export interface RefreshReport {
   groups: number;
   /** Snapshots computed and offered to the store (stale or missing ones). */
   computed: number;
+  /** Of those, the ones that answer (enough events and contributors). */
+  answering: number;
 }
 
 /**
@@ -197,7 +199,7 @@ export async function refreshAllSnapshots(store: PredictionStore, options: Priva
   const settings = settingsOf(options);
   const at = settings.now();
   const staleBefore = new Date(at.getTime() - settings.interval);
-  const report: RefreshReport = { groups: 0, computed: 0 };
+  const report: RefreshReport = { groups: 0, computed: 0, answering: 0 };
   let page: GroupInstanceAggregates[] = [];
   const flush = async (): Promise<void> => {
     const groups = page;
@@ -211,6 +213,7 @@ export async function refreshAllSnapshots(store: PredictionStore, options: Priva
     }
     if (fresh.length > 0) await store.saveSnapshots(fresh.map(toStored), staleBefore);
     report.computed += fresh.length;
+    report.answering += fresh.filter((snapshot) => snapshot.answers).length;
   };
   for await (const group of store.readAllInstanceAggregates()) {
     report.groups += 1;
