@@ -2,7 +2,7 @@ import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { foldAccepted, type AcceptedBatch, type InstanceAggregateDelta, type RowChanges } from "../../aggregation/fold-accepted.js";
 import type { EventToStore, IngestStatus } from "../storage.js";
 import { additiveValues } from "../usage-rollup.js";
-import { sketchBlobOfBins } from "./dense-sketch.js";
+import { sparseSketchOfBins } from "./sparse-sketch.js";
 import { INSERT_EVENT, UPSERT_ALL_INSTANCES_ROLLUP, UPSERT_INSTANCE_AGGREGATE, UPSERT_ROLLUP, UPSERT_USAGE } from "./sqlite-sql.js";
 import type { SqliteConnection } from "./sqlite-transaction.js";
 
@@ -64,7 +64,7 @@ function writeRowChanges(c: SqliteConnection, changes: RowChanges): void {
 }
 
 /**
- * Adds (group, instance) aggregate changes: one upsert per row, its four sketches as dense BLOBs
+ * Adds (group, instance) aggregate changes: one upsert per row, its four sketches as sparse BLOBs (sparse-sketch.ts)
  * merged in the statement. Also what migration 6's backfill writes through.
  */
 export function writeInstanceAggregates(c: SqliteConnection, rows: readonly InstanceAggregateDelta[]): void {
@@ -81,7 +81,7 @@ export function writeInstanceAggregates(c: SqliteConnection, rows: readonly Inst
       row.gatePassed,
       row.successes,
       row.lastUpdatedMs,
-      ...row.bins.map((bins) => sketchBlobOfBins(bins)),
+      ...row.bins.map((bins) => sparseSketchOfBins(bins)),
     );
   }
 }

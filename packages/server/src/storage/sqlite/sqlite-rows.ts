@@ -1,6 +1,6 @@
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import type { ApiKeyRecord, InstanceRecord } from "../storage.js";
-import { binsOfSketch, decodeSketch } from "./dense-sketch.js";
+import { binsOfSparseSketch } from "./sparse-sketch.js";
 
 /** Rows as SQLite returns them (times in epoch ms) and their mapping to the Storage types. */
 
@@ -68,10 +68,10 @@ export function toInstanceAggregate(row: AggregateRow): InstanceAggregate {
     successes: row.successes,
     lastUpdated: new Date(row.last_updated),
     bins: {
-      input_tokens: binsOfSketch(decodeSketch(row.input_tokens_sketch)),
-      output_tokens: binsOfSketch(decodeSketch(row.output_tokens_sketch)),
-      cost_usd_micros: binsOfSketch(decodeSketch(row.cost_usd_micros_sketch)),
-      duration_ms: binsOfSketch(decodeSketch(row.duration_ms_sketch)),
+      input_tokens: binsOfSparseSketch(row.input_tokens_sketch),
+      output_tokens: binsOfSparseSketch(row.output_tokens_sketch),
+      cost_usd_micros: binsOfSparseSketch(row.cost_usd_micros_sketch),
+      duration_ms: binsOfSparseSketch(row.duration_ms_sketch),
     },
   };
 }

@@ -9,7 +9,7 @@ export const KEYS_PARAM = "(SELECT value FROM json_each(?))";
 export const INSERT_EVENT =
   "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload, occurred_at, cost_usd_micros) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
-/** The sketch columns of instance_aggregates, in SKETCH_METRICS order: one dense BLOB each (dense-sketch.ts). */
+/** The sketch columns of instance_aggregates, in SKETCH_METRICS order: one sparse BLOB each (sparse-sketch.ts). */
 export const SKETCH_COLUMNS: readonly string[] = SKETCH_METRICS.map((metric) => `${metric}_sketch`);
 
 const AGGREGATE_SUMS = [
