@@ -127,7 +127,7 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
     }
   }
 
-  /** Reads `groups`' stored snapshots and recomputes (and stores) the stale ones. */
+  /** Reads the stored snapshots of `keys` and recomputes (and stores) the stale ones from their groups' aggregates. */
   async function refresh(keys: readonly string[]): Promise<Map<string, CrowdSnapshot>> {
     const stored = parseSnapshots(await store.readSnapshots(keys));
     const at = now();
