@@ -52,8 +52,10 @@ const BASE = stringArg("base", "");
 /** One build under test: its own SQLite file and server process, serving both routes. */
 async function startBuild(name, serverDist) {
   const db = join(dir, `${name}.db`);
-  // Both builds share the schema (the same migrations); this build creates the file and the key.
-  const storage = await openStorage({ engine: "sqlite", path: db });
+  // Each build creates its own file with its own migrations: a build from before a migration
+  // cannot write into a file migrated after it.
+  const open = serverDist === "" ? openStorage : (await import(join(serverDist, "index.js"))).openStorage;
+  const storage = await open({ engine: "sqlite", path: db });
   await storage.createInstance({ id: instanceId, name: "bench", createdAt: new Date() }, record);
   await storage.close();
   const server = await startServerChild({ db, parseOnly: true, profileDir: PROFILE_DIR, synchronous: SYNCHRONOUS, serverDist });

@@ -11,7 +11,8 @@
  *
  * --base <dir>: also serve both databases with another build (its packages/server/dist, e.g. of the
  * commit before a change, built in a worktree of its own); its requests alternate with this
- * build's, and each build's ratio is printed with this build's p50 against the other's.
+ * build's, and each build's ratio is printed with this build's p50 against the other's. The base
+ * must read the same schema version: a build before a migration cannot serve files migrated after it.
  *
  * --keep <dir>: seed each database once into <dir> (named by its event and instance counts) and
  * reuse it in later runs, so an iteration does not pay the ~4 min of seeding 1 M events. The
@@ -19,6 +20,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { startServerChild } from "./lib/server-child.mjs";
 import { loadServer, loadServerModule, openSeedingStorage } from "./lib/server-dist.mjs";
@@ -114,32 +116,28 @@ for (let i = 0; i < REQUESTS; i++) {
 }
 await Promise.all(Object.values(servers).map((server) => server.close()));
 
-// A snapshot of every group of the large database in this process, as a refresh of all groups
-// would compute it: every event read once in storage order (SQLite, in chunks that yield to the
-// event loop), folded into all four levels' groups, weighed and noised.
-const { InstanceAggregateFolder } = await loadServerModule("predictions/privacy/aggregates-from-events.js");
-const { computeCrowdSnapshot } = await loadServerModule("predictions/privacy/crowd-snapshot.js");
-const { cryptoRandomIntegers } = await loadServerModule("predictions/privacy/random-integers.js");
-const { DEFAULT_PRIVACY_PARAMETERS } = await loadServerModule("predictions/privacy/privacy-parameters.js");
-const allGroups = { groups: 0, answering: 0, events: 0 };
+// A snapshot of every group of the large database in this process, as a server's refresh of
+// every group computes it (refreshAllSnapshots): every (group, instance) aggregate read once in key
+// order, in chunks that yield to the event loop, each group weighed and noised, the snapshots
+// saved. An interval of 0 makes every stored snapshot stale, so all groups are computed. The event
+// loop's delay is sampled meanwhile: its maximum is the longest an ingest request could wait.
+const { refreshAllSnapshots } = await loadServerModule("predictions/privacy/private-predictor.js");
+const allGroups = {};
 {
   const storage = await openSeedingStorage(large.db);
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const folder = new InstanceAggregateFolder();
-  await storage.visitAllEvents((row) => {
-    allGroups.events += 1;
-    folder.add(row);
-  });
-  for (const [groupKey, instances] of folder.result()) {
-    const snapshot = computeCrowdSnapshot({ groupKey, instances, thresholds: { minEvents: 10, minContributors: 5 }, parameters: DEFAULT_PRIVACY_PARAMETERS,
-      random: cryptoRandomIntegers(), computedAt: new Date(), answeredBefore: false });
-    allGroups.groups += 1;
-    if (snapshot.answers) allGroups.answering += 1;
-  }
+  const report = await refreshAllSnapshots(storage, { snapshotIntervalMs: 0 });
   const used = process.cpuUsage(cpu);
-  allGroups.cpuSeconds = (used.user + used.system) / 1e6;
-  allGroups.wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  delay.disable();
+  Object.assign(allGroups, report, {
+    cpuSeconds: (used.user + used.system) / 1e6,
+    wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+    maxDelayMs: delay.max / 1e6,
+    p99DelayMs: delay.percentile(99) / 1e6,
+  });
   await storage.close();
 }
 if (!KEEP_DIR) rmSync(dir, { recursive: true, force: true });
@@ -158,8 +156,8 @@ printTable(
   ]),
 );
 console.log(
-  `\nsnapshot of all ${fmt(allGroups.groups)} groups of the ${fmt(LARGE)}-event database (${fmt(allGroups.answering)} answering, ${fmt(allGroups.events)} events read): ` +
-    `${fmt(allGroups.cpuSeconds, 2)} s of CPU, ${fmt(allGroups.wallSeconds, 2)} s wall`,
+  `\nsnapshot of all ${fmt(allGroups.groups)} groups of the ${fmt(LARGE)}-event database (${fmt(allGroups.answering)} answering): ` +
+    `${fmt(allGroups.cpuSeconds, 2)} s of CPU, ${fmt(allGroups.wallSeconds, 2)} s wall; event loop delay during it: max ${fmt(allGroups.maxDelayMs, 1)} ms, p99 ${fmt(allGroups.p99DelayMs, 1)} ms`,
 );
 if (BASE !== "") {
   console.log("\nthe base build over the same files, in the same alternation:\n");

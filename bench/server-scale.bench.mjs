@@ -42,7 +42,10 @@ const CONNECTIONS = intArg("connections", 8);
 const INSTANCES = 8;
 const ADMIN = `bench-admin-${randomBytes(12).toString("hex")}`;
 const { fetch } = globalThis;
-const MAIN_JS = resolve(dirname(fileURLToPath(import.meta.url)), "../packages/server/dist/main.js");
+// MOSAIC_BENCH_SERVER_DIST runs another build's servers (bench/lib/server-dist.mjs): an A/B in two runs.
+const MAIN_JS = process.env.MOSAIC_BENCH_SERVER_DIST
+  ? resolve(process.env.MOSAIC_BENCH_SERVER_DIST, "main.js")
+  : resolve(dirname(fileURLToPath(import.meta.url)), "../packages/server/dist/main.js");
 const databaseUrl = process.env.MOSAIC_TEST_DATABASE_URL ?? process.env.DATABASE_URL;
 const redisUrl = process.env.MOSAIC_TEST_REDIS_URL ?? process.env.REDIS_URL;
 
@@ -249,9 +252,13 @@ async function verifyCounts(admin, configs) {
   for (const config of configs) {
     if (!config.schema) continue;
     const events = Number((await admin.query(`SELECT count(*) AS n FROM ${config.schema}.events`)).rows[0].n);
+    // Provider-level groups (a key of one dimension): each event is in exactly one. A build
+    // before migration 6 keeps group-wide bins instead.
+    const perInstance = (await admin.query(`SELECT to_regclass('${config.schema}.instance_bins') AS t`)).rows[0].t !== null;
     const bins = await admin.query(
-      `SELECT b.metric, sum(b.count) AS n FROM ${config.schema}.group_bins b JOIN ${config.schema}.aggregate_groups g
-       ON g.group_key = b.group_key AND g.level = 3 GROUP BY b.metric`,
+      perInstance
+        ? `SELECT metric, sum(count) AS n FROM ${config.schema}.instance_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`
+        : `SELECT metric, sum(count) AS n FROM ${config.schema}.group_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`,
     );
     const exact = bins.rows.every((row) => Number(row.n) === events);
     console.log(`- ${config.name}: ${fmt(events)} events stored; provider-level bins sum to events: ${exact ? "yes" : "NO"}`);

@@ -1,5 +1,5 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { GROUP_LEVELS, groupKey, parentGroupKey, type GroupLevel } from "./group-key.js";
+import { GROUP_LEVELS, groupKey } from "./group-key.js";
 import { compareKeys } from "./compare-keys.js";
 import { foldRollups, mergeInstances, type AllInstancesDelta, type RollupDelta } from "./rollup-fold.js";
 import { SKETCH_METRICS, sketchValue, type SketchMetric } from "./sketch-metrics.js";
@@ -7,11 +7,13 @@ import { sketchBin } from "./sketch-mapping.js";
 
 /**
  * The accepted events of one storage transaction folded in memory into every row change an engine
- * must write: group summaries, sketch bins, (group, instance) pairs, per-instance usage, usage
- * rollups and their all-instances sums. Each row comes once per transaction however many events touch it, and every list is
- * sorted by its row's key: engines upsert in that order, so concurrent transactions take row
- * locks in the same order and cannot deadlock. Engines only write these rows; no engine keys,
- * bins or sums an event itself.
+ * must write: per (group, instance) aggregates with their sketch bins, per-instance usage, usage
+ * rollups and their all-instances sums. Each row comes once per transaction however many events
+ * touch it, and every list is sorted by its row's key: engines upsert in that order, so concurrent
+ * transactions take row locks in the same order and cannot deadlock. Engines only write these
+ * rows; no engine keys, bins or sums an event itself. The same fold backfills the aggregates of
+ * stored events (storage/instance-aggregates-backfill.ts), so a migrated database holds exactly
+ * what ingest would have built.
  */
 
 /** Events one ingest call stored (not duplicates): who sent them and when they arrived. */
@@ -22,11 +24,14 @@ export interface AcceptedBatch {
   events: readonly TaskCompletionEvent[];
 }
 
-/** The additive change to one group's summary row. */
-export interface GroupDelta {
+/**
+ * The additive change to one (group, instance) aggregate: what that instance's events in this
+ * transaction add to its row in that group. Sums of estimated and actual tokens cover only the
+ * events with an estimate of that kind (an estimate of 0 means none).
+ */
+export interface InstanceAggregateDelta {
   groupKey: string;
-  level: GroupLevel;
-  parentKey: string | null;
+  instanceId: string;
   events: number;
   sumEstimatedInputTokens: number;
   sumActualInputTokens: number;
@@ -34,26 +39,10 @@ export interface GroupDelta {
   sumActualOutputTokens: number;
   gatePassed: number;
   successes: number;
-  /** The latest receive time among the group's events here (epoch ms): the row keeps the greater. */
+  /** The latest receive time among these events (epoch ms): the row keeps the greater. */
   lastUpdatedMs: number;
-}
-
-/** The additive change to one sketch bin's count. */
-export interface BinDelta {
-  groupKey: string;
-  metric: SketchMetric;
-  bin: number;
-  count: number;
-}
-
-/**
- * The events one instance adds to one group. The engine learns from its upsert whether the pair
- * is new, and a new pair adds one contributor to the group's row (only the database knows).
- */
-export interface PairDelta {
-  groupKey: string;
-  instanceId: string;
-  events: number;
+  /** Per metric, in SKETCH_METRICS order: sketch bin (sketch-mapping.ts) to the events it gains. */
+  bins: Map<number, number>[];
 }
 
 /** The change to one instance's usage row: events counted, first and last receive time (epoch ms). */
@@ -66,36 +55,24 @@ export interface UsageDelta {
 
 /** Every row change of one transaction's accepted events; each list sorted by its key. */
 export interface RowChanges {
-  groups: GroupDelta[];
-  /** Sorted by (groupKey, metric, bin). */
-  bins: BinDelta[];
   /** Sorted by (groupKey, instanceId). */
-  pairs: PairDelta[];
+  instanceAggregates: InstanceAggregateDelta[];
   usage: UsageDelta[];
   rollups: RollupDelta[];
   /** The rollups summed across instances, sorted by (hour, dimensions). */
   allInstancesRollups: AllInstancesDelta[];
 }
 
-/** One level's group of an event: its key, its parent's key and the level. */
-interface LevelKeys {
-  groupKey: string;
-  parentKey: string | null;
-  level: GroupLevel;
-}
-
 /**
- * The events of one (provider, model, task_type, complexity) tuple, summed once per event. Each of
- * the tuple's four groups gains the same sums, bins and pairs, so they are added to the four only
- * once per fold (fanOut): per event the fold does one group's work, not four.
+ * The events of one (provider, model, task_type, complexity) tuple, summed per instance once per
+ * event. Each of the tuple's four groups gains the same sums and bins, so they are added to the
+ * four only once per fold (fanOut): per event the fold does one group's work, not four.
  */
 interface TupleFold {
-  levels: LevelKeys[];
-  sums: GroupDelta;
-  /** Per metric (SKETCH_METRICS order), bin to count. */
-  bins: Map<number, number>[];
-  /** Per instance, its events. */
-  pairs: Map<string, number>;
+  /** The tuple's four group keys, level 0 first. */
+  keys: string[];
+  /** Per instance, its events' sums and bins (groupKey unset). */
+  instances: Map<string, InstanceAggregateDelta>;
 }
 
 /**
@@ -123,12 +100,7 @@ class TupleTable {
     const byTask = getOrCreate(byModel, event.model, () => new Map());
     const byComplexity = getOrCreate(byTask, event.task_type, () => new Map());
     const tuple = getOrCreate(byComplexity, event.complexity, () => {
-      const created: TupleFold = {
-        levels: GROUP_LEVELS.map((level) => ({ groupKey: groupKey(event, level), parentKey: parentGroupKey(event, level), level })),
-        sums: newDelta({ groupKey: "", parentKey: null, level: 0 }, 0),
-        bins: SKETCH_METRICS.map(() => new Map<number, number>()),
-        pairs: new Map(),
-      };
+      const created: TupleFold = { keys: GROUP_LEVELS.map((level) => groupKey(event, level)), instances: new Map() };
       this.tuples.push(created);
       return created;
     });
@@ -144,23 +116,11 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   return value;
 }
 
-/** A group being folded: its delta, per metric (SKETCH_METRICS order) bin to delta, per instance its pair. */
-interface FoldingGroup {
-  delta: GroupDelta;
-  bins: Map<number, BinDelta>[];
-  pairs: Map<string, PairDelta>;
-}
-
-/** SKETCH_METRICS indexes in metric-name order: the order bins are sorted by. */
-const METRIC_INDEXES_BY_NAME = SKETCH_METRICS.map((metric, index) => ({ metric, index }))
-  .sort((a, b) => compareKeys(a.metric, b.metric))
-  .map(({ index }) => index);
-
-function newDelta(keys: LevelKeys, receivedMs: number): GroupDelta {
+/** An empty delta of (groupKey, instanceId), stamped with a receive time. */
+export function emptyInstanceDelta(groupKey: string, instanceId: string, receivedMs: number): InstanceAggregateDelta {
   return {
-    groupKey: keys.groupKey,
-    level: keys.level,
-    parentKey: keys.parentKey,
+    groupKey,
+    instanceId,
     events: 0,
     sumEstimatedInputTokens: 0,
     sumActualInputTokens: 0,
@@ -169,6 +129,7 @@ function newDelta(keys: LevelKeys, receivedMs: number): GroupDelta {
     gatePassed: 0,
     successes: 0,
     lastUpdatedMs: receivedMs,
+    bins: SKETCH_METRICS.map(() => new Map<number, number>()),
   };
 }
 
@@ -178,20 +139,9 @@ function newDelta(keys: LevelKeys, receivedMs: number): GroupDelta {
  * metric, bin) cost ten times the rest of the fold).
  */
 export function foldAccepted(batches: readonly AcceptedBatch[]): RowChanges {
-  const tuples = new TupleTable();
   const usage = new Map<string, UsageDelta>();
   for (const { instanceId, receivedMs, events } of batches) {
     if (events.length === 0) continue;
-    for (const event of events) {
-      const tuple = tuples.of(event);
-      addToGroup(tuple.sums, event, receivedMs);
-      tuple.pairs.set(instanceId, (tuple.pairs.get(instanceId) ?? 0) + 1);
-      for (let m = 0; m < SKETCH_METRICS.length; m++) {
-        const bin = sketchBin(sketchValue(event, SKETCH_METRICS[m] as SketchMetric));
-        const byBin = tuple.bins[m] as Map<number, number>;
-        byBin.set(bin, (byBin.get(bin) ?? 0) + 1);
-      }
-    }
     const used = usage.get(instanceId);
     if (!used) usage.set(instanceId, { instanceId, events: events.length, firstMs: receivedMs, lastMs: receivedMs });
     else {
@@ -200,58 +150,59 @@ export function foldAccepted(batches: readonly AcceptedBatch[]): RowChanges {
       if (receivedMs > used.lastMs) used.lastMs = receivedMs;
     }
   }
-  const sorted = [...fanOut(tuples.tuples).values()].sort((a, b) => compareKeys(a.delta.groupKey, b.delta.groupKey));
-  const bins: BinDelta[] = [];
-  const pairs: PairDelta[] = [];
-  for (const group of sorted) {
-    for (const m of METRIC_INDEXES_BY_NAME) {
-      const byBin = group.bins[m] as Map<number, BinDelta>;
-      for (const bin of [...byBin.values()].sort((a, b) => a.bin - b.bin)) bins.push(bin);
-    }
-    if (group.pairs.size === 1) pairs.push(...group.pairs.values());
-    else pairs.push(...[...group.pairs.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)));
-  }
   const rollups = foldRollups(batches);
   return {
-    groups: sorted.map((group) => group.delta),
-    bins,
-    pairs,
+    instanceAggregates: foldInstanceAggregates(batches),
     usage: [...usage.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)),
     rollups,
     allInstancesRollups: mergeInstances(rollups),
   };
 }
 
-/** Adds each tuple's sums, bins and pairs to its four groups. */
-function fanOut(tuples: readonly TupleFold[]): Map<string, FoldingGroup> {
-  const folding = new Map<string, FoldingGroup>();
-  for (const tuple of tuples) {
-    for (const keys of tuple.levels) {
-      let group = folding.get(keys.groupKey);
-      if (!group) {
-        group = { delta: newDelta(keys, tuple.sums.lastUpdatedMs), bins: SKETCH_METRICS.map(() => new Map()), pairs: new Map() };
-        folding.set(keys.groupKey, group);
+/** The (group, instance) aggregate changes of `batches` alone, sorted by (groupKey, instanceId): what ingest and the backfill write. */
+export function foldInstanceAggregates(batches: readonly AcceptedBatch[]): InstanceAggregateDelta[] {
+  const tuples = new TupleTable();
+  for (const { instanceId, receivedMs, events } of batches) {
+    let lastTuple: TupleFold | null = null;
+    let into: InstanceAggregateDelta | null = null;
+    for (const event of events) {
+      const tuple = tuples.of(event);
+      if (tuple !== lastTuple) {
+        lastTuple = tuple;
+        into = getOrCreate(tuple.instances, instanceId, () => emptyInstanceDelta("", instanceId, receivedMs));
       }
-      addSums(group.delta, tuple.sums);
-      for (let m = 0; m < SKETCH_METRICS.length; m++) {
-        const into = group.bins[m] as Map<number, BinDelta>;
-        for (const [bin, count] of tuple.bins[m] as Map<number, number>) {
-          const existing = into.get(bin);
-          if (existing) existing.count += count;
-          else into.set(bin, { groupKey: keys.groupKey, metric: SKETCH_METRICS[m] as SketchMetric, bin, count });
-        }
-      }
-      for (const [instanceId, events] of tuple.pairs) {
-        const existing = group.pairs.get(instanceId);
-        if (existing) existing.events += events;
-        else group.pairs.set(instanceId, { groupKey: keys.groupKey, instanceId, events });
-      }
+      addEvent(into as InstanceAggregateDelta, event, receivedMs);
     }
   }
-  return folding;
+  return fanOut(tuples.tuples);
 }
 
-function addSums(into: GroupDelta, from: GroupDelta): void {
+/** Adds each tuple's per-instance sums and bins to its four groups; sorted by (groupKey, instanceId). */
+function fanOut(tuples: readonly TupleFold[]): InstanceAggregateDelta[] {
+  const groups = new Map<string, Map<string, InstanceAggregateDelta>>();
+  for (const tuple of tuples) {
+    tuple.keys.forEach((key, level) => {
+      const instances = getOrCreate(groups, key, () => new Map<string, InstanceAggregateDelta>());
+      for (const [instanceId, from] of tuple.instances) {
+        const into = instances.get(instanceId);
+        // A level-0 group holds one tuple only, so it takes the tuple's delta itself (seen first,
+        // before any other level copies from it); the shared levels get copies to add into.
+        if (into === undefined) instances.set(instanceId, level === 0 ? Object.assign(from, { groupKey: key }) : { ...from, groupKey: key, bins: from.bins.map((bins) => new Map(bins)) });
+        else addDelta(into, from);
+      }
+    });
+  }
+  const rows: InstanceAggregateDelta[] = [];
+  for (const key of [...groups.keys()].sort(compareKeys)) {
+    const instances = groups.get(key) as Map<string, InstanceAggregateDelta>;
+    if (instances.size === 1) rows.push(...instances.values());
+    else rows.push(...[...instances.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)));
+  }
+  return rows;
+}
+
+/** Adds `from` (another tuple's share of the same (group, instance)) into `into`. */
+export function addDelta(into: InstanceAggregateDelta, from: InstanceAggregateDelta): void {
   into.events += from.events;
   into.sumEstimatedInputTokens += from.sumEstimatedInputTokens;
   into.sumActualInputTokens += from.sumActualInputTokens;
@@ -260,9 +211,13 @@ function addSums(into: GroupDelta, from: GroupDelta): void {
   into.gatePassed += from.gatePassed;
   into.successes += from.successes;
   if (from.lastUpdatedMs > into.lastUpdatedMs) into.lastUpdatedMs = from.lastUpdatedMs;
+  for (let m = 0; m < SKETCH_METRICS.length; m++) {
+    const target = into.bins[m] as Map<number, number>;
+    for (const [bin, count] of from.bins[m] as Map<number, number>) target.set(bin, (target.get(bin) ?? 0) + count);
+  }
 }
 
-function addToGroup(delta: GroupDelta, event: TaskCompletionEvent, receivedMs: number): void {
+function addEvent(delta: InstanceAggregateDelta, event: TaskCompletionEvent, receivedMs: number): void {
   delta.events += 1;
   // An estimate of 0 means "no estimate" (api-v1): such an event's actual tokens stay out of
   // the sums behind the correction factors, or they would read as estimates that ran low.
@@ -277,4 +232,9 @@ function addToGroup(delta: GroupDelta, event: TaskCompletionEvent, receivedMs: n
   if (event.quality_gate_passed) delta.gatePassed += 1;
   if (event.outcome === "success") delta.successes += 1;
   if (receivedMs > delta.lastUpdatedMs) delta.lastUpdatedMs = receivedMs;
+  for (let m = 0; m < SKETCH_METRICS.length; m++) {
+    const bins = delta.bins[m] as Map<number, number>;
+    const bin = sketchBin(sketchValue(event, SKETCH_METRICS[m] as SketchMetric));
+    bins.set(bin, (bins.get(bin) ?? 0) + 1);
+  }
 }

@@ -3,10 +3,8 @@
  * rank floor(q * (n - 1)). Over sketch bins, the quantile is the bin where the running count in
  * ascending bin order first exceeds that rank.
  *
- * Two walks apply it in JS: predictions/quantiles.ts over a Map of bins, and SQLite's
- * storage/sqlite/dense-sketch.ts over a dense sketch (no Map built per read). PostgreSQL applies
- * it in SQL (storage/postgres/postgres-sql.ts, READ_QUANTILE_BINS), so only the bins come back:
- * there q is float8 and n - 1 is cast to float8, so the product is the same double as here.
+ * Applied over a Map of sketch bins by predictions/quantiles.ts (own history); both engines only
+ * return the bins, never a located quantile, so the rule has this one owner.
  */
 export function quantileRank(q: number, n: number): number {
   return Math.floor(q * (n - 1));

@@ -45,24 +45,3 @@ export function quantilesFromBins(bins: ReadonlyMap<number, number>): Quantiles 
     p90: at(REPORTED_QUANTILES.p90),
   };
 }
-
-/** The quantiles storage is asked to locate (readQuantileBins), in the order of Quantiles' fields. */
-export const QUANTILES_ASKED: readonly number[] = Object.freeze([
-  REPORTED_QUANTILES.p10,
-  REPORTED_QUANTILES.p25,
-  REPORTED_QUANTILES.median,
-  REPORTED_QUANTILES.p75,
-  REPORTED_QUANTILES.p90,
-]);
-
-/**
- * The five reported quantiles from the bins storage located for QUANTILES_ASKED: the same values
- * as quantilesFromBins over all the bins (each bin's representative; 0 where a metric is empty).
- */
-export function quantilesFromQuantileBins(bins: readonly (number | null)[] | undefined): Quantiles {
-  const at = (position: number): number => {
-    const bin = bins?.[position];
-    return bin === null || bin === undefined ? 0 : binValue(bin);
-  };
-  return { p10: at(0), p25: at(1), median: at(2), p75: at(3), p90: at(4) };
-}

@@ -1,3 +1,6 @@
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import type { InstanceAggregateDelta } from "../aggregation/fold-accepted.js";
+
 /**
  * One forward-only schema step. Versions start at 1 and only grow; a released migration is never
  * edited, a change is a new one. Each engine has its own list because the column types differ
@@ -10,7 +13,30 @@ export interface Migration {
   name: string;
   /** Statements separated by ";" at line ends; run in one transaction with the version record. */
   sql: string;
+  /**
+   * Code run after the statements, in the same transaction: a backfill that reads stored rows and
+   * writes derived ones through the session (readEvents, writeInstanceAggregates), so one
+   * algorithm, in TypeScript, fills both engines (instance-aggregates-backfill.ts).
+   */
+  backfill?: () => Generator<BackfillStep, void, unknown>;
 }
+
+/** A stored event as a backfill reads it. */
+export interface BackfillEvent {
+  instanceId: string;
+  eventId: string;
+  receivedMs: number;
+  /** The stored payload, parsed. */
+  event: TaskCompletionEvent;
+}
+
+/** Where a page of events starts: after this (instance_id, event_id), or at the first when null. */
+export type EventCursor = { instanceId: string; eventId: string } | null;
+
+/** What a backfill asks of the session: a page of stored events in key order, or rows to write. */
+export type BackfillStep =
+  | { kind: "readEvents"; after: EventCursor; limit: number }
+  | { kind: "writeInstanceAggregates"; rows: readonly InstanceAggregateDelta[] };
 
 /** What a migrate run did. */
 export interface MigrationResult {
@@ -30,7 +56,7 @@ export function migrationStatements(sql: string): string[] {
 
 /**
  * What the migration runner asks of an engine, inside one transaction the engine opened: the
- * engine's dialect of the same five steps. SQLite's driver is synchronous and must stay so (two
+ * engine's dialect of the same steps. SQLite's driver is synchronous and must stay so (two
  * handles of one process would otherwise wait on each other's write lock while the first one
  * awaits), PostgreSQL's is not: one plan (migrationPlan), two ways to run it.
  */
@@ -45,6 +71,10 @@ export interface MigrationSession {
   exec(statement: string): void;
   /** Records a migration as applied. */
   record(migration: Migration): void;
+  /** Up to `limit` stored events after `after`, in (instance_id, event_id) order. */
+  readEvents(after: EventCursor, limit: number): BackfillEvent[];
+  /** Adds (group, instance) aggregate changes, as ingest writes them. */
+  writeInstanceAggregates(rows: readonly InstanceAggregateDelta[]): void;
 }
 
 /** The same steps for a driver that answers asynchronously. */
@@ -55,14 +85,15 @@ type MigrationStep =
   | { kind: "createVersionTable" }
   | { kind: "currentVersion" }
   | { kind: "exec"; statement: string }
-  | { kind: "record"; migration: Migration };
+  | { kind: "record"; migration: Migration }
+  | BackfillStep;
 
 /**
  * The one algorithm: under the lock, apply every migration above the recorded version, in order,
  * each with its version record, inside the caller's transaction; a second process starting at the
  * same moment waits, then finds the schema current; a failure rolls the whole run back.
  */
-function* migrationPlan(migrations: readonly Migration[]): Generator<MigrationStep, MigrationResult, number | void> {
+function* migrationPlan(migrations: readonly Migration[]): Generator<MigrationStep, MigrationResult, unknown> {
   yield { kind: "lock" };
   yield { kind: "createVersionTable" };
   let version = (yield { kind: "currentVersion" }) as number;
@@ -70,6 +101,7 @@ function* migrationPlan(migrations: readonly Migration[]): Generator<MigrationSt
   for (const migration of migrations) {
     if (migration.version <= version) continue;
     for (const statement of migrationStatements(migration.sql)) yield { kind: "exec", statement };
+    if (migration.backfill) yield* migration.backfill();
     yield { kind: "record", migration };
     applied.push(migration.version);
     version = migration.version;
@@ -89,6 +121,10 @@ function perform(session: MigrationSession | AsyncMigrationSession, step: Migrat
       return session.exec(step.statement);
     case "record":
       return session.record(step.migration);
+    case "readEvents":
+      return session.readEvents(step.after, step.limit);
+    case "writeInstanceAggregates":
+      return session.writeInstanceAggregates(step.rows);
   }
 }
 
@@ -96,7 +132,7 @@ function perform(session: MigrationSession | AsyncMigrationSession, step: Migrat
 export function runMigrations(session: MigrationSession, migrations: readonly Migration[]): MigrationResult {
   const plan = migrationPlan(migrations);
   let next = plan.next();
-  while (!next.done) next = plan.next(perform(session, next.value) as number | void);
+  while (!next.done) next = plan.next(perform(session, next.value));
   return next.value;
 }
 
@@ -104,6 +140,6 @@ export function runMigrations(session: MigrationSession, migrations: readonly Mi
 export async function runMigrationsAsync(session: AsyncMigrationSession, migrations: readonly Migration[]): Promise<MigrationResult> {
   const plan = migrationPlan(migrations);
   let next = plan.next();
-  while (!next.done) next = plan.next((await perform(session, next.value)) as number | void);
+  while (!next.done) next = plan.next(await perform(session, next.value));
   return next.value;
 }

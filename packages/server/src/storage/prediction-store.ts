@@ -1,31 +1,23 @@
+import type { InstanceAggregate } from "../aggregation/instance-aggregate.js";
+
 /**
  * What the private predictor reads and writes (predictions/privacy/private-predictor.ts); each
- * engine provides it. Engines only move rows: folding, weighting and noise happen above them, in
- * one engine-independent place, so both engines give the same answers for the same seed.
+ * engine provides it. Engines only move rows: the aggregates are folded at ingest by
+ * aggregation's foldAccepted, and weighting and noise happen above the engines, in one
+ * engine-independent place, so both engines give the same answers for the same seed.
  */
-
-/** The four dimensions of a group, with its level: how many of them count (0: all four, 3: provider). */
-export interface GroupDimensions {
-  provider: string;
-  model: string;
-  task_type: string;
-  complexity: string;
-  level: 0 | 1 | 2 | 3;
-}
-
-/** A stored event as prediction reads return it. */
-export interface PredictionEventRow {
-  instanceId: string;
-  /** The stored payload, parsed. */
-  payload: Record<string, unknown>;
-  receivedAt: Date;
-}
 
 /** A published crowd snapshot as stored: its body is the predictor's JSON. */
 export interface StoredSnapshot {
   groupKey: string;
   computedAt: Date;
   body: string;
+}
+
+/** One group's aggregates: one per instance that sent events in it. */
+export interface GroupInstanceAggregates {
+  groupKey: string;
+  instances: InstanceAggregate[];
 }
 
 export interface PredictionStore {
@@ -38,20 +30,16 @@ export interface PredictionStore {
    */
   saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>>;
   /**
-   * Hands `visit` every stored event in the groups `groups` describe, found by an index on the
-   * dimensions. Rows are not collected: a level-3 group may hold most of the database.
+   * Per group among `groupKeys` that holds events, every instance's aggregate (kept at ingest in
+   * the events' transaction): a crowd snapshot's input, read as one consistent state.
    */
-  visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void>;
+  readInstanceAggregates(groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate[]>>;
+  /** One instance's own aggregates among `groupKeys` (groups it has no events in are absent): own history. */
+  readOwnAggregates(instanceId: string, groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate>>;
   /**
-   * Hands `visit` every stored event, in storage order (a sequential read, far cheaper per event
-   * than a group's events found through an index): what a refresh of every group reads.
+   * Every group's aggregates, group by group in key order, read in chunks of rows that yield to
+   * the event loop between them (SQLite reads on the main thread): what a refresh of every
+   * group reads, without holding up ingest. A group is handed over whole.
    */
-  visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void>;
-  /** Hands `visit` one instance's stored events in the groups `groups` describe. */
-  visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void>;
-}
-
-/** The dimension values a group of `level` filters on, in index order (provider first). */
-export function groupFilter(group: GroupDimensions): string[] {
-  return [group.provider, group.model, group.task_type, group.complexity].slice(0, 4 - group.level);
+  readAllInstanceAggregates(): AsyncIterable<GroupInstanceAggregates>;
 }

@@ -1,6 +1,4 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import type { GroupLevel } from "../aggregation/group-key.js";
-import type { SketchMetric } from "../aggregation/sketch-metrics.js";
 import type { UsageSums } from "../aggregation/usage-rules.js";
 import type { RollupDimension } from "./usage-rollup.js";
 import type { PredictionStore } from "./prediction-store.js";
@@ -44,36 +42,6 @@ export interface EventToStore {
   event: TaskCompletionEvent;
   payload: string;
 }
-
-/** The additive summary of one aggregation group. */
-export interface GroupSummary {
-  groupKey: string;
-  level: GroupLevel;
-  /** The key one level up, null at level 3. */
-  parentKey: string | null;
-  /** Events counted. */
-  events: number;
-  /** Distinct instances that sent them. */
-  contributors: number;
-  sumEstimatedInputTokens: number;
-  sumActualInputTokens: number;
-  sumEstimatedOutputTokens: number;
-  sumActualOutputTokens: number;
-  /** Events with quality_gate_passed. */
-  gatePassed: number;
-  /** Events with outcome "success". */
-  successes: number;
-  /** When the group last counted an event (server receive time). */
-  lastUpdated: Date | null;
-}
-
-/** A group's summary with its sketch bins: bin index to count, per metric. */
-export interface GroupAggregate extends GroupSummary {
-  bins: Record<SketchMetric, Map<number, number>>;
-}
-
-/** Per metric, the bin of each asked quantile (in the order asked), null when the metric is empty. */
-export type QuantileBins = Record<SketchMetric, (number | null)[]>;
 
 export interface InstanceUsage {
   events: number;
@@ -139,23 +107,6 @@ export interface Storage extends PredictionStore {
    * foldAccepted over the events this transaction actually stored.
    */
   ingestEvents(instanceId: string, events: readonly EventToStore[], receivedAt: Date): Promise<IngestStatus[]>;
-
-  /** Aggregates with bins of the groups that exist among `groupKeys`. */
-  readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>>;
-  /** Summaries of every group whose parent is one of `parentKeys`. */
-  readChildSummaries(parentKeys: readonly string[]): Promise<GroupSummary[]>;
-  /** Per group, each contributing instance's event count (for the privacy rule's complements). */
-  readInstanceCounts(groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>>;
-  /** Summaries, without bins, of the groups that exist among `groupKeys`. */
-  readGroupSummaries(groupKeys: readonly string[]): Promise<Map<string, GroupSummary>>;
-  /**
-   * Per group among `groupKeys` and per metric, the bin that holds each lower q-quantile of
-   * `quantiles` (with n values, the one at 0-based rank floor(q * (n - 1)), n summed from the
-   * bins themselves), in the order of `quantiles`; null where the metric holds no value. Only
-   * those bins come back, not the sketches: PostgreSQL walks the bin rows with a running count,
-   * SQLite reads each sketch as one BLOB row (dense-sketch.ts) and walks it in the engine.
-   */
-  readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>>;
 
   usage(instanceId: string): Promise<InstanceUsage>;
 

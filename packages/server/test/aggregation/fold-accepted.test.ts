@@ -1,19 +1,17 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { describe, expect, it } from "vitest";
-import { GROUP_LEVELS, groupKey, parentGroupKey } from "../../src/aggregation/group-key.js";
+import { GROUP_LEVELS, groupKey } from "../../src/aggregation/group-key.js";
 import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
 import { compareKeys } from "../../src/aggregation/compare-keys.js";
-import { foldAccepted, type AcceptedBatch, type BinDelta, type GroupDelta, type PairDelta, type UsageDelta } from "../../src/aggregation/fold-accepted.js";
+import { foldAccepted, type AcceptedBatch, type InstanceAggregateDelta, type UsageDelta } from "../../src/aggregation/fold-accepted.js";
 import { foldRollups } from "../../src/aggregation/rollup-fold.js";
 import { SKETCH_METRICS, sketchValue } from "../../src/aggregation/sketch-metrics.js";
 import { makeEvent } from "../storage/storage-fixtures.js";
 
-/** The fold written the plain way (a JSON key per group, bin and pair): what foldAccepted must equal. */
+/** The fold written the plain way (a JSON key per (group, instance)): what foldAccepted must equal. */
 function referenceFold(batches: readonly AcceptedBatch[]) {
   const accepted = batches.flatMap(({ instanceId, receivedMs, events }) => events.map((event) => ({ instanceId, receivedMs, event })));
-  const groups = new Map<string, GroupDelta>();
-  const bins = new Map<string, BinDelta>();
-  const pairs = new Map<string, PairDelta>();
+  const aggregates = new Map<string, InstanceAggregateDelta>();
   const usage = new Map<string, UsageDelta>();
   for (const { instanceId, event, receivedMs } of accepted) {
     const used = usage.get(instanceId) ?? { instanceId, events: 0, firstMs: receivedMs, lastMs: receivedMs };
@@ -23,37 +21,34 @@ function referenceFold(batches: readonly AcceptedBatch[]) {
     used.lastMs = Math.max(used.lastMs, receivedMs);
     for (const level of GROUP_LEVELS) {
       const key = groupKey(event, level);
-      const group = groups.get(key) ?? {
-        groupKey: key, level, parentKey: parentGroupKey(event, level), events: 0, sumEstimatedInputTokens: 0,
-        sumActualInputTokens: 0, sumEstimatedOutputTokens: 0, sumActualOutputTokens: 0, gatePassed: 0, successes: 0,
-        lastUpdatedMs: receivedMs,
+      const rowKey = JSON.stringify([key, instanceId]);
+      const row = aggregates.get(rowKey) ?? {
+        groupKey: key, instanceId, events: 0, sumEstimatedInputTokens: 0, sumActualInputTokens: 0, sumEstimatedOutputTokens: 0,
+        sumActualOutputTokens: 0, gatePassed: 0, successes: 0, lastUpdatedMs: receivedMs, bins: SKETCH_METRICS.map(() => new Map<number, number>()),
       };
-      groups.set(key, group);
-      group.lastUpdatedMs = Math.max(group.lastUpdatedMs, receivedMs);
-      const pairKey = JSON.stringify([key, instanceId]);
-      const pair = pairs.get(pairKey) ?? { groupKey: key, instanceId, events: 0 };
-      pairs.set(pairKey, pair);
-      pair.events += 1;
-      group.events += 1;
-      group.sumEstimatedInputTokens += event.estimated_input_tokens;
-      group.sumActualInputTokens += event.actual_input_tokens;
-      group.sumEstimatedOutputTokens += event.estimated_output_tokens;
-      group.sumActualOutputTokens += event.actual_output_tokens;
-      if (event.quality_gate_passed) group.gatePassed += 1;
-      if (event.outcome === "success") group.successes += 1;
-      for (const metric of SKETCH_METRICS) {
-        const bin = sketchBin(sketchValue(event, metric));
-        const binKey = JSON.stringify([key, metric, bin]);
-        const existing = bins.get(binKey);
-        if (existing) existing.count += 1;
-        else bins.set(binKey, { groupKey: key, metric, bin, count: 1 });
+      aggregates.set(rowKey, row);
+      row.lastUpdatedMs = Math.max(row.lastUpdatedMs, receivedMs);
+      row.events += 1;
+      // An estimate of 0 is no estimate: its actual tokens stay out of both sums.
+      if (event.estimated_input_tokens > 0) {
+        row.sumEstimatedInputTokens += event.estimated_input_tokens;
+        row.sumActualInputTokens += event.actual_input_tokens;
       }
+      if (event.estimated_output_tokens > 0) {
+        row.sumEstimatedOutputTokens += event.estimated_output_tokens;
+        row.sumActualOutputTokens += event.actual_output_tokens;
+      }
+      if (event.quality_gate_passed) row.gatePassed += 1;
+      if (event.outcome === "success") row.successes += 1;
+      SKETCH_METRICS.forEach((metric, m) => {
+        const bin = sketchBin(sketchValue(event, metric));
+        const bins = row.bins[m] as Map<number, number>;
+        bins.set(bin, (bins.get(bin) ?? 0) + 1);
+      });
     }
   }
   return {
-    groups: [...groups.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey)),
-    bins: [...bins.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey) || compareKeys(a.metric, b.metric) || a.bin - b.bin),
-    pairs: [...pairs.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey) || compareKeys(a.instanceId, b.instanceId)),
+    instanceAggregates: [...aggregates.values()].sort((a, b) => compareKeys(a.groupKey, b.groupKey) || compareKeys(a.instanceId, b.instanceId)),
     usage: [...usage.values()].sort((a, b) => compareKeys(a.instanceId, b.instanceId)),
     // One event per call: the rollup fold's map path only, never its last-row shortcut.
     rollups: foldRollups(accepted.map(({ instanceId, event }) => ({ instanceId, events: [event] }))),
@@ -104,6 +99,9 @@ function randomEvents(random: () => number, size: number): TaskCompletionEvent[]
       task_type: pick(TASKS) as TaskCompletionEvent["task_type"],
       complexity: pick(COMPLEXITIES) as TaskCompletionEvent["complexity"],
       actual_input_tokens: Math.floor(random() * 1e6),
+      // Sometimes no estimate (0): those events' actual tokens stay out of the sums.
+      estimated_input_tokens: random() < 0.2 ? 0 : Math.floor(random() * 1e6),
+      estimated_output_tokens: random() < 0.2 ? 0 : Math.floor(random() * 1e5),
       actual_output_tokens: Math.floor(random() * 1e5),
       task_duration_ms: Math.floor(random() * 1e7),
       actual_cost_usd_micros: random() < 0.1 ? 0 : Math.floor(random() * 1e6),
@@ -116,7 +114,7 @@ function randomEvents(random: () => number, size: number): TaskCompletionEvent[]
 const accepted = (...events: TaskCompletionEvent[]): AcceptedBatch[] => [{ instanceId: "instance", receivedMs: 0, events }];
 
 describe("foldAccepted", () => {
-  it("gives the same groups, bins, pairs and usage, in the same order, as the plain fold on random batches of several instances", () => {
+  it("gives the same (group, instance) aggregates with their bins, usage and rollups, in the same order, as the plain fold on random batches of several instances", () => {
     const random = seeded(7);
     for (let trial = 0; trial < 100; trial++) {
       const batch = randomBatch(random, 1 + Math.floor(random() * 200));
@@ -130,18 +128,32 @@ describe("foldAccepted", () => {
     const one = makeEvent("instance", { provider: provider("a\u0000b"), model: "c" });
     const other = makeEvent("instance", { provider: provider("a"), model: "b\u0000c" });
     const fold = foldAccepted(accepted(one, other));
-    expect(fold.groups.filter((group) => group.level === 0).map((group) => group.events)).toEqual([1, 1]);
+    const level0 = new Set([groupKey(one, 0), groupKey(other, 0)]);
+    expect(level0.size).toBe(2);
+    expect(fold.instanceAggregates.filter((row) => level0.has(row.groupKey)).map((row) => row.events)).toEqual([1, 1]);
     expect(fold).toEqual(referenceFold(accepted(one, other)));
   });
 
-  it("counts one bin per event, metric and group", () => {
+  it("counts one bin per event, metric, group and instance; each event in four groups", () => {
     const batch = randomBatch(seeded(11), 50);
     const fold = foldAccepted(batch);
-    for (const group of fold.groups) {
-      for (const metric of SKETCH_METRICS) {
-        const total = fold.bins.filter((bin) => bin.groupKey === group.groupKey && bin.metric === metric).reduce((sum, bin) => sum + bin.count, 0);
-        expect(total).toBe(group.events);
-      }
+    for (const row of fold.instanceAggregates) {
+      for (const bins of row.bins) expect([...bins.values()].reduce((sum, count) => sum + count, 0)).toBe(row.events);
     }
+    expect(fold.instanceAggregates.reduce((sum, row) => sum + row.events, 0)).toBe(4 * 50);
+  });
+
+  it("keeps an instance's rows apart from another's in the same group, and a later receive time wins", () => {
+    const event = makeEvent("x");
+    const fold = foldAccepted([
+      { instanceId: "b", receivedMs: 5, events: [event] },
+      { instanceId: "a", receivedMs: 1, events: [event, event] },
+      { instanceId: "b", receivedMs: 9, events: [event] },
+    ]);
+    const level0 = fold.instanceAggregates.filter((row) => row.groupKey === groupKey(event, 0));
+    expect(level0.map((row) => [row.instanceId, row.events, row.lastUpdatedMs])).toEqual([
+      ["a", 2, 1],
+      ["b", 2, 9],
+    ]);
   });
 });

@@ -6,7 +6,7 @@ import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js"
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { type Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
-import { aggregateTotals } from "../faults/aggregate-check.js";
+import { aggregateTotals, providerContributors } from "../faults/aggregate-check.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { toStore } from "../helpers/events-to-store.js";
 
@@ -57,8 +57,7 @@ describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${ur
     for (const metric of SKETCH_METRICS) expect(totals.binTotals[metric]).toBe(distinct.size);
     expect((await storage.usage(ids[0] as string)).events).toBe(50);
     expect((await storage.usage(ids[1] as string)).events).toBe(80);
-    const top = await schema.admin.query(`SELECT contributors::int AS n FROM ${schema.name}.aggregate_groups WHERE level = 3`);
-    expect(top.rows).toEqual([{ n: 3 }]);
+    expect(await providerContributors(schema.admin, schema.name)).toEqual([3]);
   });
 
   it("fails only the call whose data PostgreSQL refuses when calls were grouped", async () => {
@@ -114,14 +113,19 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
     expect(stored.rows[0].n).toBe(1);
     expect((await storage.usage(instance.id)).events).toBe(4); // the occupying event + three distinct
     // The model's groups (levels 0-2; level 3 is the provider alone, shared with the occupying call).
-    const groups = await schema.admin.query(`SELECT level, events::int AS events FROM ${schema.name}.aggregate_groups WHERE group_key LIKE $1 ORDER BY level`, [`%"${model}"%`]);
-    expect(groups.rows).toEqual([0, 1, 2].map((level) => ({ level, events: 3 })));
-    const bins = await schema.admin.query(`SELECT metric, sum(count)::int AS n FROM ${schema.name}.group_bins WHERE group_key = $1 GROUP BY metric`, [JSON.stringify([twin.provider, model])]);
+    const groups = await schema.admin.query(
+      `SELECT json_array_length(group_key::json) AS dimensions, events::int AS events FROM ${schema.name}.instance_aggregates WHERE group_key LIKE $1 ORDER BY 1 DESC`,
+      [`%"${model}"%`],
+    );
+    expect(groups.rows).toEqual([4, 3, 2].map((dimensions) => ({ dimensions, events: 3 })));
+    const bins = await schema.admin.query(`SELECT metric, sum(count)::int AS n FROM ${schema.name}.instance_bins WHERE group_key = $1 GROUP BY metric`, [
+      JSON.stringify([twin.provider, model]),
+    ]);
     expect(bins.rows).toHaveLength(4);
     for (const row of bins.rows as { n: number }[]) expect(row.n).toBe(3);
   });
 
-  it("sets last_updated per group row: a row only an earlier call of the group touched keeps that call's time", async () => {
+  it("sets last_updated per (group, instance) row: a row only an earlier call of the group touched keeps that call's time", async () => {
     const { instance } = await seedInstance(storage, "last-updated");
     const early = new Date("2026-11-29T08:00:00.000Z");
     const late = new Date("2026-11-29T09:00:00.000Z");
@@ -136,7 +140,7 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
     await Promise.all([first, ...calls]);
     expect(transactions.slice(before)).toEqual([1, 2]);
     // Levels 0-2 of each model are its own rows (level 3, the provider alone, is shared with every call).
-    const rows = await schema.admin.query(`SELECT group_key, last_updated FROM ${schema.name}.aggregate_groups WHERE group_key LIKE $1 OR group_key LIKE $2`, [
+    const rows = await schema.admin.query(`SELECT group_key, last_updated FROM ${schema.name}.instance_aggregates WHERE group_key LIKE $1 OR group_key LIKE $2`, [
       `%"${earlyModel}"%`,
       `%"${lateModel}"%`,
     ]);

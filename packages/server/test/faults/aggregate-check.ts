@@ -6,30 +6,40 @@ export interface AggregateTotals {
   events: number;
   /** Sum of instance_usage.events. */
   usageEvents: number;
-  /** Sum of events over the level-0 groups (each event is in exactly one). */
+  /** Sum of events over the level-0 (group, instance) aggregates (each event is in exactly one). */
   level0Events: number;
-  /** Per metric, the sum of every level-0 group's bin counts. */
+  /** Per metric, the sum of every level-0 aggregate's bin counts. */
   binTotals: Record<string, number>;
-  /** Groups of any level whose bins of some metric do not sum to the group's events. */
+  /** (group, instance) aggregates of any level whose bins of some metric do not sum to their events. */
   groupsWithDriftingBins: string[];
+}
+
+/** A level-0 group's key holds all four dimensions (aggregation/group-key.ts). */
+const LEVEL_0 = "json_array_length(group_key::json) = 4";
+
+/** Contributors of the level-3 groups: instances with an aggregate in each, by group key. */
+export async function providerContributors(client: pg.Client, schema: string): Promise<number[]> {
+  const { rows } = await client.query(
+    `SELECT count(*)::int AS n FROM ${schema}.instance_aggregates WHERE json_array_length(group_key::json) = 1 GROUP BY group_key ORDER BY group_key`,
+  );
+  return rows.map((row: { n: number }) => row.n);
 }
 
 /** Reads the totals that must agree when no update was lost or doubled. */
 export async function aggregateTotals(client: pg.Client, schema: string): Promise<AggregateTotals> {
   const one = async (sql: string) => Number((await client.query(sql)).rows[0]?.n ?? 0);
   const bins = await client.query(
-    `SELECT b.metric, sum(b.count)::bigint AS n FROM ${schema}.group_bins b
-     JOIN ${schema}.aggregate_groups g ON g.group_key = b.group_key AND g.level = 0 GROUP BY b.metric`,
+    `SELECT metric, sum(count)::bigint AS n FROM ${schema}.instance_bins WHERE ${LEVEL_0} GROUP BY metric`,
   );
   const drifting = await client.query(
-    `SELECT g.group_key FROM ${schema}.aggregate_groups g
-     JOIN ${schema}.group_bins b ON b.group_key = g.group_key
-     GROUP BY g.group_key, g.events, b.metric HAVING sum(b.count) <> g.events`,
+    `SELECT a.group_key FROM ${schema}.instance_aggregates a
+     JOIN ${schema}.instance_bins b ON b.group_key = a.group_key AND b.instance_id = a.instance_id
+     GROUP BY a.group_key, a.instance_id, a.events, b.metric HAVING sum(b.count) <> a.events`,
   );
   return {
     events: await one(`SELECT count(*) AS n FROM ${schema}.events`),
     usageEvents: await one(`SELECT coalesce(sum(events), 0) AS n FROM ${schema}.instance_usage`),
-    level0Events: await one(`SELECT coalesce(sum(events), 0) AS n FROM ${schema}.aggregate_groups WHERE level = 0`),
+    level0Events: await one(`SELECT coalesce(sum(events), 0) AS n FROM ${schema}.instance_aggregates WHERE ${LEVEL_0}`),
     binTotals: Object.fromEntries(bins.rows.map((row: { metric: string; n: string }) => [row.metric, Number(row.n)])),
     groupsWithDriftingBins: drifting.rows.map((row: { group_key: string }) => row.group_key),
   };

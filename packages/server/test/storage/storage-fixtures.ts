@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { validEvent } from "@mosaicstack/telemetry-protocol/testing";
+import { compareKeys } from "../../src/aggregation/compare-keys.js";
+import type { InstanceAggregate } from "../../src/aggregation/instance-aggregate.js";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import type { InstanceRecord, NewApiKey, Storage } from "../../src/storage/storage.js";
 
 /**
@@ -55,4 +58,18 @@ export async function seedInstance(storage: Storage, name = "test instance", id:
   const key = makeKey(id);
   await storage.createInstance(instance, key);
   return { instance, key };
+}
+
+/** Every (group, instance) aggregate of `storage` as plain data in key order (JS string order on every engine), bins sorted. */
+export async function allAggregates(storage: Storage): Promise<{ groupKey: string; instances: unknown[] }[]> {
+  const groups: { groupKey: string; instances: unknown[] }[] = [];
+  for await (const group of storage.readAllInstanceAggregates()) {
+    groups.push({ groupKey: group.groupKey, instances: [...group.instances].sort((a, b) => compareKeys(a.instanceId, b.instanceId)).map(plainAggregate) });
+  }
+  return groups.sort((a, b) => compareKeys(a.groupKey, b.groupKey));
+}
+
+/** An aggregate with its bin maps as sorted [bin, count] lists: comparable with one deep equality. */
+export function plainAggregate(aggregate: InstanceAggregate): unknown {
+  return { ...aggregate, bins: Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, [...aggregate.bins[metric]].sort((x, y) => x[0] - y[0])])) };
 }

@@ -1,7 +1,8 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { groupKey } from "../../src/aggregation/group-key.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { makeEvent } from "./storage-fixtures.js";
+import { createPrivatePredictor, seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
+import { allAggregates, makeEvent, plainAggregate } from "./storage-fixtures.js";
 import { toStore } from "../helpers/events-to-store.js";
 
 /**
@@ -12,6 +13,7 @@ import { toStore } from "../helpers/events-to-store.js";
 const INSTANCE_A = "11111111-1111-4111-8111-111111111111";
 const INSTANCE_B = "22222222-2222-4222-8222-222222222222";
 const RECEIVED = new Date("2026-11-28T12:30:00.000Z");
+const NOW = new Date("2026-11-28T13:00:00.000Z");
 
 function fixedId(n: number): string {
   return `00000000-0000-4000-8000-${n.toString().padStart(12, "0")}`;
@@ -56,26 +58,19 @@ export async function runScenario(storage: Storage): Promise<unknown> {
     groupKey({ ...dims, model: "x" }, 3),
     "[\"no such group\"]",
   ];
-  const groups = await storage.readGroups(keys);
-  const children = await storage.readChildSummaries([keys[3] as string, keys[2] as string]);
-  const counts = await storage.readInstanceCounts(keys);
+  // Crowd snapshots of the same aggregates with the same seed and clock: the same noise, so the same answers.
+  const predictor = createPrivatePredictor(storage, { thresholds: { minEvents: 10, minContributors: 2 }, noise: seededSnapshotNoise("scenario"), now: () => NOW });
+  const queries = ["claude-sonnet-4-5", "claude-opus-4", "gpt'; DROP TABLE events;--", "unknown"].flatMap((model) =>
+    (["low", "high"] as const).map((complexity) => ({ ...dims, model, complexity })),
+  );
   return {
     statusesA,
     statusesB,
     again,
-    groups: [...groups.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, aggregate]) => ({
-        key,
-        ...aggregate,
-        bins: Object.fromEntries(
-          Object.entries(aggregate.bins).map(([metric, bins]) => [metric, [...bins.entries()].sort((x, y) => x[0] - y[0])]),
-        ),
-      })),
-    children,
-    counts: [...counts.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, perInstance]) => [key, [...perInstance.entries()].sort()]),
+    aggregates: await allAggregates(storage),
+    own: [...(await storage.readOwnAggregates(INSTANCE_B, keys))].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, aggregate]) => [key, plainAggregate(aggregate)]),
+    crowd: await predictor.predict(queries),
+    ownAnswers: await predictor.predict(queries.map((query) => ({ ...query, source: "own" as const })), { instanceId: INSTANCE_A }),
     usageA: await storage.usage(INSTANCE_A),
     usageB: await storage.usage(INSTANCE_B),
     instances: await storage.listInstances(),

@@ -2,7 +2,7 @@ import type { Prediction, Quantiles } from "@mosaicstack/telemetry-protocol";
 import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
 import { REPORTED_QUANTILES } from "../quantiles.js";
 import { discreteLaplace } from "./discrete-laplace.js";
-import type { InstanceAggregate } from "./instance-aggregate.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { WEIGHT_UNITS, apportion, instanceUnits, weightCap } from "./instance-weights.js";
 import { coarseBin, noisyCoarseHistogram, quantileOfReleased, roundSignificant, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
 import { noiseScale, sizeFactor, type PrivacyParameters } from "./privacy-parameters.js";

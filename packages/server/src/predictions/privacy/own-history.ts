@@ -1,6 +1,6 @@
 import type { Prediction } from "@mosaicstack/telemetry-protocol";
 import { quantilesFromBins } from "../quantiles.js";
-import type { InstanceAggregate } from "./instance-aggregate.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 
 /**
  * An instance's own-history prediction: its own events in the group, exact and current, with no

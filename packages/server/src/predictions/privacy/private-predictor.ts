@@ -8,13 +8,12 @@ import {
 import { confidenceOf } from "../confidence.js";
 import { GROUP_LEVELS, groupKey, type GroupLevel } from "../../aggregation/group-key.js";
 import { DEFAULT_PREDICTION_THRESHOLDS, type PredictionThresholds } from "../prediction-thresholds.js";
-import { InstanceAggregateFolder } from "./aggregates-from-events.js";
 import { computeCrowdSnapshot, type CrowdSnapshot } from "./crowd-snapshot.js";
-import type { InstanceAggregate } from "./instance-aggregate.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { ownPrediction } from "./own-history.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "./privacy-parameters.js";
 import { cryptoRandomIntegers, seededRandomIntegers, type RandomIntegers } from "./random-integers.js";
-import type { GroupDimensions, PredictionStore, StoredSnapshot } from "../../storage/prediction-store.js";
+import type { GroupInstanceAggregates, PredictionStore, StoredSnapshot } from "../../storage/prediction-store.js";
 
 /** How often a group's crowd snapshot may be recomputed. @default 1 hour */
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 3_600_000;
@@ -54,33 +53,70 @@ interface Answer {
   own?: InstanceAggregate;
 }
 
+/** The options with their defaults, normalised once. */
+interface SnapshotSettings {
+  thresholds: PredictionThresholds;
+  parameters: PrivacyParameters;
+  interval: number;
+  now: () => Date;
+  noise: (groupKey: string, computedAt: Date) => RandomIntegers;
+}
+
+function settingsOf(options: PrivatePredictorOptions): SnapshotSettings {
+  return Object.freeze({
+    thresholds: Object.freeze({ ...(options.thresholds ?? DEFAULT_PREDICTION_THRESHOLDS) }),
+    parameters: options.parameters ?? DEFAULT_PRIVACY_PARAMETERS,
+    interval: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
+    now: options.now ?? (() => new Date()),
+    noise: options.noise ?? (() => cryptoRandomIntegers()),
+  });
+}
+
+/** A group's new snapshot from its instances' aggregates, stamped `at`. */
+function snapshotOf(settings: SnapshotSettings, groupKey: string, instances: readonly InstanceAggregate[], at: Date, previous: CrowdSnapshot | undefined): CrowdSnapshot {
+  return computeCrowdSnapshot({
+    groupKey,
+    instances,
+    thresholds: settings.thresholds,
+    parameters: settings.parameters,
+    random: settings.noise(groupKey, at),
+    computedAt: at,
+    answeredBefore: previous?.answers ?? false,
+  });
+}
+
+function isStale(snapshot: CrowdSnapshot | undefined, staleBefore: Date): boolean {
+  return snapshot === undefined || Date.parse(snapshot.computedAt) <= staleBefore.getTime();
+}
+
+function toStored(snapshot: CrowdSnapshot): StoredSnapshot {
+  return { groupKey: snapshot.groupKey, computedAt: new Date(snapshot.computedAt), body: JSON.stringify(snapshot) };
+}
+
 /**
  * Predictions that keep the privacy promise (docs/predictions.md, "Privacy"): crowd answers come
- * from per-group snapshots, recomputed at most once per interval from every instance's events
- * with bounded weights and noise, stored so every server process serves the same one; the asking
- * instance's own history answers exactly where no crowd level does, or when asked for.
+ * from per-group snapshots, recomputed at most once per interval from every instance's
+ * aggregates (kept at ingest) with bounded weights and noise, stored so every server process
+ * serves the same one; the asking instance's own aggregates answer exactly where no crowd level
+ * does, or when asked for.
  */
 export function createPrivatePredictor(store: PredictionStore, options: PrivatePredictorOptions = {}): PrivatePredictor {
-  const thresholds = Object.freeze({ ...(options.thresholds ?? DEFAULT_PREDICTION_THRESHOLDS) });
-  const parameters = options.parameters ?? DEFAULT_PRIVACY_PARAMETERS;
-  const interval = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
-  const now = options.now ?? (() => new Date());
-  const noise = options.noise ?? (() => cryptoRandomIntegers());
+  const settings = settingsOf(options);
+  const { interval, now } = settings;
 
   /**
    * Refreshes under way in this process, by group key: a query that finds a group stale while
-   * another query is already recomputing it waits for that one instead of reading every event
+   * another query is already recomputing it waits for that one instead of reading its aggregates
    * again (across processes the store's claim in saveSnapshots keeps one snapshot per interval).
    */
   const inFlight = new Map<string, Promise<Map<string, CrowdSnapshot>>>();
 
   /** The current snapshots of `groups`: stored ones, refreshes under way, and a refresh of the rest. */
-  async function snapshotsOf(groups: ReadonlyMap<string, GroupDimensions>): Promise<Map<string, CrowdSnapshot>> {
-    const running = [...groups.keys()].flatMap((key) => inFlight.get(key) ?? []);
+  async function snapshotsOf(groups: ReadonlySet<string>): Promise<Map<string, CrowdSnapshot>> {
+    const running = [...groups].flatMap((key) => inFlight.get(key) ?? []);
     const waiting = [...new Set(running)];
-    const own = new Map([...groups].filter(([key]) => !inFlight.has(key)));
-    const mine = own.size === 0 ? Promise.resolve(new Map<string, CrowdSnapshot>()) : refresh(own);
-    const ownKeys = [...own.keys()];
+    const ownKeys = [...groups].filter((key) => !inFlight.has(key));
+    const mine = ownKeys.length === 0 ? Promise.resolve(new Map<string, CrowdSnapshot>()) : refresh(ownKeys);
     for (const key of ownKeys) inFlight.set(key, mine);
     try {
       const result = new Map<string, CrowdSnapshot>();
@@ -91,43 +127,20 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
     }
   }
 
-  /** Reads `groups`' stored snapshots and recomputes (and stores) the stale ones. */
-  async function refresh(groups: ReadonlyMap<string, GroupDimensions>): Promise<Map<string, CrowdSnapshot>> {
-    const keys = [...groups.keys()];
+  /** Reads the stored snapshots of `keys` and recomputes (and stores) the stale ones from their groups' aggregates. */
+  async function refresh(keys: readonly string[]): Promise<Map<string, CrowdSnapshot>> {
     const stored = parseSnapshots(await store.readSnapshots(keys));
     const at = now();
     const staleBefore = new Date(at.getTime() - interval);
-    const stale = keys.filter((key) => {
-      const known = stored.get(key);
-      return known === undefined || Date.parse(known.computedAt) <= staleBefore.getTime();
-    });
+    const stale = keys.filter((key) => isStale(stored.get(key), staleBefore));
     if (stale.length === 0) return stored;
-    const folder = new InstanceAggregateFolder(stale);
-    await store.visitGroupEvents(
-      stale.map((key) => groups.get(key) as GroupDimensions),
-      (row) => folder.add(row),
-    );
-    const aggregates = folder.result();
+    const aggregates = await store.readInstanceAggregates(stale);
     const fresh = stale.flatMap((key) => {
       const instances = aggregates.get(key);
-      if (instances === undefined) return [];
-      return [
-        computeCrowdSnapshot({
-          groupKey: key,
-          instances,
-          thresholds,
-          parameters,
-          random: noise(key, at),
-          computedAt: at,
-          answeredBefore: stored.get(key)?.answers ?? false,
-        }),
-      ];
+      return instances === undefined ? [] : [snapshotOf(settings, key, instances, at, stored.get(key))];
     });
     if (fresh.length === 0) return stored;
-    const saved = await store.saveSnapshots(
-      fresh.map((snapshot) => ({ groupKey: snapshot.groupKey, computedAt: new Date(snapshot.computedAt), body: JSON.stringify(snapshot) })),
-      staleBefore,
-    );
+    const saved = await store.saveSnapshots(fresh.map(toStored), staleBefore);
     for (const [key, snapshot] of parseSnapshots(saved)) stored.set(key, snapshot);
     return stored;
   }
@@ -139,7 +152,7 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
       for (const level of GROUP_LEVELS) {
         const pending = queries.flatMap((query, index) => (answers[index] === undefined && wantsCrowd(query) ? [{ query, index, key: groupKey(query, level) }] : []));
         if (pending.length === 0) break;
-        const snapshots = await snapshotsOf(new Map(pending.map(({ query, key }) => [key, dimensionsOf(query, level)])));
+        const snapshots = await snapshotsOf(new Set(pending.map(({ key }) => key)));
         for (const { index, key } of pending) {
           const snapshot = snapshots.get(key);
           if (snapshot?.answers === true) answers[index] = { level, source: "crowd", snapshot };
@@ -149,12 +162,9 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
         for (const level of GROUP_LEVELS) {
           const pending = queries.flatMap((query, index) => (answers[index] === undefined && query.source !== "crowd" ? [{ query, index, key: groupKey(query, level) }] : []));
           if (pending.length === 0) break;
-          const dimensions = new Map(pending.map(({ query, key }) => [key, dimensionsOf(query, level)]));
-          const folder = new InstanceAggregateFolder(dimensions.keys());
-          await store.visitOwnEvents(asker.instanceId, [...dimensions.values()], (row) => folder.add(row));
-          const own = folder.result();
+          const own = await store.readOwnAggregates(asker.instanceId, [...new Set(pending.map(({ key }) => key))]);
           for (const { index, key } of pending) {
-            const mine = own.get(key)?.find((aggregate) => aggregate.instanceId === asker.instanceId);
+            const mine = own.get(key);
             if (mine !== undefined && mine.events > 0) answers[index] = { level, source: "own", own: mine };
           }
         }
@@ -164,12 +174,58 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
   };
 }
 
-function parseSnapshots(rows: ReadonlyMap<string, StoredSnapshot>): Map<string, CrowdSnapshot> {
-  return new Map([...rows].map(([key, row]) => [key, JSON.parse(row.body) as CrowdSnapshot]));
+/** Groups whose snapshots one refresh-all step reads and saves together. */
+const REFRESH_PAGE_GROUPS = 100;
+
+/** What a refresh of every group did. */
+export interface RefreshReport {
+  /** Groups that hold events. */
+  groups: number;
+  /** Snapshots computed and offered to the store (stale or missing ones). */
+  computed: number;
+  /** Of those, the ones that answer (enough events and contributors). */
+  answering: number;
 }
 
-function dimensionsOf(query: PredictionQuery, level: GroupLevel): GroupDimensions {
-  return { provider: query.provider, model: query.model, task_type: query.task_type, complexity: query.complexity, level };
+/**
+ * Recomputes the snapshot of every group whose stored one is stale (or missing), as a query
+ * would, from every instance's aggregates: what a server can run on a timer so that queries find
+ * fresh snapshots. The aggregates are read group by group in chunks that yield to the event loop
+ * (readAllInstanceAggregates), and the loop is yielded to again after each group's snapshot, so
+ * ingest requests are served throughout. Takes the predictor's options (the same settings must
+ * be given to both, or they disagree on staleness and noise).
+ */
+export async function refreshAllSnapshots(store: PredictionStore, options: PrivatePredictorOptions = {}): Promise<RefreshReport> {
+  const settings = settingsOf(options);
+  const at = settings.now();
+  const staleBefore = new Date(at.getTime() - settings.interval);
+  const report: RefreshReport = { groups: 0, computed: 0, answering: 0 };
+  let page: GroupInstanceAggregates[] = [];
+  const flush = async (): Promise<void> => {
+    const groups = page;
+    page = [];
+    const stored = parseSnapshots(await store.readSnapshots(groups.map((group) => group.groupKey)));
+    const fresh: CrowdSnapshot[] = [];
+    for (const { groupKey, instances } of groups) {
+      if (!isStale(stored.get(groupKey), staleBefore)) continue;
+      fresh.push(snapshotOf(settings, groupKey, instances, at, stored.get(groupKey)));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (fresh.length > 0) await store.saveSnapshots(fresh.map(toStored), staleBefore);
+    report.computed += fresh.length;
+    report.answering += fresh.filter((snapshot) => snapshot.answers).length;
+  };
+  for await (const group of store.readAllInstanceAggregates()) {
+    report.groups += 1;
+    page.push(group);
+    if (page.length >= REFRESH_PAGE_GROUPS) await flush();
+  }
+  if (page.length > 0) await flush();
+  return report;
+}
+
+function parseSnapshots(rows: ReadonlyMap<string, StoredSnapshot>): Map<string, CrowdSnapshot> {
+  return new Map([...rows].map(([key, row]) => [key, JSON.parse(row.body) as CrowdSnapshot]));
 }
 
 const NO_ANSWER: PredictionMetadata = Object.freeze({ sample_size: 0, contributors: 0, fallback_level: -1, dimensions: [], confidence: "none", last_updated: null }) as PredictionMetadata;

@@ -1,9 +1,11 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { foldAccepted, type AcceptedBatch, type RowChanges } from "../../aggregation/fold-accepted.js";
+import { foldAccepted, type AcceptedBatch, type InstanceAggregateDelta, type RowChanges } from "../../aggregation/fold-accepted.js";
+import { SKETCH_METRICS } from "../../aggregation/sketch-metrics.js";
+import { compareKeys } from "../../aggregation/compare-keys.js";
 import type { EventToStore } from "../storage.js";
 import { ROLLUP_ADDITIVE_COLUMNS, additiveValues } from "../usage-rollup.js";
 import type { PgQueryable } from "./postgres-driver.js";
-import { INSERT_EVENTS, UPSERT_ALL_INSTANCES_ROLLUPS, UPSERT_BINS, UPSERT_GROUPS, UPSERT_GROUP_INSTANCES, UPSERT_ROLLUPS, UPSERT_USAGE } from "./postgres-sql.js";
+import { INSERT_EVENTS, UPSERT_ALL_INSTANCES_ROLLUPS, UPSERT_INSTANCE_AGGREGATES, UPSERT_INSTANCE_BINS, UPSERT_ROLLUPS, UPSERT_USAGE } from "./postgres-sql.js";
 
 /** One ingestEvents call waiting for its transaction: its first copies of each event_id. */
 export interface PostgresIngestJob {
@@ -55,10 +57,10 @@ export async function ingestTogether(client: PgQueryable, jobs: readonly Postgre
 }
 
 /**
- * Upserts a fold's rows: six statements for any number of events and instances, each one's rows
- * in key order. A group's contributors grow by the pairs this transaction created.
+ * Upserts a fold's rows: five statements for any number of events and instances, each one's rows
+ * in key order, and the tables in the same order in every transaction.
  */
-async function writeRowChanges(client: PgQueryable, { rollups, allInstancesRollups, pairs, bins, groups, usage }: RowChanges): Promise<void> {
+async function writeRowChanges(client: PgQueryable, { rollups, allInstancesRollups, instanceAggregates, usage }: RowChanges): Promise<void> {
   // Rollup rows belong to one instance each: written before the shared aggregate rows.
   const values = rollups.map(additiveValues);
   await client.query(UPSERT_ROLLUPS, [
@@ -72,8 +74,8 @@ async function writeRowChanges(client: PgQueryable, { rollups, allInstancesRollu
     rollups.map((r) => r.outcome),
     ...ROLLUP_ADDITIVE_COLUMNS.map((_, i) => values.map((row) => row[i])),
   ]);
-  // Shared by every instance, like the group rows: each transaction writes them in key order, and
-  // every transaction writes the tables in the same order.
+  // Shared by every instance: each transaction writes them in key order, and every transaction
+  // writes the tables in the same order.
   const allValues = allInstancesRollups.map(additiveValues);
   await client.query(UPSERT_ALL_INSTANCES_ROLLUPS, [
     allInstancesRollups.map((r) => new Date(r.hourMs)),
@@ -85,26 +87,44 @@ async function writeRowChanges(client: PgQueryable, { rollups, allInstancesRollu
     allInstancesRollups.map((r) => r.outcome),
     ...ROLLUP_ADDITIVE_COLUMNS.map((_, i) => allValues.map((row) => row[i])),
   ]);
-  // xmax = 0 marks a pair this statement inserted: a new contributor to its group.
-  const created = await client.query(UPSERT_GROUP_INSTANCES, [pairs.map((p) => p.groupKey), pairs.map((p) => p.instanceId), pairs.map((p) => p.events)]);
-  const newContributors = new Map<string, number>();
-  for (const row of created.rows) {
-    if (row.inserted === true) newContributors.set(row.group_key as string, (newContributors.get(row.group_key as string) ?? 0) + 1);
-  }
-  await client.query(UPSERT_BINS, [bins.map((b) => b.groupKey), bins.map((b) => b.metric), bins.map((b) => b.bin), bins.map((b) => b.count)]);
-  await client.query(UPSERT_GROUPS, [
-    groups.map((g) => g.groupKey),
-    groups.map((g) => g.level),
-    groups.map((g) => g.parentKey),
-    groups.map((g) => g.events),
-    groups.map((g) => newContributors.get(g.groupKey) ?? 0),
-    groups.map((g) => g.sumEstimatedInputTokens),
-    groups.map((g) => g.sumActualInputTokens),
-    groups.map((g) => g.sumEstimatedOutputTokens),
-    groups.map((g) => g.sumActualOutputTokens),
-    groups.map((g) => g.gatePassed),
-    groups.map((g) => g.successes),
-    groups.map((g) => new Date(g.lastUpdatedMs)),
-  ]);
+  await writeInstanceAggregates(client, instanceAggregates);
   await client.query(UPSERT_USAGE, [usage.map((u) => u.instanceId), usage.map((u) => u.events), usage.map((u) => new Date(u.firstMs)), usage.map((u) => new Date(u.lastMs))]);
+}
+
+/** SKETCH_METRICS indexes in metric-name order: the order bin rows are keyed in. */
+const METRICS_BY_NAME = SKETCH_METRICS.map((metric, index) => ({ metric, index })).sort((a, b) => compareKeys(a.metric, b.metric));
+
+/**
+ * Adds (group, instance) aggregate changes: the sums in one statement, then every sketch bin as a
+ * row of instance_bins in another (docs/decisions/0011-instance-aggregates.md). Also what
+ * migration 6's backfill writes through.
+ */
+export async function writeInstanceAggregates(client: PgQueryable, rows: readonly InstanceAggregateDelta[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(UPSERT_INSTANCE_AGGREGATES, [
+    rows.map((r) => r.groupKey),
+    rows.map((r) => r.instanceId),
+    rows.map((r) => r.events),
+    rows.map((r) => r.sumEstimatedInputTokens),
+    rows.map((r) => r.sumActualInputTokens),
+    rows.map((r) => r.sumEstimatedOutputTokens),
+    rows.map((r) => r.sumActualOutputTokens),
+    rows.map((r) => r.gatePassed),
+    rows.map((r) => r.successes),
+    rows.map((r) => new Date(r.lastUpdatedMs)),
+  ]);
+  const bins = { groupKeys: [] as string[], instanceIds: [] as string[], metrics: [] as string[], bins: [] as number[], counts: [] as number[] };
+  for (const row of rows) {
+    for (const { metric, index } of METRICS_BY_NAME) {
+      const byBin = row.bins[index] as Map<number, number>;
+      for (const bin of [...byBin.keys()].sort((a, b) => a - b)) {
+        bins.groupKeys.push(row.groupKey);
+        bins.instanceIds.push(row.instanceId);
+        bins.metrics.push(metric);
+        bins.bins.push(bin);
+        bins.counts.push(byBin.get(bin) as number);
+      }
+    }
+  }
+  await client.query(UPSERT_INSTANCE_BINS, [bins.groupKeys, bins.instanceIds, bins.metrics, bins.bins, bins.counts]);
 }

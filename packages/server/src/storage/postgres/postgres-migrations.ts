@@ -1,5 +1,6 @@
 import type { Migration } from "../migration.js";
 import { POSTGRES_PREDICTION_MIGRATION } from "../prediction-migration.js";
+import { instanceAggregatesBackfill } from "../instance-aggregates-backfill.js";
 import { ALL_INSTANCES_BACKFILL_SQL, RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
 
 /**
@@ -196,5 +197,48 @@ ${ALL_INSTANCES_BACKFILL_SQL};
 
 DROP INDEX usage_rollups_hour;
 `,
+  },
+  {
+    version: 6,
+    name: "per-instance aggregates",
+    // The same aggregates as SQLite's version 6, one row per (group, instance); the sketches as a
+    // row per (group, instance, metric, bin), added to by ON CONFLICT in the ingest transaction,
+    // which stays correct with several processes ingesting at once (row locks in key order).
+    // Filled from the stored events by ingest's own fold (instance-aggregates-backfill.ts).
+    sql: `
+CREATE TABLE instance_aggregates (
+  group_key text NOT NULL,
+  instance_id text NOT NULL,
+  events bigint NOT NULL,
+  sum_estimated_input_tokens double precision NOT NULL,
+  sum_actual_input_tokens double precision NOT NULL,
+  sum_estimated_output_tokens double precision NOT NULL,
+  sum_actual_output_tokens double precision NOT NULL,
+  gate_passed bigint NOT NULL,
+  successes bigint NOT NULL,
+  last_updated timestamptz NOT NULL,
+  PRIMARY KEY (group_key, instance_id)
+);
+
+CREATE TABLE instance_bins (
+  group_key text NOT NULL,
+  instance_id text NOT NULL,
+  metric text NOT NULL,
+  bin integer NOT NULL,
+  count bigint NOT NULL,
+  PRIMARY KEY (group_key, instance_id, metric, bin)
+);
+
+DROP TABLE aggregate_groups;
+
+DROP TABLE group_bins;
+
+DROP TABLE group_instances;
+
+DROP INDEX events_dimensions;
+
+DROP INDEX events_instance_dimensions;
+`,
+    backfill: instanceAggregatesBackfill,
   },
 ];

@@ -1,11 +1,13 @@
-import { groupFilter, type GroupDimensions, type PredictionEventRow, type PredictionStore, type StoredSnapshot } from "../prediction-store.js";
-import { POSTGRES_DIMENSIONS } from "../prediction-migration.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
+import type { GroupInstanceAggregates, PredictionStore, StoredSnapshot } from "../prediction-store.js";
 import type { PgQueryResult } from "./postgres-driver.js";
-
-/** The dimension expressions, in the order of the events_dimensions index (migration 4). */
-const DIMENSIONS = POSTGRES_DIMENSIONS;
+import { toInstanceAggregate } from "./postgres-rows.js";
+import { READ_INSTANCE_AGGREGATES, READ_OWN_AGGREGATES, readAggregatePageSql } from "./postgres-sql.js";
 
 type Query = (text: string, values?: unknown[]) => Promise<PgQueryResult>;
+
+/** Aggregate rows per page of the read of every aggregate: each page is one short query. */
+export const AGGREGATE_PAGE_ROWS = 2_000;
 
 /**
  * The PostgreSQL side of the prediction store. Several server processes may refresh one group at
@@ -40,45 +42,45 @@ export class PostgresPredictionStore implements PredictionStore {
     return this.readSnapshots(snapshots.map((snapshot) => snapshot.groupKey));
   }
 
-  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    for (const group of groups) for (const row of await this.#read(null, groupFilter(group))) visit(row);
-  }
-
-  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    for (const group of groups) for (const row of await this.#read(instanceId, groupFilter(group))) visit(row);
-  }
-
-  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
-    // Keyset pages on the primary key: each page is one short query, so no transaction or cursor
-    // is held open across the whole read.
-    let after: [string, string] = ["", ""];
-    for (;;) {
-      const { rows } = await this.#query(
-        "SELECT instance_id, event_id, payload, received_at FROM events WHERE (instance_id, event_id) > ($1, $2) ORDER BY instance_id, event_id LIMIT 5000",
-        after,
-      );
-      for (const row of rows) visit(toEventRow(row));
-      if (rows.length < 5000) return;
-      const last = rows[rows.length - 1] as Record<string, unknown>;
-      after = [last.instance_id as string, last.event_id as string];
+  async readInstanceAggregates(groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate[]>> {
+    const result = new Map<string, InstanceAggregate[]>();
+    if (groupKeys.length === 0) return result;
+    const { rows } = await this.#query(READ_INSTANCE_AGGREGATES, [groupKeys]);
+    for (const row of rows) {
+      const key = row.group_key as string;
+      let instances = result.get(key);
+      if (instances === undefined) result.set(key, (instances = []));
+      instances.push(toInstanceAggregate(row));
     }
+    return result;
   }
 
-  async #read(instanceId: string | null, values: readonly string[]): Promise<PredictionEventRow[]> {
-    const expressions = [...(instanceId === null ? [] : ["instance_id"]), ...DIMENSIONS.slice(0, values.length)];
-    const params = instanceId === null ? [...values] : [instanceId, ...values];
-    const { rows } = await this.#query(
-      `SELECT instance_id, payload, received_at FROM events WHERE ${expressions.map((expression, i) => `${expression} = $${i + 1}`).join(" AND ")}`,
-      params,
-    );
-    return rows.map(toEventRow);
+  async readOwnAggregates(instanceId: string, groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate>> {
+    if (groupKeys.length === 0) return new Map();
+    const { rows } = await this.#query(READ_OWN_AGGREGATES, [groupKeys, instanceId]);
+    return new Map(rows.map((row) => [row.group_key as string, toInstanceAggregate(row)]));
   }
-}
 
-function toEventRow(row: Record<string, unknown>): PredictionEventRow {
-  return {
-    instanceId: row.instance_id as string,
-    payload: (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
-    receivedAt: new Date(row.received_at as Date),
-  };
+  async *readAllInstanceAggregates(): AsyncGenerator<GroupInstanceAggregates> {
+    // Keyset pages on the primary key: no transaction or cursor is held open across the read.
+    let after: [string, string] | null = null;
+    let current: GroupInstanceAggregates | null = null;
+    for (;;) {
+      const { rows } = await this.#query(readAggregatePageSql(after !== null, AGGREGATE_PAGE_ROWS), after ?? []);
+      const done: GroupInstanceAggregates[] = [];
+      for (const row of rows) {
+        const key = row.group_key as string;
+        if (current === null || current.groupKey !== key) {
+          if (current !== null) done.push(current);
+          current = { groupKey: key, instances: [] };
+        }
+        current.instances.push(toInstanceAggregate(row));
+      }
+      yield* done;
+      if (rows.length < AGGREGATE_PAGE_ROWS) break;
+      const last = rows[rows.length - 1] as Record<string, unknown>;
+      after = [last.group_key as string, last.instance_id as string];
+    }
+    if (current !== null) yield current;
+  }
 }

@@ -1,60 +1,10 @@
-import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
-import type { GroupAggregate, GroupSummary, InstanceUsage, QuantileBins, StoredEvent, TopEventsQuery, UsageSeriesQuery, UsageSeriesRow } from "../storage.js";
+import type { InstanceUsage, StoredEvent, TopEventsQuery, UsageSeriesQuery, UsageSeriesRow } from "../storage.js";
 import { ROLLUP_ADDITIVE_COLUMNS, sumsOfValues } from "../usage-rollup.js";
-import { quantileBinsOf } from "./quantile-bins.js";
-import { num, toSummary } from "./postgres-rows.js";
-import { READ_GROUPS, READ_QUANTILE_BINS, SERIES_SUMS } from "./postgres-sql.js";
+import { num } from "./postgres-rows.js";
+import { SERIES_SUMS } from "./postgres-sql.js";
 import type { PostgresConnection } from "./postgres-transaction.js";
 
-/** What the predictor and the usage API read on PostgreSQL. */
-
-export async function readGroups(c: PostgresConnection, groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
-  const result = new Map<string, GroupAggregate>();
-  if (groupKeys.length === 0) return result;
-  const { rows } = await c.query(READ_GROUPS, [groupKeys]);
-  for (const row of rows) {
-    const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, new Map<number, number>()])) as Record<SketchMetric, Map<number, number>>;
-    for (const [metric, bin, count] of (row.bins as [SketchMetric, number, number][] | null) ?? []) bins[metric]?.set(bin, num(count));
-    result.set(row.group_key as string, { ...toSummary(row), bins });
-  }
-  return result;
-}
-
-export async function readChildSummaries(c: PostgresConnection, parentKeys: readonly string[]): Promise<GroupSummary[]> {
-  if (parentKeys.length === 0) return [];
-  const { rows } = await c.query('SELECT * FROM aggregate_groups WHERE parent_key = ANY ($1::text[]) ORDER BY group_key COLLATE "C"', [parentKeys]);
-  return rows.map(toSummary);
-}
-
-export async function readInstanceCounts(c: PostgresConnection, groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>> {
-  const result = new Map<string, Map<string, number>>();
-  if (groupKeys.length === 0) return result;
-  const { rows } = await c.query("SELECT group_key, instance_id, events FROM group_instances WHERE group_key = ANY ($1::text[])", [groupKeys]);
-  for (const row of rows) {
-    const key = row.group_key as string;
-    let counts = result.get(key);
-    if (!counts) result.set(key, (counts = new Map()));
-    counts.set(row.instance_id as string, num(row.events));
-  }
-  return result;
-}
-
-export async function readGroupSummaries(c: PostgresConnection, groupKeys: readonly string[]): Promise<Map<string, GroupSummary>> {
-  if (groupKeys.length === 0) return new Map();
-  const { rows } = await c.query("SELECT * FROM aggregate_groups WHERE group_key = ANY ($1::text[])", [groupKeys]);
-  return new Map(rows.map((row) => [row.group_key as string, toSummary(row)]));
-}
-
-/** The rank walk runs in SQL (READ_QUANTILE_BINS): only the answering bins come back. */
-export async function readQuantileBins(c: PostgresConnection, groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>> {
-  if (groupKeys.length === 0 || quantiles.length === 0) return new Map();
-  const { rows } = await c.query(READ_QUANTILE_BINS, [groupKeys, quantiles]);
-  return quantileBinsOf(
-    groupKeys,
-    quantiles.length,
-    rows.map((row) => ({ group_key: row.group_key as string, metric: row.metric as SketchMetric, position: num(row.position), bin: num(row.bin) })),
-  );
-}
+/** What the usage API reads on PostgreSQL (the predictor's reads: postgres-prediction-store.ts). */
 
 export async function usage(c: PostgresConnection, instanceId: string): Promise<InstanceUsage> {
   const { rows } = await c.query("SELECT * FROM instance_usage WHERE instance_id = $1", [instanceId]);

@@ -1,5 +1,6 @@
-import type { GroupLevel } from "../../aggregation/group-key.js";
-import type { ApiKeyRecord, GroupSummary, InstanceRecord } from "../storage.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
+import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
+import type { ApiKeyRecord, InstanceRecord } from "../storage.js";
 
 /** Rows as node-postgres returns them and their mapping to the Storage types. */
 export type Row = Record<string, unknown>;
@@ -24,13 +25,13 @@ export function toApiKey(row: Row): ApiKeyRecord {
   };
 }
 
-export function toSummary(row: Row): GroupSummary {
+/** An instance_aggregates row with its bins as [metric, bin, count] triples (READ_INSTANCE_AGGREGATES). */
+export function toInstanceAggregate(row: Row): InstanceAggregate {
+  const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, new Map<number, number>()])) as Record<SketchMetric, Map<number, number>>;
+  for (const [metric, bin, count] of (row.bins as [SketchMetric, number, number][] | null) ?? []) bins[metric]?.set(bin, num(count));
   return {
-    groupKey: row.group_key as string,
-    level: num(row.level) as GroupLevel,
-    parentKey: (row.parent_key as string | null) ?? null,
+    instanceId: row.instance_id as string,
     events: num(row.events),
-    contributors: num(row.contributors),
     sumEstimatedInputTokens: num(row.sum_estimated_input_tokens),
     sumActualInputTokens: num(row.sum_actual_input_tokens),
     sumEstimatedOutputTokens: num(row.sum_estimated_output_tokens),
@@ -38,5 +39,6 @@ export function toSummary(row: Row): GroupSummary {
     gatePassed: num(row.gate_passed),
     successes: num(row.successes),
     lastUpdated: dateOrNull(row.last_updated),
+    bins,
   };
 }

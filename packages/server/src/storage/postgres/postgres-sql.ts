@@ -10,9 +10,6 @@ import {
 
 /** The PostgreSQL engine's statements: each writes any number of rows through unnest'ed arrays. */
 
-const GROUP_COLUMNS = `group_key, level, parent_key, events, contributors, sum_estimated_input_tokens,
-  sum_actual_input_tokens, sum_estimated_output_tokens, sum_actual_output_tokens, gate_passed, successes, last_updated`;
-
 /**
  * Every statement that takes row locks inserts its rows ORDER BY key: concurrent transactions
  * then lock the rows they share in the same order, table by table, and cannot deadlock.
@@ -25,38 +22,43 @@ export const INSERT_EVENTS = `
   ON CONFLICT (instance_id, event_id) DO NOTHING
   RETURNING instance_id, event_id`;
 
-// xmax = 0 on a row this statement inserted; an ON CONFLICT update sets it to our transaction id.
-// So "inserted" is exactly "first event of this instance in this group", even when another
-// process inserted the pair a moment ago (we waited for its commit and updated instead).
-export const UPSERT_GROUP_INSTANCES = `
-  INSERT INTO group_instances (group_key, instance_id, events)
-  SELECT g.group_key, g.instance_id, g.events FROM unnest($1::text[], $2::text[], $3::bigint[]) AS g (group_key, instance_id, events)
-  ORDER BY g.group_key, g.instance_id
-  ON CONFLICT (group_key, instance_id) DO UPDATE SET events = group_instances.events + excluded.events
-  RETURNING group_key, (xmax = 0) AS inserted`;
+/** Adds (group, instance) aggregate changes: sums add, the receive time keeps the later. */
+export const UPSERT_INSTANCE_AGGREGATES = `
+  INSERT INTO instance_aggregates (group_key, instance_id, events, sum_estimated_input_tokens, sum_actual_input_tokens,
+    sum_estimated_output_tokens, sum_actual_output_tokens, gate_passed, successes, last_updated)
+  SELECT a.* FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+    $8::bigint[], $9::bigint[], $10::timestamptz[])
+    AS a (group_key, instance_id, events, s1, s2, s3, s4, gate_passed, successes, last_updated)
+  ORDER BY a.group_key, a.instance_id
+  ON CONFLICT (group_key, instance_id) DO UPDATE SET
+    events = instance_aggregates.events + excluded.events,
+    sum_estimated_input_tokens = instance_aggregates.sum_estimated_input_tokens + excluded.sum_estimated_input_tokens,
+    sum_actual_input_tokens = instance_aggregates.sum_actual_input_tokens + excluded.sum_actual_input_tokens,
+    sum_estimated_output_tokens = instance_aggregates.sum_estimated_output_tokens + excluded.sum_estimated_output_tokens,
+    sum_actual_output_tokens = instance_aggregates.sum_actual_output_tokens + excluded.sum_actual_output_tokens,
+    gate_passed = instance_aggregates.gate_passed + excluded.gate_passed,
+    successes = instance_aggregates.successes + excluded.successes,
+    last_updated = GREATEST(instance_aggregates.last_updated, excluded.last_updated)`;
 
-export const UPSERT_GROUPS = `
-  INSERT INTO aggregate_groups (${GROUP_COLUMNS})
-  SELECT g.* FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[],
-    $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::bigint[], $11::bigint[], $12::timestamptz[])
-    AS g (group_key, level, parent_key, events, contributors, s1, s2, s3, s4, gate_passed, successes, last_updated)
-  ORDER BY g.group_key
-  ON CONFLICT (group_key) DO UPDATE SET
-    events = aggregate_groups.events + excluded.events,
-    contributors = aggregate_groups.contributors + excluded.contributors,
-    sum_estimated_input_tokens = aggregate_groups.sum_estimated_input_tokens + excluded.sum_estimated_input_tokens,
-    sum_actual_input_tokens = aggregate_groups.sum_actual_input_tokens + excluded.sum_actual_input_tokens,
-    sum_estimated_output_tokens = aggregate_groups.sum_estimated_output_tokens + excluded.sum_estimated_output_tokens,
-    sum_actual_output_tokens = aggregate_groups.sum_actual_output_tokens + excluded.sum_actual_output_tokens,
-    gate_passed = aggregate_groups.gate_passed + excluded.gate_passed,
-    successes = aggregate_groups.successes + excluded.successes,
-    last_updated = GREATEST(aggregate_groups.last_updated, excluded.last_updated)`;
+/** Adds sketch bin counts of (group, instance) aggregates: one row per (group, instance, metric, bin). */
+export const UPSERT_INSTANCE_BINS = `
+  INSERT INTO instance_bins (group_key, instance_id, metric, bin, count)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::bigint[]) AS b (group_key, instance_id, metric, bin, count)
+  ORDER BY b.group_key, b.instance_id, b.metric, b.bin
+  ON CONFLICT (group_key, instance_id, metric, bin) DO UPDATE SET count = instance_bins.count + excluded.count`;
 
-export const UPSERT_BINS = `
-  INSERT INTO group_bins (group_key, metric, bin, count)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[]) AS b (group_key, metric, bin, count)
-  ORDER BY b.group_key, b.metric, b.bin
-  ON CONFLICT (group_key, metric, bin) DO UPDATE SET count = group_bins.count + excluded.count`;
+/** An aggregate row with its bins as one JSON array of [metric, bin, count]: one statement, one snapshot. */
+const AGGREGATE_WITH_BINS = `SELECT a.*, (SELECT json_agg(json_build_array(b.metric, b.bin, b.count)) FROM instance_bins b
+    WHERE b.group_key = a.group_key AND b.instance_id = a.instance_id) AS bins FROM instance_aggregates a`;
+
+export const READ_INSTANCE_AGGREGATES = `${AGGREGATE_WITH_BINS} WHERE a.group_key = ANY ($1::text[])`;
+
+export const READ_OWN_AGGREGATES = `${AGGREGATE_WITH_BINS} WHERE a.group_key = ANY ($1::text[]) AND a.instance_id = $2`;
+
+/** A page of every aggregate in key order (keyset on the primary key), for a refresh of every group. */
+export function readAggregatePageSql(continued: boolean, limit: number): string {
+  return `${AGGREGATE_WITH_BINS} ${continued ? "WHERE (a.group_key, a.instance_id) > ($1, $2)" : ""} ORDER BY a.group_key, a.instance_id LIMIT ${limit}`;
+}
 
 export const UPSERT_USAGE = `
   INSERT INTO instance_usage (instance_id, events, first_event_at, last_event_at)
@@ -99,27 +101,3 @@ export const UPSERT_ALL_INSTANCES_ROLLUPS = `
 
 /** A usage series' sums; sum(bigint) is numeric, read back as a number. */
 export const SERIES_SUMS = ROLLUP_ADDITIVE_COLUMNS.map((column, i) => `sum(${column}) AS s${i}`).join(", ");
-
-// One statement, so the summary and its bins come from one snapshot (bins sum to events).
-export const READ_GROUPS = `
-  SELECT g.*, (SELECT json_agg(json_build_array(b.metric, b.bin, b.count))
-               FROM group_bins b WHERE b.group_key = g.group_key) AS bins
-  FROM aggregate_groups g WHERE g.group_key = ANY ($1::text[])`;
-
-/**
- * The bin of each asked quantile: a running count over each (group, metric)'s bins in ascending
- * order, kept where it first passes the rank floor(q * (n - 1)): aggregation/quantile-rank.ts's
- * rule, written in SQL so that only the answering bins leave the database. q is float8 and n - 1 is cast to
- * float8, so the product is the same double as in JS (a numeric product could round otherwise).
- */
-export const READ_QUANTILE_BINS = `
-  WITH wanted AS (SELECT position - 1 AS position, q FROM unnest($2::float8[]) WITH ORDINALITY AS w(q, position)),
-  running AS (
-    SELECT group_key, metric, bin, count,
-      (SUM(count) OVER (PARTITION BY group_key, metric ORDER BY bin ROWS UNBOUNDED PRECEDING))::bigint AS through,
-      (SUM(count) OVER (PARTITION BY group_key, metric))::bigint AS total
-    FROM group_bins WHERE group_key = ANY ($1::text[]) AND count > 0
-  ),
-  ranked AS (SELECT r.*, w.position, floor(w.q * (r.total - 1)::float8)::bigint AS rank FROM running r CROSS JOIN wanted w)
-  SELECT group_key, metric, position, bin FROM ranked WHERE through - count <= rank AND through > rank`;
-

@@ -1,16 +1,14 @@
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { firstOccurrences } from "../first-occurrences.js";
 import { runMigrationsAsync, type Migration, type MigrationResult } from "../migration.js";
 import {
   StorageUnavailableError,
   type ApiKeyRecord,
   type EventToStore,
-  type GroupAggregate,
-  type GroupSummary,
   type IngestStatus,
   type InstanceRecord,
   type InstanceUsage,
   type NewApiKey,
-  type QuantileBins,
   type Storage,
   type StoredEvent,
   type TopEventsQuery,
@@ -19,14 +17,15 @@ import {
 } from "../storage.js";
 import { GroupCommit } from "./group-commit.js";
 import type { PgPool } from "./postgres-driver.js";
-import { ingestTogether, type PostgresIngestJob } from "./postgres-ingest.js";
+import { ingestTogether, writeInstanceAggregates, type PostgresIngestJob } from "./postgres-ingest.js";
 import * as keys from "./postgres-keys.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import * as reads from "./postgres-reads.js";
 import { num } from "./postgres-rows.js";
 import { MIGRATION_LOCK_ID, POSTGRES_DEFAULTS, type PostgresSettings } from "./postgres-settings.js";
 import { PostgresConnection } from "./postgres-transaction.js";
-import type { GroupDimensions, PredictionEventRow, StoredSnapshot } from "../prediction-store.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
+import type { GroupInstanceAggregates, StoredSnapshot } from "../prediction-store.js";
 import { PostgresPredictionStore } from "./postgres-prediction-store.js";
 
 /**
@@ -85,6 +84,26 @@ export class PostgresStorage implements Storage {
           },
           record: async (migration) => {
             await query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+          },
+          readEvents: async (after, limit) => {
+            const { rows } =
+              after === null
+                ? await query("SELECT instance_id, event_id, received_at, payload FROM events ORDER BY instance_id, event_id LIMIT $1", [limit])
+                : await query("SELECT instance_id, event_id, received_at, payload FROM events WHERE (instance_id, event_id) > ($1, $2) ORDER BY instance_id, event_id LIMIT $3", [
+                    after.instanceId,
+                    after.eventId,
+                    limit,
+                  ]);
+            return rows.map((row) => ({
+              instanceId: row.instance_id as string,
+              eventId: row.event_id as string,
+              receivedMs: (row.received_at as Date).getTime(),
+              // json, not jsonb: node-postgres parses it in JS, where a \u0000 escape is an ordinary character.
+              event: (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as TaskCompletionEvent,
+            }));
+          },
+          writeInstanceAggregates: async (rows) => {
+            await writeInstanceAggregates({ query }, rows);
           },
         },
         this.#migrations,
@@ -157,36 +176,16 @@ export class PostgresStorage implements Storage {
     return this.#predictions.saveSnapshots(snapshots, staleBefore);
   }
 
-  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    return this.#predictions.visitGroupEvents(groups, visit);
+  readInstanceAggregates(groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate[]>> {
+    return this.#predictions.readInstanceAggregates(groupKeys);
   }
 
-  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
-    return this.#predictions.visitAllEvents(visit);
+  readOwnAggregates(instanceId: string, groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate>> {
+    return this.#predictions.readOwnAggregates(instanceId, groupKeys);
   }
 
-  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    return this.#predictions.visitOwnEvents(instanceId, groups, visit);
-  }
-
-  readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
-    return reads.readGroups(this.#c, groupKeys);
-  }
-
-  readChildSummaries(parentKeys: readonly string[]): Promise<GroupSummary[]> {
-    return reads.readChildSummaries(this.#c, parentKeys);
-  }
-
-  readInstanceCounts(groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>> {
-    return reads.readInstanceCounts(this.#c, groupKeys);
-  }
-
-  readGroupSummaries(groupKeys: readonly string[]): Promise<Map<string, GroupSummary>> {
-    return reads.readGroupSummaries(this.#c, groupKeys);
-  }
-
-  readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>> {
-    return reads.readQuantileBins(this.#c, groupKeys, quantiles);
+  readAllInstanceAggregates(): AsyncIterable<GroupInstanceAggregates> {
+    return this.#predictions.readAllInstanceAggregates();
   }
 
   usage(instanceId: string): Promise<InstanceUsage> {

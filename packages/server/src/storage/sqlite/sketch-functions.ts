@@ -1,18 +1,20 @@
-import { addSketchBlobs, sketchBlobOfBins } from "./dense-sketch.js";
+import { sketchBlobOfBins } from "./dense-sketch.js";
+import { addSparseSketches } from "./sparse-sketch.js";
 import type { SqliteDatabase } from "./sqlite-driver.js";
 
 /**
- * The SQL functions over dense sketches (dense-sketch.ts) that the SQLite engine's statements and
+ * The SQL functions over sketches that the SQLite engine's statements and
  * migrations call; registered on each connection that writes sketches.
  *
- * - `sketch_add(stored, added)`: the sum of two sketch blobs. An ingest upserts each touched
- *   (group, metric) once per transaction with `sketch = sketch_add(sketch, excluded.sketch)`, so
- *   the merge happens under the write lock, in the statement, with no read before the write.
- * - `sketch_of_bins(bin, count)`: the aggregate that builds a sketch blob from bin rows (the
- *   migration from one row per bin).
+ * - `sketch_add(stored, added)`: the sum of two sparse sketch blobs (sparse-sketch.ts). An ingest
+ *   upserts each touched (group, instance) once per transaction with
+ *   `sketch = sketch_add(sketch, excluded.sketch)`, so the merge happens under the write lock, in
+ *   the statement, with no read before the write.
+ * - `sketch_of_bins(bin, count)`: the aggregate that builds a dense sketch blob (dense-sketch.ts)
+ *   from bin rows: migration 2 on a database from before it (its table goes at migration 6).
  */
 export function registerSketchFunctions(db: SqliteDatabase): void {
-  db.function("sketch_add", { deterministic: true }, (stored: Uint8Array, added: Uint8Array) => addSketchBlobs(stored, added));
+  db.function("sketch_add", { deterministic: true }, (stored: Uint8Array, added: Uint8Array) => addSparseSketches(stored, added));
   db.aggregate<[number, number][]>("sketch_of_bins", {
     deterministic: true,
     start: () => [],

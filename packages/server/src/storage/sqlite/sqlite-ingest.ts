@@ -1,9 +1,9 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { foldAccepted, type AcceptedBatch, type RowChanges } from "../../aggregation/fold-accepted.js";
+import { foldAccepted, type AcceptedBatch, type InstanceAggregateDelta, type RowChanges } from "../../aggregation/fold-accepted.js";
 import type { EventToStore, IngestStatus } from "../storage.js";
 import { additiveValues } from "../usage-rollup.js";
-import { sketchBlobOfBins } from "./dense-sketch.js";
-import { ADD_TO_PAIR, INSERT_EVENT, INSERT_PAIR, UPSERT_ALL_INSTANCES_ROLLUP, UPSERT_GROUP, UPSERT_ROLLUP, UPSERT_SKETCH, UPSERT_USAGE } from "./sqlite-sql.js";
+import { sparseSketchOfBins } from "./sparse-sketch.js";
+import { INSERT_EVENT, UPSERT_ALL_INSTANCES_ROLLUP, UPSERT_INSTANCE_AGGREGATE, UPSERT_ROLLUP, UPSERT_USAGE } from "./sqlite-sql.js";
 import type { SqliteConnection } from "./sqlite-transaction.js";
 
 /** One ingestEvents call waiting for its group's transaction. */
@@ -58,46 +58,30 @@ function writeRowChanges(c: SqliteConnection, changes: RowChanges): void {
   for (const row of changes.allInstancesRollups) {
     upsertAllInstances.run(row.hourMs, row.provider, row.model, row.task_type, row.complexity, row.harness, row.outcome, ...additiveValues(row));
   }
-  // The write lock is ours for the whole transaction, so "the insert changed a row" is exactly
-  // "this instance is new to this group".
-  const insertPair = c.statement(INSERT_PAIR);
-  const addToPair = c.statement(ADD_TO_PAIR);
-  const newContributors = new Map<string, number>();
-  for (const pair of changes.pairs) {
-    if (insertPair.run(pair.groupKey, pair.instanceId, pair.events).changes === 1) {
-      newContributors.set(pair.groupKey, (newContributors.get(pair.groupKey) ?? 0) + 1);
-    } else addToPair.run(pair.events, pair.groupKey, pair.instanceId);
-  }
-  const upsertGroup = c.statement(UPSERT_GROUP);
-  for (const group of changes.groups) {
-    upsertGroup.run(
-      group.groupKey,
-      group.level,
-      group.parentKey,
-      group.events,
-      newContributors.get(group.groupKey) ?? 0,
-      group.sumEstimatedInputTokens,
-      group.sumActualInputTokens,
-      group.sumEstimatedOutputTokens,
-      group.sumActualOutputTokens,
-      group.gatePassed,
-      group.successes,
-      group.lastUpdatedMs,
-    );
-  }
-  // One sketch upsert per (group, metric): bins come sorted by (group, metric, bin), so each
-  // sketch's bins are one run of the list; a sketch merge costs its width.
-  const upsertSketch = c.statement(UPSERT_SKETCH);
-  const bins = changes.bins;
-  for (let start = 0; start < bins.length; ) {
-    const first = bins[start] as (typeof bins)[number];
-    let end = start + 1;
-    while (end < bins.length && bins[end]?.groupKey === first.groupKey && bins[end]?.metric === first.metric) end++;
-    const pairs: [number, number][] = [];
-    for (let i = start; i < end; i++) pairs.push([(bins[i] as (typeof bins)[number]).bin, (bins[i] as (typeof bins)[number]).count]);
-    upsertSketch.run(first.groupKey, first.metric, sketchBlobOfBins(pairs));
-    start = end;
-  }
+  writeInstanceAggregates(c, changes.instanceAggregates);
   const upsertUsage = c.statement(UPSERT_USAGE);
   for (const used of changes.usage) upsertUsage.run(used.instanceId, used.events, used.firstMs, used.lastMs);
+}
+
+/**
+ * Adds (group, instance) aggregate changes: one upsert per row, its four sketches as sparse BLOBs (sparse-sketch.ts)
+ * merged in the statement. Also what migration 6's backfill writes through.
+ */
+export function writeInstanceAggregates(c: SqliteConnection, rows: readonly InstanceAggregateDelta[]): void {
+  const upsert = c.statement(UPSERT_INSTANCE_AGGREGATE);
+  for (const row of rows) {
+    upsert.run(
+      row.groupKey,
+      row.instanceId,
+      row.events,
+      row.sumEstimatedInputTokens,
+      row.sumActualInputTokens,
+      row.sumEstimatedOutputTokens,
+      row.sumActualOutputTokens,
+      row.gatePassed,
+      row.successes,
+      row.lastUpdatedMs,
+      ...row.bins.map((bins) => sparseSketchOfBins(bins)),
+    );
+  }
 }

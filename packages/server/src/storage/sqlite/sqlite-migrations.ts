@@ -1,5 +1,7 @@
 import type { Migration } from "../migration.js";
 import { SQLITE_PREDICTION_MIGRATION } from "../prediction-migration.js";
+import { instanceAggregatesBackfill } from "../instance-aggregates-backfill.js";
+import { SKETCH_COLUMNS } from "./sqlite-sql.js";
 import { ALL_INSTANCES_BACKFILL_SQL, RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
 
 /**
@@ -210,5 +212,42 @@ ${ALL_INSTANCES_BACKFILL_SQL};
 
 DROP INDEX usage_rollups_hour;
 `,
+  },
+  {
+    version: 6,
+    name: "per-instance aggregates",
+    // One row per (group, instance), kept at ingest in the events' transaction: what crowd
+    // snapshots and own history read (docs/decisions/0011-instance-aggregates.md). Each metric's
+    // sketch is a sparse BLOB column of the row (sparse-sketch.ts), merged by sketch_add; rows
+    // stay small (~0.5 KB at 1 M events), so WITHOUT ROWID: one B-tree, a group one key range.
+    // The group-wide aggregates and the dimension indexes on events served reads nothing makes
+    // any more. Filled from the stored events by ingest's own fold (instance-aggregates-backfill.ts).
+    sql: `
+CREATE TABLE instance_aggregates (
+  group_key TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  sum_estimated_input_tokens REAL NOT NULL,
+  sum_actual_input_tokens REAL NOT NULL,
+  sum_estimated_output_tokens REAL NOT NULL,
+  sum_actual_output_tokens REAL NOT NULL,
+  gate_passed INTEGER NOT NULL,
+  successes INTEGER NOT NULL,
+  last_updated INTEGER NOT NULL,
+  ${SKETCH_COLUMNS.map((column) => `${column} BLOB NOT NULL`).join(",\n  ")},
+  PRIMARY KEY (group_key, instance_id)
+) STRICT, WITHOUT ROWID;
+
+DROP TABLE aggregate_groups;
+
+DROP TABLE group_sketches;
+
+DROP TABLE group_instances;
+
+DROP INDEX events_dimensions;
+
+DROP INDEX events_instance_dimensions;
+`,
+    backfill: instanceAggregatesBackfill,
   },
 ];

@@ -1,26 +1,17 @@
-import { groupFilter, type GroupDimensions, type PredictionEventRow, type PredictionStore, type StoredSnapshot } from "../prediction-store.js";
-import { SQLITE_DIMENSIONS } from "../prediction-migration.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
+import type { GroupInstanceAggregates, PredictionStore, StoredSnapshot } from "../prediction-store.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
+import { toInstanceAggregate, type AggregateRow } from "./sqlite-rows.js";
+import { AGGREGATE_COLUMNS, KEYS_PARAM } from "./sqlite-sql.js";
 
-/** The dimension expressions, in the order of the events_dimensions index (migration 4). */
-const DIMENSIONS = SQLITE_DIMENSIONS;
-/** Rows per chunk of a group read: the read yields to the event loop between chunks, so ingest goes on. */
-const CHUNK_ROWS = 5_000;
-
-interface EventRow {
-  rowid: number;
-  instance_id: string;
-  payload: string;
-  received_at: number;
-}
-
-const FIELDS = ["provider", "model", "task_type", "complexity"] as const;
+/** Rows per chunk of the read of every aggregate: it yields to the event loop between chunks, so ingest goes on. */
+export const AGGREGATE_CHUNK_ROWS = 2_000;
 
 /**
- * The SQLite side of the prediction store. Group reads walk the events_dimensions index in
- * chunks of CHUNK_ROWS (keyset on the index order, which ends with the rowid), yielding between
- * chunks: a snapshot of a large group never holds the connection, and so never holds up ingest,
- * for longer than one chunk.
+ * The SQLite side of the prediction store: snapshots, and the (group, instance) aggregates kept
+ * at ingest. A group's aggregates are one range of the primary key; the read of every aggregate
+ * walks the key in chunks of AGGREGATE_CHUNK_ROWS, yielding between chunks, so a refresh of
+ * every group never holds the connection, and so never holds up ingest, for longer than one chunk.
  */
 export class SqlitePredictionStore implements PredictionStore {
   readonly #db: SqliteDatabase;
@@ -35,7 +26,7 @@ export class SqlitePredictionStore implements PredictionStore {
   async readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
     if (groupKeys.length === 0) return new Map();
     const rows = this.#run(() =>
-      this.#statement("SELECT group_key, computed_at, body FROM prediction_snapshots WHERE group_key IN (SELECT value FROM json_each(?))").all(JSON.stringify(groupKeys)),
+      this.#statement(`SELECT group_key, computed_at, body FROM prediction_snapshots WHERE group_key IN ${KEYS_PARAM}`).all(JSON.stringify(groupKeys)),
     ) as { group_key: string; computed_at: number; body: string }[];
     return new Map(rows.map((row) => [row.group_key, { groupKey: row.group_key, computedAt: new Date(row.computed_at), body: row.body }]));
   }
@@ -61,54 +52,52 @@ export class SqlitePredictionStore implements PredictionStore {
     return this.readSnapshots(snapshots.map((snapshot) => snapshot.groupKey));
   }
 
-  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    for (const group of groups) await this.#readChunked(null, groupFilter(group), visit);
-  }
-
-  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    for (const group of groups) await this.#readChunked(instanceId, groupFilter(group), visit);
-  }
-
-  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
-    let after = 0;
-    for (;;) {
-      const chunk = this.#run(() =>
-        this.#statement(`SELECT rowid, instance_id, payload, received_at FROM events WHERE rowid > ? ORDER BY rowid LIMIT ${CHUNK_ROWS}`).all(after),
-      ) as EventRow[];
-      for (const row of chunk) visit({ instanceId: row.instance_id, payload: JSON.parse(row.payload) as Record<string, unknown>, receivedAt: new Date(row.received_at) });
-      if (chunk.length < CHUNK_ROWS) return;
-      after = (chunk[chunk.length - 1] as EventRow).rowid;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+  async readInstanceAggregates(groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate[]>> {
+    const result = new Map<string, InstanceAggregate[]>();
+    if (groupKeys.length === 0) return result;
+    const rows = this.#run(() =>
+      this.#statement(`SELECT ${AGGREGATE_COLUMNS} FROM instance_aggregates WHERE group_key IN ${KEYS_PARAM}`).all(JSON.stringify(groupKeys)),
+    ) as AggregateRow[];
+    for (const row of rows) {
+      let instances = result.get(row.group_key);
+      if (instances === undefined) result.set(row.group_key, (instances = []));
+      instances.push(toInstanceAggregate(row));
     }
+    return result;
   }
 
-  /** Reads the events matching `values` (a prefix of the dimensions), of one instance or all, in chunks. */
-  async #readChunked(instanceId: string | null, values: readonly string[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    const prefix = instanceId === null ? [] : ["instance_id"];
-    const conditions = [...prefix, ...DIMENSIONS.slice(0, values.length)].map((expression) => `${expression} = ?`);
-    const order = [...DIMENSIONS.slice(values.length), "rowid"];
-    // Keyset continuation over the index order after the fixed prefix: (d_k, ..., d_3, rowid) > (...).
-    const sql = (continued: boolean): string =>
-      `SELECT rowid, instance_id, payload, received_at FROM events WHERE ${conditions.join(" AND ")}
-       ${continued ? `AND (${order.join(", ")}) > (${order.map(() => "?").join(", ")})` : ""}
-       ORDER BY ${order.join(", ")} LIMIT ${CHUNK_ROWS}`;
-    const fixed = instanceId === null ? [...values] : [instanceId, ...values];
-    let after: unknown[] | null = null;
+  async readOwnAggregates(instanceId: string, groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate>> {
+    if (groupKeys.length === 0) return new Map();
+    const rows = this.#run(() =>
+      this.#statement(`SELECT ${AGGREGATE_COLUMNS} FROM instance_aggregates WHERE group_key IN ${KEYS_PARAM} AND instance_id = ?`).all(JSON.stringify(groupKeys), instanceId),
+    ) as AggregateRow[];
+    return new Map(rows.map((row) => [row.group_key, toInstanceAggregate(row)]));
+  }
+
+  async *readAllInstanceAggregates(): AsyncGenerator<GroupInstanceAggregates> {
+    const first = `SELECT ${AGGREGATE_COLUMNS} FROM instance_aggregates ORDER BY group_key, instance_id LIMIT ${AGGREGATE_CHUNK_ROWS}`;
+    const next = `SELECT ${AGGREGATE_COLUMNS} FROM instance_aggregates WHERE (group_key, instance_id) > (?, ?) ORDER BY group_key, instance_id LIMIT ${AGGREGATE_CHUNK_ROWS}`;
+    let after: [string, string] | null = null;
+    // The group being read: handed over once the key moves on, so a group split by a chunk's end comes whole.
+    let current: GroupInstanceAggregates | null = null;
     for (;;) {
-      const params: unknown[] = after === null ? fixed : [...fixed, ...after];
-      const chunk = this.#run(() => this.#statement(sql(after !== null)).all(...params)) as EventRow[];
-      let payload: Record<string, unknown> = {};
-      for (const row of chunk) {
-        payload = JSON.parse(row.payload) as Record<string, unknown>;
-        visit({ instanceId: row.instance_id, payload, receivedAt: new Date(row.received_at) });
+      const cursor = after;
+      const rows = this.#run(() => (cursor === null ? this.#statement(first).all() : this.#statement(next).all(...cursor))) as AggregateRow[];
+      const done: GroupInstanceAggregates[] = [];
+      for (const row of rows) {
+        if (current === null || current.groupKey !== row.group_key) {
+          if (current !== null) done.push(current);
+          current = { groupKey: row.group_key, instances: [] };
+        }
+        current.instances.push(toInstanceAggregate(row));
       }
-      if (chunk.length < CHUNK_ROWS) return;
-      // The keyset continues after the last row: its dimensions as json_extract reads them (the
-      // parsed payload's strings, without a second parse in SQL), then its rowid.
-      const last = chunk[chunk.length - 1] as EventRow;
-      after = [...FIELDS.slice(values.length).map((field) => payload[field]), last.rowid];
+      yield* done;
+      if (rows.length < AGGREGATE_CHUNK_ROWS) break;
+      const last = rows[rows.length - 1] as AggregateRow;
+      after = [last.group_key, last.instance_id];
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    if (current !== null) yield current;
   }
 
   #statement(sql: string): SqliteStatement {

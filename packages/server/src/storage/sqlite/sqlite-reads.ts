@@ -1,75 +1,9 @@
-import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
-import type { GroupAggregate, GroupSummary, InstanceUsage, QuantileBins, StoredEvent, TopEventsQuery, UsageSeriesQuery, UsageSeriesRow } from "../storage.js";
+import type { InstanceUsage, StoredEvent, TopEventsQuery, UsageSeriesQuery, UsageSeriesRow } from "../storage.js";
 import { DAY_MS, HOUR_MS, ROLLUP_ADDITIVE_COLUMNS, sumsOfValues } from "../usage-rollup.js";
-import { binsOfSketch, decodeSketch, quantileBinsOfSketch } from "./dense-sketch.js";
-import { toSummary, type GroupRow, type SketchRow } from "./sqlite-rows.js";
-import { KEYS_PARAM, READ_SKETCHES, SERIES_SUMS, topEventsSql } from "./sqlite-sql.js";
+import { SERIES_SUMS, topEventsSql } from "./sqlite-sql.js";
 import type { SqliteConnection } from "./sqlite-transaction.js";
 
-/** What the predictor and the usage API read on SQLite. */
-
-export function readGroups(c: SqliteConnection, groupKeys: readonly string[]): Map<string, GroupAggregate> {
-  const keys = JSON.stringify(groupKeys);
-  // One read transaction: another process's commit cannot land between the summaries and the
-  // bins, so bin counts always sum to the events of the summary they come with.
-  return c.run(() =>
-    c.readTransaction(() => {
-      const rows = c.statement(`SELECT * FROM aggregate_groups WHERE group_key IN ${KEYS_PARAM}`).all(keys) as GroupRow[];
-      const sketchRows = c.statement(READ_SKETCHES).all(keys) as SketchRow[];
-      const result = new Map<string, GroupAggregate>();
-      for (const row of rows) {
-        const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, new Map<number, number>()])) as Record<SketchMetric, Map<number, number>>;
-        result.set(row.group_key, { ...toSummary(row), bins });
-      }
-      for (const row of sketchRows) {
-        const group = result.get(row.group_key);
-        if (group !== undefined && SKETCH_METRICS.includes(row.metric)) group.bins[row.metric] = binsOfSketch(decodeSketch(row.sketch));
-      }
-      return result;
-    }),
-  );
-}
-
-export function readChildSummaries(c: SqliteConnection, parentKeys: readonly string[]): GroupSummary[] {
-  const rows = c.run(() =>
-    c.statement(`SELECT * FROM aggregate_groups WHERE parent_key IN ${KEYS_PARAM} ORDER BY group_key`).all(JSON.stringify(parentKeys)),
-  ) as GroupRow[];
-  return rows.map(toSummary);
-}
-
-export function readInstanceCounts(c: SqliteConnection, groupKeys: readonly string[]): Map<string, Map<string, number>> {
-  const rows = c.run(() =>
-    c.statement(`SELECT group_key, instance_id, events FROM group_instances WHERE group_key IN ${KEYS_PARAM}`).all(JSON.stringify(groupKeys)),
-  ) as { group_key: string; instance_id: string; events: number }[];
-  const result = new Map<string, Map<string, number>>();
-  for (const row of rows) {
-    let counts = result.get(row.group_key);
-    if (!counts) result.set(row.group_key, (counts = new Map()));
-    counts.set(row.instance_id, row.events);
-  }
-  return result;
-}
-
-export function readGroupSummaries(c: SqliteConnection, groupKeys: readonly string[]): Map<string, GroupSummary> {
-  const rows = c.run(() => c.statement(`SELECT * FROM aggregate_groups WHERE group_key IN ${KEYS_PARAM}`).all(JSON.stringify(groupKeys))) as GroupRow[];
-  return new Map(rows.map((row) => [row.group_key, toSummary(row)]));
-}
-
-/** Each sketch is one BLOB row, walked here for the asked quantiles (dense-sketch.ts). */
-export function readQuantileBins(c: SqliteConnection, groupKeys: readonly string[], quantiles: readonly number[]): Map<string, QuantileBins> {
-  const rows = c.run(() => c.statement(READ_SKETCHES).all(JSON.stringify(groupKeys))) as SketchRow[];
-  const result = new Map<string, QuantileBins>();
-  for (const row of rows) {
-    if (!SKETCH_METRICS.includes(row.metric)) continue;
-    let bins = result.get(row.group_key);
-    if (!bins) {
-      bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, quantiles.map(() => null)])) as QuantileBins;
-      result.set(row.group_key, bins);
-    }
-    bins[row.metric] = quantileBinsOfSketch(decodeSketch(row.sketch), quantiles);
-  }
-  return result;
-}
+/** What the usage API reads on SQLite (the predictor's reads: sqlite-prediction-store.ts). */
 
 export function usage(c: SqliteConnection, instanceId: string): InstanceUsage {
   const row = c.run(() => c.statement("SELECT * FROM instance_usage WHERE instance_id = ?").get(instanceId)) as

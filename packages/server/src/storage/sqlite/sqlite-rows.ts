@@ -1,6 +1,6 @@
-import type { GroupLevel } from "../../aggregation/group-key.js";
-import type { SketchMetric } from "../../aggregation/sketch-metrics.js";
-import type { ApiKeyRecord, GroupSummary, InstanceRecord } from "../storage.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
+import type { ApiKeyRecord, InstanceRecord } from "../storage.js";
+import { binsOfSparseSketch } from "./sparse-sketch.js";
 
 /** Rows as SQLite returns them (times in epoch ms) and their mapping to the Storage types. */
 
@@ -20,25 +20,22 @@ export interface ApiKeyRow {
   expires_at: number | null;
 }
 
-export interface GroupRow {
+/** An instance_aggregates row as the reads select it (AGGREGATE_COLUMNS). */
+export interface AggregateRow {
   group_key: string;
-  level: number;
-  parent_key: string | null;
+  instance_id: string;
   events: number;
-  contributors: number;
   sum_estimated_input_tokens: number;
   sum_actual_input_tokens: number;
   sum_estimated_output_tokens: number;
   sum_actual_output_tokens: number;
   gate_passed: number;
   successes: number;
-  last_updated: number | null;
-}
-
-export interface SketchRow {
-  group_key: string;
-  metric: SketchMetric;
-  sketch: Uint8Array;
+  last_updated: number;
+  input_tokens_sketch: Uint8Array;
+  output_tokens_sketch: Uint8Array;
+  cost_usd_micros_sketch: Uint8Array;
+  duration_ms_sketch: Uint8Array;
 }
 
 export const fromMs = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -59,19 +56,22 @@ export function toApiKey(row: ApiKeyRow): ApiKeyRecord {
   };
 }
 
-export function toSummary(row: GroupRow): GroupSummary {
+export function toInstanceAggregate(row: AggregateRow): InstanceAggregate {
   return {
-    groupKey: row.group_key,
-    level: row.level as GroupLevel,
-    parentKey: row.parent_key,
+    instanceId: row.instance_id,
     events: row.events,
-    contributors: row.contributors,
     sumEstimatedInputTokens: row.sum_estimated_input_tokens,
     sumActualInputTokens: row.sum_actual_input_tokens,
     sumEstimatedOutputTokens: row.sum_estimated_output_tokens,
     sumActualOutputTokens: row.sum_actual_output_tokens,
     gatePassed: row.gate_passed,
     successes: row.successes,
-    lastUpdated: fromMs(row.last_updated),
+    lastUpdated: new Date(row.last_updated),
+    bins: {
+      input_tokens: binsOfSparseSketch(row.input_tokens_sketch),
+      output_tokens: binsOfSparseSketch(row.output_tokens_sketch),
+      cost_usd_micros: binsOfSparseSketch(row.cost_usd_micros_sketch),
+      duration_ms: binsOfSparseSketch(row.duration_ms_sketch),
+    },
   };
 }

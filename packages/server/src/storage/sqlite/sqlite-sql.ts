@@ -1,3 +1,4 @@
+import { SKETCH_METRICS } from "../../aggregation/sketch-metrics.js";
 import { ALL_INSTANCES_ADD_CLAUSE, ALL_INSTANCES_KEY_COLUMNS, ROLLUP_ADDITIVE_COLUMNS, ROLLUP_ADD_CLAUSE, ROLLUP_KEY_COLUMNS } from "../usage-rollup.js";
 
 /** The SQLite engine's statements, each prepared once per connection (sqlite-connection.ts). */
@@ -8,29 +9,33 @@ export const KEYS_PARAM = "(SELECT value FROM json_each(?))";
 export const INSERT_EVENT =
   "INSERT INTO events (instance_id, event_id, received_at, timestamp, payload, occurred_at, cost_usd_micros) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
-/** Inserts a (group, instance) pair; "changed a row" is exactly "this instance is new to this group". */
-export const INSERT_PAIR = "INSERT INTO group_instances (group_key, instance_id, events) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
-export const ADD_TO_PAIR = "UPDATE group_instances SET events = events + ? WHERE group_key = ? AND instance_id = ?";
+/** The sketch columns of instance_aggregates, in SKETCH_METRICS order: one sparse BLOB each (sparse-sketch.ts). */
+export const SKETCH_COLUMNS: readonly string[] = SKETCH_METRICS.map((metric) => `${metric}_sketch`);
 
-export const UPSERT_GROUP = `
-  INSERT INTO aggregate_groups (group_key, level, parent_key, events, contributors,
-    sum_estimated_input_tokens, sum_actual_input_tokens, sum_estimated_output_tokens, sum_actual_output_tokens,
-    gate_passed, successes, last_updated)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (group_key) DO UPDATE SET
-    events = aggregate_groups.events + excluded.events,
-    contributors = aggregate_groups.contributors + excluded.contributors,
-    sum_estimated_input_tokens = aggregate_groups.sum_estimated_input_tokens + excluded.sum_estimated_input_tokens,
-    sum_actual_input_tokens = aggregate_groups.sum_actual_input_tokens + excluded.sum_actual_input_tokens,
-    sum_estimated_output_tokens = aggregate_groups.sum_estimated_output_tokens + excluded.sum_estimated_output_tokens,
-    sum_actual_output_tokens = aggregate_groups.sum_actual_output_tokens + excluded.sum_actual_output_tokens,
-    gate_passed = aggregate_groups.gate_passed + excluded.gate_passed,
-    successes = aggregate_groups.successes + excluded.successes,
-    last_updated = MAX(COALESCE(aggregate_groups.last_updated, 0), excluded.last_updated)`;
+const AGGREGATE_SUMS = [
+  "events",
+  "sum_estimated_input_tokens",
+  "sum_actual_input_tokens",
+  "sum_estimated_output_tokens",
+  "sum_actual_output_tokens",
+  "gate_passed",
+  "successes",
+];
 
-/** One upsert per (group, metric), merged by sketch_add (sketch-functions.ts). */
-export const UPSERT_SKETCH =
-  "INSERT INTO group_sketches (group_key, metric, sketch) VALUES (?, ?, ?) ON CONFLICT (group_key, metric) DO UPDATE SET sketch = sketch_add(group_sketches.sketch, excluded.sketch)";
+/**
+ * Adds one (group, instance) aggregate change: sums add, the receive time keeps the later, each
+ * sketch merges by sketch_add (sketch-functions.ts) under the write lock, with no read first.
+ */
+export const UPSERT_INSTANCE_AGGREGATE = `
+  INSERT INTO instance_aggregates (group_key, instance_id, ${AGGREGATE_SUMS.join(", ")}, last_updated, ${SKETCH_COLUMNS.join(", ")})
+  VALUES (${Array.from({ length: 3 + AGGREGATE_SUMS.length + SKETCH_COLUMNS.length }, () => "?").join(", ")})
+  ON CONFLICT (group_key, instance_id) DO UPDATE SET
+    ${AGGREGATE_SUMS.map((column) => `${column} = instance_aggregates.${column} + excluded.${column}`).join(",\n    ")},
+    last_updated = MAX(instance_aggregates.last_updated, excluded.last_updated),
+    ${SKETCH_COLUMNS.map((column) => `${column} = sketch_add(instance_aggregates.${column}, excluded.${column})`).join(",\n    ")}`;
+
+/** The aggregate rows' columns as the reads take them. */
+export const AGGREGATE_COLUMNS = `group_key, instance_id, ${AGGREGATE_SUMS.join(", ")}, last_updated, ${SKETCH_COLUMNS.join(", ")}`;
 
 export const UPSERT_USAGE = `
   INSERT INTO instance_usage (instance_id, events, first_event_at, last_event_at) VALUES (?, ?, ?, ?)
@@ -52,12 +57,6 @@ export const UPSERT_ALL_INSTANCES_ROLLUP = `
   VALUES (${[...ALL_INSTANCES_KEY_COLUMNS, ...ROLLUP_ADDITIVE_COLUMNS].map(() => "?").join(", ")})
   ON CONFLICT (${ALL_INSTANCES_KEY_COLUMNS.join(", ")}) DO UPDATE SET
     ${ALL_INSTANCES_ADD_CLAUSE}`;
-
-/**
- * Each asked group's sketches, one row and one BLOB per metric (dense-sketch.ts): a read costs
- * SQLite's per-row step once per sketch however many bins the sketch holds.
- */
-export const READ_SKETCHES = `SELECT group_key, metric, sketch FROM group_sketches WHERE group_key IN ${KEYS_PARAM}`;
 
 /** Sums of a usage series: integer columns by sum(), REAL ones by total() (a double, never an overflow error). */
 export const SERIES_SUMS = ROLLUP_ADDITIVE_COLUMNS.map((column, i) => `${/_tokens|_micros|_ms$/.test(column) ? "total" : "sum"}(${column}) AS s${i}`).join(

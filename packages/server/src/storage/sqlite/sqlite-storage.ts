@@ -1,14 +1,12 @@
-import { runMigrations, type Migration, type MigrationResult } from "../migration.js";
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { runMigrations, type BackfillEvent, type EventCursor, type Migration, type MigrationResult } from "../migration.js";
 import type {
   ApiKeyRecord,
   EventToStore,
-  GroupAggregate,
-  GroupSummary,
   IngestStatus,
   InstanceRecord,
   InstanceUsage,
   NewApiKey,
-  QuantileBins,
   Storage,
   StoredEvent,
   TopEventsQuery,
@@ -19,7 +17,7 @@ import { StorageUnavailableError } from "../storage.js";
 import { CheckpointThread, walBoundPages } from "./checkpoint-thread.js";
 import type { SqliteDatabase } from "./sqlite-driver.js";
 import { mapSqliteError } from "./sqlite-errors.js";
-import { ingestTogether, type SqliteIngestJob } from "./sqlite-ingest.js";
+import { ingestTogether, writeInstanceAggregates, type SqliteIngestJob } from "./sqlite-ingest.js";
 import * as keys from "./sqlite-keys.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 import * as reads from "./sqlite-reads.js";
@@ -28,7 +26,8 @@ import { SqliteConnection } from "./sqlite-transaction.js";
 import { registerSketchFunctions } from "./sketch-functions.js";
 import { TurnGroupCommit } from "./turn-group-commit.js";
 import { WalSync } from "./wal-sync.js";
-import type { GroupDimensions, PredictionEventRow, StoredSnapshot } from "../prediction-store.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
+import type { GroupInstanceAggregates, StoredSnapshot } from "../prediction-store.js";
 import { SqlitePredictionStore } from "./sqlite-prediction-store.js";
 
 /**
@@ -90,6 +89,8 @@ export class SqliteStorage implements Storage {
             record: (migration) => {
               c.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(migration.version, migration.name, Date.now());
             },
+            readEvents: (after, limit) => readEventPage(c, after, limit),
+            writeInstanceAggregates: (rows) => writeInstanceAggregates(c, rows),
           },
           this.#migrations,
         ),
@@ -159,18 +160,6 @@ export class SqliteStorage implements Storage {
     return this.#ingestQueue.submit({ instanceId, events, receivedMs: receivedAt.getTime() });
   }
 
-  async readGroups(groupKeys: readonly string[]): Promise<Map<string, GroupAggregate>> {
-    return reads.readGroups(this.#c, groupKeys);
-  }
-
-  async readChildSummaries(parentKeys: readonly string[]): Promise<GroupSummary[]> {
-    return reads.readChildSummaries(this.#c, parentKeys);
-  }
-
-  async readInstanceCounts(groupKeys: readonly string[]): Promise<Map<string, Map<string, number>>> {
-    return reads.readInstanceCounts(this.#c, groupKeys);
-  }
-
   async readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
     return this.#predictions.readSnapshots(groupKeys);
   }
@@ -179,24 +168,16 @@ export class SqliteStorage implements Storage {
     return this.#predictions.saveSnapshots(snapshots, staleBefore);
   }
 
-  async visitGroupEvents(groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    return this.#predictions.visitGroupEvents(groups, visit);
+  async readInstanceAggregates(groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate[]>> {
+    return this.#predictions.readInstanceAggregates(groupKeys);
   }
 
-  async visitAllEvents(visit: (row: PredictionEventRow) => void): Promise<void> {
-    return this.#predictions.visitAllEvents(visit);
+  async readOwnAggregates(instanceId: string, groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate>> {
+    return this.#predictions.readOwnAggregates(instanceId, groupKeys);
   }
 
-  async visitOwnEvents(instanceId: string, groups: readonly GroupDimensions[], visit: (row: PredictionEventRow) => void): Promise<void> {
-    return this.#predictions.visitOwnEvents(instanceId, groups, visit);
-  }
-
-  async readGroupSummaries(groupKeys: readonly string[]): Promise<Map<string, GroupSummary>> {
-    return reads.readGroupSummaries(this.#c, groupKeys);
-  }
-
-  async readQuantileBins(groupKeys: readonly string[], quantiles: readonly number[]): Promise<Map<string, QuantileBins>> {
-    return reads.readQuantileBins(this.#c, groupKeys, quantiles);
+  readAllInstanceAggregates(): AsyncIterable<GroupInstanceAggregates> {
+    return this.#predictions.readAllInstanceAggregates();
   }
 
   async usage(instanceId: string): Promise<InstanceUsage> {
@@ -210,6 +191,18 @@ export class SqliteStorage implements Storage {
   async readTopEvents(query: TopEventsQuery): Promise<StoredEvent[]> {
     return reads.readTopEvents(this.#c, query);
   }
+}
+
+/** A page of stored events in primary-key order, for a migration's backfill. */
+function readEventPage(c: SqliteConnection, after: EventCursor, limit: number): BackfillEvent[] {
+  const rows = (
+    after === null
+      ? c.db.prepare("SELECT instance_id, event_id, received_at, payload FROM events ORDER BY instance_id, event_id LIMIT ?").all(limit)
+      : c.db
+          .prepare("SELECT instance_id, event_id, received_at, payload FROM events WHERE (instance_id, event_id) > (?, ?) ORDER BY instance_id, event_id LIMIT ?")
+          .all(after.instanceId, after.eventId, limit)
+  ) as { instance_id: string; event_id: string; received_at: number; payload: string }[];
+  return rows.map((row) => ({ instanceId: row.instance_id, eventId: row.event_id, receivedMs: row.received_at, event: JSON.parse(row.payload) as TaskCompletionEvent }));
 }
 
 /** Checkpoints move to their thread; the writer's own threshold becomes the bound (checkpoint-thread.ts). */

@@ -1,6 +1,6 @@
 import type { CrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
-import type { InstanceAggregate } from "../../../src/predictions/privacy/instance-aggregate.js";
+import type { InstanceAggregate } from "../../../src/aggregation/instance-aggregate.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "../../../src/predictions/privacy/privacy-parameters.js";
 import { seededRandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
 import { logNormalInt, seededRandom } from "../seeded-random.js";

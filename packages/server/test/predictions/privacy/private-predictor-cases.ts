@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { groupKey } from "../../../src/aggregation/group-key.js";
-import { InstanceAggregateFolder } from "../../../src/predictions/privacy/aggregates-from-events.js";
 import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
-import { createPrivatePredictor, seededSnapshotNoise, type PrivatePredictor } from "../../../src/predictions/privacy/private-predictor.js";
+import { createPrivatePredictor, refreshAllSnapshots, seededSnapshotNoise, type PrivatePredictor } from "../../../src/predictions/privacy/private-predictor.js";
 import type { PredictionStore } from "../../../src/storage/prediction-store.js";
 import type { Storage } from "../../../src/storage/storage.js";
 import { toStore } from "../../helpers/events-to-store.js";
@@ -65,11 +64,11 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       await seed(BASE_QUERY, 6, 7, (i, e) => ({ actual_output_tokens: 100 * (i + 1) + e, task_duration_ms: 1_000 * (e + 1) }));
       const [result] = await predictor.predict([BASE_QUERY]);
       const key = groupKey(BASE_QUERY, 0);
-      const folder = new InstanceAggregateFolder([key]);
-      await store.visitGroupEvents([{ ...BASE_QUERY, level: 0 }], (row) => folder.add(row));
+      const instances = (await store.readInstanceAggregates([key])).get(key) ?? [];
+      expect(instances.map((instance) => instance.events)).toEqual(Array(6).fill(7));
       const expected = computeCrowdSnapshot({
         groupKey: key,
-        instances: folder.result().get(key) ?? [],
+        instances,
         thresholds: THRESHOLDS,
         parameters: DEFAULT_PRIVACY_PARAMETERS,
         random: seededSnapshotNoise("cases")(key, new Date(START)),
@@ -164,26 +163,51 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
     });
   });
 
-  it("visits every stored event once in a sequential read", async () => {
-    await seed(BASE_QUERY, 2, 3);
-    await seed(at({ model: "gpt-5", provider: "openai" }), 1, 4);
-    let count = 0;
-    await store.visitAllEvents(() => (count += 1));
-    expect(count).toBe(10);
+  /** The store with every call recorded by name. */
+  function recording(calls: string[]): PredictionStore {
+    return {
+      readSnapshots: (keys) => (calls.push("snapshots"), store.readSnapshots(keys)),
+      saveSnapshots: (s, before) => (calls.push("save"), store.saveSnapshots(s, before)),
+      readInstanceAggregates: (keys) => (calls.push("aggregates"), store.readInstanceAggregates(keys)),
+      readOwnAggregates: (id, keys) => (calls.push("own"), store.readOwnAggregates(id, keys)),
+      readAllInstanceAggregates: () => (calls.push("all"), store.readAllInstanceAggregates()),
+    };
+  }
+
+  describe("refreshAllSnapshots", () => {
+    it("computes every stale group's snapshot, the one a query would, so queries then read snapshots only", async () => {
+      await seed(BASE_QUERY, 5, 10);
+      await seed(at({ model: "gpt-5", provider: "openai" }), 1, 4);
+      const options = { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") };
+      // The four groups of five instances may answer (noise decides), the single instance's four never do.
+      expect(await refreshAllSnapshots(store, options)).toMatchObject({ groups: 8, computed: 8 });
+      const calls: string[] = [];
+      const [answer] = await createPrivatePredictor(recording(calls), options).predict([BASE_QUERY]);
+      expect(calls).toEqual(["snapshots"]);
+      expect(answer?.metadata.fallback_level).toBe(0);
+      const key = groupKey(BASE_QUERY, 0);
+      const expected = computeCrowdSnapshot({
+        groupKey: key,
+        instances: (await store.readInstanceAggregates([key])).get(key) ?? [],
+        thresholds: THRESHOLDS,
+        parameters: DEFAULT_PRIVACY_PARAMETERS,
+        random: seededSnapshotNoise("cases")(key, new Date(START)),
+        computedAt: new Date(START),
+        answeredBefore: false,
+      });
+      expect(answer?.prediction).toEqual(expected.prediction);
+      // Within the interval nothing is stale; after it, every group again.
+      expect(await refreshAllSnapshots(store, options)).toEqual({ groups: 8, computed: 0, answering: 0 });
+      clock += HOUR;
+      expect(await refreshAllSnapshots(store, options)).toMatchObject({ groups: 8, computed: 8 });
+    });
   });
 
   it("reads only snapshots on a repeated query within the interval", async () => {
     await seed(BASE_QUERY, 5, 10);
     await predictor.predict([BASE_QUERY]);
     const reads: string[] = [];
-    const counting: PredictionStore = {
-      readSnapshots: (keys) => (reads.push("snapshots"), store.readSnapshots(keys)),
-      saveSnapshots: (s, before) => (reads.push("save"), store.saveSnapshots(s, before)),
-      visitGroupEvents: (groups, visit) => (reads.push("events"), store.visitGroupEvents(groups, visit)),
-      visitOwnEvents: (id, groups, visit) => (reads.push("own"), store.visitOwnEvents(id, groups, visit)),
-      visitAllEvents: (visit) => (reads.push("all"), store.visitAllEvents(visit)),
-    };
-    const again = createPrivatePredictor(counting, { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
+    const again = createPrivatePredictor(recording(reads), { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
     await again.predict([BASE_QUERY]);
     expect(reads).toEqual(["snapshots"]);
   });
@@ -192,12 +216,10 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
     await seed(BASE_QUERY, 5, 10);
     await predictor.predict([BASE_QUERY]);
     clock += HOUR;
-    let eventReads = 0;
-    const counting: PredictionStore = { ...store, visitGroupEvents: (groups, visit) => ((eventReads += 1), store.visitGroupEvents(groups, visit)) };
-    for (const name of ["readSnapshots", "saveSnapshots", "visitOwnEvents", "visitAllEvents"] as const) Object.assign(counting, { [name]: store[name].bind(store) });
-    const again = createPrivatePredictor(counting, { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
+    const calls: string[] = [];
+    const again = createPrivatePredictor(recording(calls), { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
     const answers = await Promise.all(Array.from({ length: 10 }, () => again.predict([BASE_QUERY])));
-    expect(eventReads).toBe(1);
+    expect(calls.filter((call) => call === "aggregates")).toHaveLength(1);
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(answers[0]?.[0]?.metadata.last_updated).toBe(new Date(clock).toISOString());
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { InstanceAggregate } from "../../../src/predictions/privacy/instance-aggregate.js";
+import type { InstanceAggregate } from "../../../src/aggregation/instance-aggregate.js";
 import { logNormalInt, seededRandom } from "../seeded-random.js";
 import { honestSet, priorGuess, snapshot, walk } from "./attack-scenarios.js";
 import { aggregateOf, eventOf, weightedQuantile, type SyntheticEvent } from "./synthetic-instances.js";

@@ -1,6 +1,6 @@
 import { SKETCH_METRICS, type SketchMetric } from "../../../src/aggregation/sketch-metrics.js";
 import { sketchBin } from "../../../src/aggregation/sketch-mapping.js";
-import type { InstanceAggregate } from "../../../src/predictions/privacy/instance-aggregate.js";
+import type { InstanceAggregate } from "../../../src/aggregation/instance-aggregate.js";
 import { instanceUnits, weightCap } from "../../../src/predictions/privacy/instance-weights.js";
 
 /** One synthetic event: its four metric values, estimates and flags. */

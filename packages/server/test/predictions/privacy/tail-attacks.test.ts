@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { InstanceAggregate } from "../../../src/predictions/privacy/instance-aggregate.js";
+import type { InstanceAggregate } from "../../../src/aggregation/instance-aggregate.js";
 import { logNormalInt, seededRandom } from "../seeded-random.js";
 import { snapshot } from "./attack-scenarios.js";
 import { aggregateOf, eventOf } from "./synthetic-instances.js";

@@ -1,39 +1,38 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
 import { groupKey, groupKeysOfEvent } from "../../src/aggregation/group-key.js";
 import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
-import { makeEvent, makeKey, seedInstance } from "./storage-fixtures.js";
+import { allAggregates, makeEvent, makeKey, seedInstance } from "./storage-fixtures.js";
 import { toStore } from "../helpers/events-to-store.js";
-
-/**
- * How the contract suite gets storage: `fresh` opens a new, empty, migrated database for one case;
- * `reopen` opens another handle on the database the last `fresh` made (another process starting).
- */
-export interface StorageHarness {
-  fresh(): Promise<Storage>;
-  reopen(): Promise<Storage>;
-}
 
 const RECEIVED = new Date("2026-11-28T12:30:00.000Z");
 const DIMS = { provider: "anthropic", model: "claude-sonnet-4-5", task_type: "implementation", complexity: "medium" } as const;
 
-/** Every case every engine must pass. Written once; sqlite.test.ts and postgres.test.ts run it. */
-export function storageContract(harness: StorageHarness): void {
+/** Every case every engine must pass, written once and run on each engine of ENGINES. */
+for (const engine of ENGINES) {
+describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${engine.name}`), () => {
   const opened: Storage[] = [];
+  const databases: EngineDatabase[] = [];
+  /** A new, empty, migrated database of this engine. */
   async function open(): Promise<Storage> {
-    const storage = await harness.fresh();
+    const database = await freshDatabase(engine.name, "contract");
+    databases.push(database);
+    const storage = await database.open();
     opened.push(storage);
     return storage;
   }
+  /** Another handle on the database the last open() made (another process starting). */
   async function reopen(): Promise<Storage> {
-    const storage = await harness.reopen();
+    const storage = await (databases[databases.length - 1] as EngineDatabase).open();
     opened.push(storage);
     return storage;
   }
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((storage) => storage.close()));
+    await Promise.all(databases.splice(0).map((database) => database.drop()));
   });
 
   describe("instances and keys", () => {
@@ -93,7 +92,7 @@ export function storageContract(harness: StorageHarness): void {
       const fresh = makeEvent(instance.id);
       expect(await storage.ingestEvents(instance.id, toStore([fresh, event]), RECEIVED)).toEqual(["accepted", "duplicate"]);
       expect((await storage.usage(instance.id)).events).toBe(2);
-      expect((await storage.readGroups([groupKey(DIMS, 0)])).get(groupKey(DIMS, 0))?.events).toBe(2);
+      expect((await storage.readInstanceAggregates([groupKey(DIMS, 0)])).get(groupKey(DIMS, 0))?.[0]?.events).toBe(2);
     });
 
     it("stores an event repeated within one call once; later copies are duplicate", async () => {
@@ -130,8 +129,8 @@ export function storageContract(harness: StorageHarness): void {
     });
   });
 
-  describe("aggregates", () => {
-    it("counts events, distinct contributors, sums, gate passes and successes at every level", async () => {
+  describe("(group, instance) aggregates", () => {
+    it("keeps per instance and group: events, sums (an estimate of 0 leaves both sums alone), gate passes, successes, the last receive time", async () => {
       const storage = await open();
       const a = await seedInstance(storage, "a");
       const b = await seedInstance(storage, "b");
@@ -140,7 +139,7 @@ export function storageContract(harness: StorageHarness): void {
         makeEvent(a.instance.id, {
           estimated_input_tokens: 200,
           actual_input_tokens: 190,
-          estimated_output_tokens: 500,
+          estimated_output_tokens: 0, // no estimate: its 450 actual output tokens stay out of both sums
           actual_output_tokens: 450,
           quality_gate_passed: false,
           outcome: "failure",
@@ -152,64 +151,63 @@ export function storageContract(harness: StorageHarness): void {
       await storage.ingestEvents(b.instance.id, toStore([eventB]), new Date(RECEIVED.getTime() + 5000));
 
       const keys = [0, 1, 2, 3].map((level) => groupKey(DIMS, level as 0 | 1 | 2 | 3));
-      const groups = await storage.readGroups(keys);
-      const level0 = groups.get(keys[0] as string);
-      expect(level0).toMatchObject({
-        level: 0,
-        parentKey: keys[1],
-        events: 2,
-        contributors: 1,
-        sumEstimatedInputTokens: 300,
-        sumActualInputTokens: 300,
-        sumEstimatedOutputTokens: 510,
-        sumActualOutputTokens: 462,
-        gatePassed: 1,
-        successes: 1,
-        lastUpdated: RECEIVED,
-      });
-      const level1 = groups.get(keys[1] as string);
-      expect(level1).toMatchObject({ level: 1, parentKey: keys[2], events: 3, contributors: 2, sumEstimatedInputTokens: 600, sumActualInputTokens: 630, gatePassed: 2, successes: 2 });
-      expect(level1?.lastUpdated).toEqual(new Date(RECEIVED.getTime() + 5000));
-      expect(groups.get(keys[3] as string)).toMatchObject({ level: 3, parentKey: null, events: 3, contributors: 2 });
+      const groups = await storage.readInstanceAggregates([...keys, '["nobody"]']);
+      expect([...groups.keys()].sort()).toEqual([...keys].sort());
+      expect(groups.get(keys[0] as string)).toEqual([
+        expect.objectContaining({
+          instanceId: a.instance.id,
+          events: 2,
+          sumEstimatedInputTokens: 300,
+          sumActualInputTokens: 300,
+          sumEstimatedOutputTokens: 10,
+          sumActualOutputTokens: 12,
+          gatePassed: 1,
+          successes: 1,
+          lastUpdated: RECEIVED,
+        }),
+      ]);
+      const level1 = [...(groups.get(keys[1] as string) ?? [])].sort((x, y) => (x.instanceId === a.instance.id ? -1 : y.instanceId === a.instance.id ? 1 : 0));
+      expect(level1.map((row) => [row.instanceId, row.events, row.sumActualInputTokens, row.lastUpdated])).toEqual([
+        [a.instance.id, 2, 300, RECEIVED],
+        [b.instance.id, 1, 330, new Date(RECEIVED.getTime() + 5000)],
+      ]);
+      expect(groups.get(keys[3] as string)?.reduce((sum, row) => sum + row.events, 0)).toBe(3);
+      expect(await storage.readInstanceAggregates([])).toEqual(new Map());
     });
 
-    it("counts an instance once as a contributor however many batches it sends", async () => {
+    it("adds an instance's batches into one row, and reads one instance's own rows", async () => {
       const storage = await open();
       const a = await seedInstance(storage, "a");
       const b = await seedInstance(storage, "b");
-      for (let i = 0; i < 3; i++) await storage.ingestEvents(a.instance.id, toStore([makeEvent(a.instance.id)]), RECEIVED);
+      for (let i = 0; i < 3; i++) await storage.ingestEvents(a.instance.id, toStore([makeEvent(a.instance.id)]), new Date(RECEIVED.getTime() + i));
       await storage.ingestEvents(b.instance.id, toStore([makeEvent(b.instance.id), makeEvent(b.instance.id)]), RECEIVED);
       const key = groupKey(DIMS, 0);
-      expect((await storage.readGroups([key])).get(key)).toMatchObject({ events: 5, contributors: 2 });
-      expect((await storage.readInstanceCounts([key])).get(key)).toEqual(new Map([[a.instance.id, 3], [b.instance.id, 2]]));
+      const rows = (await storage.readInstanceAggregates([key])).get(key) ?? [];
+      expect(new Map(rows.map((row) => [row.instanceId, row.events]))).toEqual(new Map([[a.instance.id, 3], [b.instance.id, 2]]));
+      const own = await storage.readOwnAggregates(a.instance.id, [key, groupKey(DIMS, 3), '["nobody"]']);
+      expect([...own.keys()].sort()).toEqual([key, groupKey(DIMS, 3)].sort());
+      expect(own.get(key)).toMatchObject({ instanceId: a.instance.id, events: 3, lastUpdated: new Date(RECEIVED.getTime() + 2) });
+      expect(await storage.readOwnAggregates(randomUUID(), [key])).toEqual(new Map());
     });
 
-    it("stores control characters and U+0000 in free-text fields and finds the group again", async () => {
+    it("keeps one bin count per event and metric, in the bin sketchBin names, a sketch widening as values arrive", async () => {
       const storage = await open();
       const { instance } = await seedInstance(storage);
-      const model = "nul\u0000tab\tline\nend";
-      expect(await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id, { model, language: "a\u0000b" })]), RECEIVED)).toEqual(["accepted"]);
-      const key = groupKey({ ...DIMS, model }, 0);
-      expect((await storage.readGroups([key])).get(key)?.events).toBe(1);
-    });
-
-    it("keeps one bin count per event and metric, in the bin sketchBin names", async () => {
-      const storage = await open();
-      const { instance } = await seedInstance(storage);
-      const events = [0, 1, 5, 1000, 1000, 123_456].map((v) =>
+      const values = [0, 1, 5, 1000, 1000, 123_456];
+      const events = values.map((v) =>
         makeEvent(instance.id, { actual_input_tokens: v, actual_output_tokens: v * 2, actual_cost_usd_micros: v * 3, task_duration_ms: v + 1 }),
       );
-      await storage.ingestEvents(instance.id, toStore(events), RECEIVED);
+      await storage.ingestEvents(instance.id, toStore(events.slice(0, 3)), RECEIVED);
+      await storage.ingestEvents(instance.id, toStore(events.slice(3)), RECEIVED); // past the stored range's top: the sketch widens
       for (const key of groupKeysOfEvent(events[0]!)) {
-        const group = (await storage.readGroups([key])).get(key);
-        expect(group?.events).toBe(events.length);
+        const row = (await storage.readInstanceAggregates([key])).get(key)?.[0];
+        expect(row?.events).toBe(events.length);
         for (const metric of SKETCH_METRICS) {
-          const total = [...(group?.bins[metric].values() ?? [])].reduce((sum, count) => sum + count, 0);
+          const total = [...(row?.bins[metric].values() ?? [])].reduce((sum, count) => sum + count, 0);
           expect(total, `${key} ${metric}`).toBe(events.length);
         }
-        expect(group?.bins.input_tokens.get(sketchBin(1000))).toBe(2);
-        expect(group?.bins.input_tokens.get(sketchBin(0))).toBe(1);
-        expect(group?.bins.duration_ms.get(sketchBin(123_457))).toBe(1);
+        expect(row?.bins.input_tokens).toEqual(new Map(values.reduce((bins, v) => bins.set(sketchBin(v), (bins.get(sketchBin(v)) ?? 0) + 1), new Map<number, number>())));
+        expect(row?.bins.duration_ms.get(sketchBin(123_457))).toBe(1);
       }
     });
 
@@ -217,48 +215,54 @@ export function storageContract(harness: StorageHarness): void {
       const storage = await open();
       const { instance } = await seedInstance(storage);
       const big = Number.MAX_SAFE_INTEGER;
-      const events = Array.from({ length: 4 }, () => makeEvent(instance.id, { estimated_input_tokens: big, actual_output_tokens: big }));
+      const events = Array.from({ length: 4 }, () => makeEvent(instance.id, { estimated_input_tokens: big, actual_input_tokens: big }));
       expect(await storage.ingestEvents(instance.id, toStore(events), RECEIVED)).toEqual(["accepted", "accepted", "accepted", "accepted"]);
-      const group = (await storage.readGroups([groupKey(DIMS, 0)])).get(groupKey(DIMS, 0));
-      expect(group?.sumEstimatedInputTokens).toBeCloseTo(4 * big, -4);
-      expect(group?.sumActualOutputTokens).toBeCloseTo(4 * big, -4);
+      const row = (await storage.readInstanceAggregates([groupKey(DIMS, 0)])).get(groupKey(DIMS, 0))?.[0];
+      expect(row?.sumEstimatedInputTokens).toBeCloseTo(4 * big, -4);
+      expect(row?.sumActualInputTokens).toBeCloseTo(4 * big, -4);
     });
 
-    it("lists child summaries of parents and per-instance counts", async () => {
-      const storage = await open();
-      const a = await seedInstance(storage, "a");
-      const b = await seedInstance(storage, "b");
-      await storage.ingestEvents(a.instance.id, toStore([makeEvent(a.instance.id), makeEvent(a.instance.id, { complexity: "low" })]), RECEIVED);
-      await storage.ingestEvents(b.instance.id, toStore([makeEvent(b.instance.id, { model: "claude-opus-4" })]), RECEIVED);
-
-      const parent = groupKey(DIMS, 1);
-      const children = await storage.readChildSummaries([parent]);
-      expect(children.map((c) => c.groupKey).sort()).toEqual([groupKey(DIMS, 0), groupKey({ ...DIMS, complexity: "low" }, 0)].sort());
-      expect(children.every((c) => c.parentKey === parent && c.level === 0 && c.events === 1)).toBe(true);
-
-      const providerKey = groupKey(DIMS, 3);
-      const modelChildren = await storage.readChildSummaries([providerKey]);
-      expect(modelChildren.map((c) => [c.groupKey, c.events]).sort()).toEqual(
-        [[groupKey(DIMS, 2), 2], [groupKey({ ...DIMS, model: "claude-opus-4" }, 2), 1]].sort(),
-      );
-      expect(await storage.readChildSummaries(['["nobody"]'])).toEqual([]);
-
-      const counts = await storage.readInstanceCounts([providerKey, groupKey(DIMS, 0), '["nobody"]']);
-      expect(counts.get(providerKey)).toEqual(new Map([[a.instance.id, 2], [b.instance.id, 1]]));
-      expect(counts.get(groupKey(DIMS, 0))).toEqual(new Map([[a.instance.id, 1]]));
-      expect(counts.has('["nobody"]')).toBe(false);
-    });
-
-    it("answers only groups that exist, and stores model names with SQL metacharacters verbatim", async () => {
+    it("stores control characters, U+0000 and SQL metacharacters in a model and finds its group again", async () => {
       const storage = await open();
       const { instance } = await seedInstance(storage);
-      const model = `o'brien"; DELETE FROM group_bins;-- \\ % _ ? $1 :name é`;
-      await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id, { model })]), RECEIVED);
-      const key = groupKey({ ...DIMS, model }, 0);
-      const groups = await storage.readGroups([key, '["nobody"]']);
-      expect([...groups.keys()]).toEqual([key]);
-      expect(groups.get(key)?.events).toBe(1);
-      expect(await storage.readGroups([])).toEqual(new Map());
+      const models = ["nul\u0000tab\tline\nend", `o'brien"; DELETE FROM instance_bins;-- \\ % _ ? $1 :name é`];
+      for (const model of models) {
+        expect(await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id, { model, language: "a\u0000b" })]), RECEIVED)).toEqual(["accepted"]);
+        const key = groupKey({ ...DIMS, model }, 0);
+        expect((await storage.readInstanceAggregates([key])).get(key)?.[0]?.events).toBe(1);
+      }
+    });
+
+    it("reads every group's aggregates whole, group by group, across chunk boundaries", async () => {
+      const storage = await open();
+      // 2 instances x 1,951 groups: more rows than one chunk of the read (2,000).
+      const instances = [await seedInstance(storage, "a"), await seedInstance(storage, "b")];
+      for (const { instance } of instances) {
+        const events = Array.from({ length: 1300 }, (_, i) => makeEvent(instance.id, { model: `m-${i % 650}`, complexity: i % 2 === 0 ? "low" : "high" }));
+        await storage.ingestEvents(instance.id, toStore(events), RECEIVED);
+      }
+      const groups = await allAggregates(storage);
+      expect(new Set(groups.map((group) => group.groupKey)).size).toBe(groups.length); // each group handed over once
+      expect(groups).toHaveLength(650 * 3 + 1); // each model has one complexity (650 is even): 650 groups at levels 0, 1 and 2, one at 3
+      expect(groups.every((group) => group.instances.length === 2)).toBe(true);
+      const keys = groups.map((group) => group.groupKey);
+      const read = await storage.readInstanceAggregates(keys);
+      expect(keys.every((key) => read.get(key)?.length === 2)).toBe(true);
+    });
+  });
+
+  describe("snapshots", () => {
+    it("stores a snapshot where none is or the stored one is stale, and answers with what is stored", async () => {
+      const storage = await open();
+      const at = new Date("2026-11-28T12:00:00.000Z");
+      const later = new Date(at.getTime() + 60_000);
+      expect(await storage.saveSnapshots([{ groupKey: '["a"]', computedAt: at, body: "first" }], new Date(at.getTime() - 1))).toEqual(
+        new Map([['["a"]', { groupKey: '["a"]', computedAt: at, body: "first" }]]),
+      );
+      // Not stale before `at`: the first stands.
+      expect((await storage.saveSnapshots([{ groupKey: '["a"]', computedAt: later, body: "second" }], new Date(at.getTime() - 1))).get('["a"]')?.body).toBe("first");
+      expect((await storage.saveSnapshots([{ groupKey: '["a"]', computedAt: later, body: "third" }], at)).get('["a"]')?.body).toBe("third");
+      expect(await storage.readSnapshots(['["a"]', '["b"]'])).toEqual(new Map([['["a"]', { groupKey: '["a"]', computedAt: later, body: "third" }]]));
     });
   });
 
@@ -282,4 +286,5 @@ export function storageContract(harness: StorageHarness): void {
       await expect(storage.listInstances()).rejects.toBeInstanceOf(StorageUnavailableError);
     });
   });
+});
 }

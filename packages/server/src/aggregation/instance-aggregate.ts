@@ -1,4 +1,4 @@
-import type { SketchMetric } from "../../aggregation/sketch-metrics.js";
+import type { SketchMetric } from "./sketch-metrics.js";
 
 /**
  * One instance's additive aggregates in one group: what a crowd snapshot weighs instance by
