@@ -42,4 +42,15 @@ export interface PredictionStore {
    * group reads, without holding up ingest. A group is handed over whole.
    */
   readAllInstanceAggregates(): AsyncIterable<GroupInstanceAggregates>;
+  /**
+   * The server's noise key: the stored one, or `candidate` stored when there is none yet (the
+   * first process to ask makes it; every process then reads the same key).
+   */
+  noiseKey(candidate: string): Promise<string>;
+  /**
+   * Takes the lease on the refresh of every group until `until` when no process holds it at
+   * `now` (the last lease ran out at or before `now`): true when this call took it. One process
+   * per interval refreshes every group, however many serve.
+   */
+  takeRefreshLease(now: Date, until: Date): Promise<boolean>;
 }

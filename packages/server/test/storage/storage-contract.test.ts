@@ -264,6 +264,27 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
       expect((await storage.saveSnapshots([{ groupKey: '["a"]', computedAt: later, body: "third" }], at)).get('["a"]')?.body).toBe("third");
       expect(await storage.readSnapshots(['["a"]', '["b"]'])).toEqual(new Map([['["a"]', { groupKey: '["a"]', computedAt: later, body: "third" }]]));
     });
+
+    it("keeps the first noise key offered, for every handle on the database", async () => {
+      const first = await open();
+      const second = await reopen();
+      const keys = await Promise.all([first.noiseKey("key-one"), second.noiseKey("key-two")]);
+      expect(new Set(keys).size).toBe(1);
+      expect(["key-one", "key-two"]).toContain(keys[0]);
+      expect(await second.noiseKey("key-three")).toBe(keys[0]);
+    });
+
+    it("hands the refresh lease to one handle at a time, and again once it has run out", async () => {
+      const first = await open();
+      const second = await reopen();
+      const now = new Date("2026-11-28T12:00:00.000Z");
+      const until = new Date(now.getTime() + 3_600_000);
+      const taken = await Promise.all([first.takeRefreshLease(now, until), second.takeRefreshLease(now, until)]);
+      expect(taken.filter(Boolean)).toHaveLength(1);
+      expect(await first.takeRefreshLease(new Date(until.getTime() - 1), new Date(until.getTime() + 3_600_000))).toBe(false);
+      expect(await second.takeRefreshLease(until, new Date(until.getTime() + 3_600_000))).toBe(true);
+      expect(await first.takeRefreshLease(until, new Date(until.getTime() + 3_600_000))).toBe(false);
+    });
   });
 
   describe("lifecycle", () => {

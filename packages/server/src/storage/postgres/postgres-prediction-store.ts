@@ -27,6 +27,23 @@ export class PostgresPredictionStore implements PredictionStore {
     return new Map(rows.map((row) => [row.group_key as string, { groupKey: row.group_key as string, computedAt: new Date(row.computed_at as Date), body: row.body as string }]));
   }
 
+  async noiseKey(candidate: string): Promise<string> {
+    await this.#query("INSERT INTO prediction_noise_key (id, key) VALUES (1, $1) ON CONFLICT DO NOTHING", [candidate]);
+    const { rows } = await this.#query("SELECT key FROM prediction_noise_key WHERE id = 1");
+    return (rows[0] as { key: string }).key;
+  }
+
+  async takeRefreshLease(now: Date, until: Date): Promise<boolean> {
+    // A second process's upsert waits for the first one's row lock, then finds the lease held.
+    const { rows } = await this.#query(
+      `INSERT INTO prediction_refresh_lease (id, held_until) VALUES (1, $1)
+       ON CONFLICT (id) DO UPDATE SET held_until = excluded.held_until WHERE prediction_refresh_lease.held_until <= $2
+       RETURNING id`,
+      [until.toISOString(), now.toISOString()],
+    );
+    return rows.length > 0;
+  }
+
   async saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>> {
     if (snapshots.length > 0) {
       // One statement for all rows: a single transaction, rows locked in key order.

@@ -188,6 +188,14 @@ export class PostgresStorage implements Storage {
     return this.#predictions.readAllInstanceAggregates();
   }
 
+  noiseKey(candidate: string): Promise<string> {
+    return this.#predictions.noiseKey(candidate);
+  }
+
+  takeRefreshLease(now: Date, until: Date): Promise<boolean> {
+    return this.#predictions.takeRefreshLease(now, until);
+  }
+
   usage(instanceId: string): Promise<InstanceUsage> {
     return reads.usage(this.#c, instanceId);
   }

@@ -52,6 +52,24 @@ export class SqlitePredictionStore implements PredictionStore {
     return this.readSnapshots(snapshots.map((snapshot) => snapshot.groupKey));
   }
 
+  async noiseKey(candidate: string): Promise<string> {
+    return this.#run(() => {
+      this.#statement("INSERT INTO prediction_noise_key (id, key) VALUES (1, ?) ON CONFLICT DO NOTHING").run(candidate);
+      return (this.#statement("SELECT key FROM prediction_noise_key WHERE id = 1").get() as { key: string }).key;
+    });
+  }
+
+  async takeRefreshLease(now: Date, until: Date): Promise<boolean> {
+    const taken = this.#run(() =>
+      this.#statement(
+        `INSERT INTO prediction_refresh_lease (id, held_until) VALUES (1, ?)
+         ON CONFLICT (id) DO UPDATE SET held_until = excluded.held_until WHERE prediction_refresh_lease.held_until <= ?
+         RETURNING id`,
+      ).get(until.getTime(), now.getTime()),
+    );
+    return taken !== undefined;
+  }
+
   async readInstanceAggregates(groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate[]>> {
     const result = new Map<string, InstanceAggregate[]>();
     if (groupKeys.length === 0) return result;

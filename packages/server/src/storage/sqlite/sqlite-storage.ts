@@ -180,6 +180,14 @@ export class SqliteStorage implements Storage {
     return this.#predictions.readAllInstanceAggregates();
   }
 
+  async noiseKey(candidate: string): Promise<string> {
+    return this.#predictions.noiseKey(candidate);
+  }
+
+  async takeRefreshLease(now: Date, until: Date): Promise<boolean> {
+    return this.#predictions.takeRefreshLease(now, until);
+  }
+
   async usage(instanceId: string): Promise<InstanceUsage> {
     return reads.usage(this.#c, instanceId);
   }

@@ -171,6 +171,8 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       readInstanceAggregates: (keys) => (calls.push("aggregates"), store.readInstanceAggregates(keys)),
       readOwnAggregates: (id, keys) => (calls.push("own"), store.readOwnAggregates(id, keys)),
       readAllInstanceAggregates: () => (calls.push("all"), store.readAllInstanceAggregates()),
+      noiseKey: (candidate) => (calls.push("noise-key"), store.noiseKey(candidate)),
+      takeRefreshLease: (now, until) => (calls.push("lease"), store.takeRefreshLease(now, until)),
     };
   }
 
