@@ -7,7 +7,8 @@ import { resolveAdminToken } from "../config/admin-token-file.js";
 import { ConfigError } from "../config/config-error.js";
 import { loadConfig, type Env, type ServerConfig } from "../config/config.js";
 import { makeDataDirOwnerOnly } from "../config/data-dir.js";
-import type { Predictor } from "../routes/predictions-routes.js";
+import type { Predictor } from "../predictions/predictor.js";
+import { startSnapshotRefresher, type SnapshotRefresher } from "../predictions/snapshot-refresher.js";
 import { openStorage } from "../storage/open-storage.js";
 import type { Storage } from "../storage/storage.js";
 
@@ -62,11 +63,12 @@ export async function startServer(options: {
     cluster = await connectCluster({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, keyCache, log: clusterLog });
   }
   let app: FastifyInstance;
+  const predictor = options.createPredictor(storage, config.predictions);
   try {
     app = await buildApp({
       config,
       storage,
-      predictor: options.createPredictor(storage, config.predictions),
+      predictor,
       adminToken: admin.token,
       keyCache,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
@@ -99,10 +101,19 @@ export async function startServer(options: {
   // The one "listening" line (Fastify's own, one per address, are dropped: http/log-destination.ts).
   app.log.info({ url, storage: config.storage.engine, redis: config.redisUrl === null ? "off" : "on" }, `Mosaic Telemetry API v1 listening on ${url}`);
 
+  // Every group's snapshot recomputed once per interval by one process (the lease), so queries
+  // rarely pay for a refresh; stopped before storage closes.
+  let refresher: SnapshotRefresher | null = null;
+  if (config.predictions.backgroundRefresh && predictor.refreshAll !== undefined) {
+    const refreshAll = predictor.refreshAll.bind(predictor);
+    refresher = startSnapshotRefresher({ store: storage, intervalMs: config.predictions.snapshotIntervalMs, refresh: refreshAll, log: app.log });
+  }
+
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       try {
+        await refresher?.stop();
         await app.close();
       } finally {
         // Redis after the app: requests in flight still count and may publish a revocation.

@@ -58,6 +58,12 @@ export interface ServerConfig {
     readonly minContributors: number;
     /** How often a group's crowd snapshot may be recomputed, from PREDICTION_SNAPSHOT_INTERVAL (seconds). @default 3600000 (1 hour) */
     readonly snapshotIntervalMs: number;
+    /**
+     * Whether the server recomputes every group's snapshot once per interval in the background
+     * (one process at a time holds the lease), from PREDICTION_BACKGROUND_REFRESH (true/false).
+     * @default true
+     */
+    readonly backgroundRefresh: boolean;
   };
   /** Largest request body, counted after gzip decompression. @default 1 MiB */
   readonly bodyLimitBytes: number;
@@ -132,6 +138,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
       minEvents: integer(env, "PREDICTION_MIN_EVENTS", 10, 1, 1_000_000_000),
       minContributors: integer(env, "PREDICTION_MIN_CONTRIBUTORS", 5, 1, 1_000_000),
       snapshotIntervalMs: integer(env, "PREDICTION_SNAPSHOT_INTERVAL", 3_600, 1, 31_536_000) * 1000,
+      backgroundRefresh: flag(env, "PREDICTION_BACKGROUND_REFRESH", true),
     },
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_DEADLINES.requestTimeoutMs, 100, 3_600_000),
@@ -170,6 +177,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const parsed = Number(value);
   if (parsed < min || parsed > max) throw new ConfigError(name, `must be from ${min} to ${max}, got ${value}`);
   return parsed;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const value = text(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new ConfigError(name, `must be true or false, got "${value}"`);
 }
 
 function storageTarget(env: Env, cwd: string, dataDir: string): StorageTarget {

@@ -1,7 +1,7 @@
 import type { PredictionQuery, PredictionResponse } from "@mosaicstack/telemetry-protocol";
 import type { Storage } from "../storage/storage.js";
 import { DEFAULT_PREDICTION_THRESHOLDS, type PredictionThresholds } from "./prediction-thresholds.js";
-import { createPrivatePredictor, type Asker, type PrivatePredictorOptions } from "./privacy/private-predictor.js";
+import { createPrivatePredictor, type Asker, type PrivatePredictorOptions, type RefreshReport } from "./privacy/private-predictor.js";
 
 export type { PredictionThresholds } from "./prediction-thresholds.js";
 
@@ -9,6 +9,8 @@ export type { PredictionThresholds } from "./prediction-thresholds.js";
 export interface Predictor {
   /** `results[i]` answers `queries[i]`. Storage failures reject (StorageUnavailableError: 503). */
   predict(queries: readonly PredictionQuery[], asker?: Asker): Promise<PredictionResponse[]>;
+  /** Recomputes every stale group's snapshot (the background refresher's work); absent where there is nothing to refresh. */
+  refreshAll?(signal?: AbortSignal): Promise<RefreshReport>;
 }
 
 /** The server's prediction settings: the minimums and the snapshot interval (docs/configuration.md). */

@@ -28,7 +28,7 @@ describe("loadConfig", () => {
       storage: { engine: "sqlite", path: "/srv/app/data/telemetry.db" },
       adminToken: null,
       rateLimits: { eventsPerMinute: 600, predictionsPerMinute: 300 },
-      predictions: { minEvents: 10, minContributors: 5, snapshotIntervalMs: 3_600_000 },
+      predictions: { minEvents: 10, minContributors: 5, snapshotIntervalMs: 3_600_000, backgroundRefresh: true },
       bodyLimitBytes: 1024 * 1024,
       requestTimeoutMs: 60_000,
       refusedBodyTimeoutMs: 5_000,
@@ -63,6 +63,7 @@ describe("loadConfig", () => {
         PREDICTION_MIN_EVENTS: "3",
         PREDICTION_MIN_CONTRIBUTORS: "2",
         PREDICTION_SNAPSHOT_INTERVAL: "60",
+        PREDICTION_BACKGROUND_REFRESH: "False",
         BODY_LIMIT_BYTES: "2048",
         REQUEST_TIMEOUT_MS: "30000",
         REFUSED_BODY_TIMEOUT_MS: "1000",
@@ -79,7 +80,7 @@ describe("loadConfig", () => {
     expect(config.storage).toEqual({ engine: "sqlite", path: "/srv/app/var/telemetry/telemetry.db" });
     expect(config.adminToken).toBe("0123456789abcdef-admin-0123456789");
     expect(config.rateLimits).toEqual({ eventsPerMinute: 60, predictionsPerMinute: 30 });
-    expect(config.predictions).toEqual({ minEvents: 3, minContributors: 2, snapshotIntervalMs: 60_000 });
+    expect(config.predictions).toEqual({ minEvents: 3, minContributors: 2, snapshotIntervalMs: 60_000, backgroundRefresh: false });
     expect(config.bodyLimitBytes).toBe(2048);
     expect(config.requestTimeoutMs).toBe(30_000);
     expect(config.refusedBodyTimeoutMs).toBe(1_000);
@@ -87,6 +88,10 @@ describe("loadConfig", () => {
     expect(config.trustProxy).toEqual(["10.0.0.0/8", "127.0.0.1"]);
     expect(config.logLevel).toBe("debug");
     expect(config.redisUrl).toBe("redis://127.0.0.1:6379/2");
+  });
+
+  it("refuses a background-refresh setting that is neither true nor false", () => {
+    expect(() => loadConfig({ PREDICTION_BACKGROUND_REFRESH: "yes" }, { cwd })).toThrow('PREDICTION_BACKGROUND_REFRESH: must be true or false, got "yes"');
   });
 
   it("reads the PostgreSQL pool settings", () => {

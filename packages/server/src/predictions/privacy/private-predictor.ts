@@ -39,6 +39,8 @@ export interface Asker {
 export interface PrivatePredictor {
   /** `results[i]` answers `queries[i]`; without an asker there is no own history to answer from. */
   predict(queries: readonly PredictionQuery[], asker?: Asker): Promise<PredictionResponse[]>;
+  /** refreshAllSnapshots with this predictor's settings: what the background refresher runs. */
+  refreshAll(signal?: AbortSignal): Promise<RefreshReport>;
 }
 
 /** A deterministic noise source per (group, snapshot time) from one seed: same seed, same answers, on every engine. */
@@ -171,6 +173,7 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
       }
       return queries.map((query, index) => respond(query, answers[index]));
     },
+    refreshAll: (signal) => refreshAllSnapshots(store, options, signal),
   };
 }
 
@@ -193,9 +196,9 @@ export interface RefreshReport {
  * fresh snapshots. The aggregates are read group by group in chunks that yield to the event loop
  * (readAllInstanceAggregates), and the loop is yielded to again after each group's snapshot, so
  * ingest requests are served throughout. Takes the predictor's options (the same settings must
- * be given to both, or they disagree on staleness and noise).
+ * be given to both, or they disagree on staleness and noise); `signal` ends it early.
  */
-export async function refreshAllSnapshots(store: PredictionStore, options: PrivatePredictorOptions = {}): Promise<RefreshReport> {
+export async function refreshAllSnapshots(store: PredictionStore, options: PrivatePredictorOptions = {}, signal?: AbortSignal): Promise<RefreshReport> {
   const settings = settingsOf(options);
   const at = settings.now();
   const staleBefore = new Date(at.getTime() - settings.interval);
@@ -207,6 +210,7 @@ export async function refreshAllSnapshots(store: PredictionStore, options: Priva
     const stored = parseSnapshots(await store.readSnapshots(groups.map((group) => group.groupKey)));
     const fresh: CrowdSnapshot[] = [];
     for (const { groupKey, instances } of groups) {
+      if (signal?.aborted === true) break;
       if (!isStale(stored.get(groupKey), staleBefore)) continue;
       fresh.push(snapshotOf(settings, groupKey, instances, at, stored.get(groupKey)));
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -216,6 +220,8 @@ export async function refreshAllSnapshots(store: PredictionStore, options: Priva
     report.answering += fresh.filter((snapshot) => snapshot.answers).length;
   };
   for await (const group of store.readAllInstanceAggregates()) {
+    // Stopping (the server shuts down): the snapshots computed so far are still saved.
+    if (signal?.aborted === true) break;
     report.groups += 1;
     page.push(group);
     if (page.length >= REFRESH_PAGE_GROUPS) await flush();
