@@ -1,9 +1,11 @@
 import type { Quantiles } from "@mosaicstack/telemetry-protocol";
 import { SKETCH_METRICS, type SketchMetric } from "../../../src/aggregation/sketch-metrics.js";
-import type { CrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
+import { computeCrowdSnapshot, type CrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
+import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "../../../src/predictions/privacy/privacy-parameters.js";
+import { seededRandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
 import { REPORTED_QUANTILES } from "../../../src/predictions/quantiles.js";
 import { logNormalInt, seededRandom } from "../seeded-random.js";
-import { weightedQuantile } from "./synthetic-instances.js";
+import { aggregateOf, eventOf, weightedQuantile } from "./synthetic-instances.js";
 
 /**
  * The crowds goal 4 is measured on (crowd-snapshot-utility.test.ts and privacy-table.ts): 20
@@ -49,6 +51,21 @@ export function utilityCrowd(seed: number): UtilityCrowd {
   return { distributions, events };
 }
 
+/** The crowd's snapshot with a seeded noise stream (contributor minimum 5, event minimum 10). */
+export function utilitySnapshot(crowd: UtilityCrowd, noiseSeed: string, parameters: PrivacyParameters = DEFAULT_PRIVACY_PARAMETERS): CrowdSnapshot {
+  return computeCrowdSnapshot({
+    groupKey: "g",
+    instances: crowd.events.map((events, i) => aggregateOf(`i${String(i).padStart(2, "0")}`, events.map((values) => ({ ...eventOf(0), values })))),
+    thresholds: UTILITY_THRESHOLDS,
+    parameters,
+    random: seededRandomIntegers(noiseSeed),
+    computedAt: new Date("2026-12-01T10:00:00Z"),
+    answeredBefore: false,
+  });
+}
+
+export const UTILITY_THRESHOLDS = { minEvents: 10, minContributors: 5 };
+
 /** One group's goal-4 figures: every quantile's relative error and the p10-p90 band's coverage of held-out values, per metric. */
 export interface UtilityReport {
   errors: { metric: SketchMetric; quantile: string; published: number; exact: number; error: number }[];
@@ -56,7 +73,7 @@ export interface UtilityReport {
   heldOut: number;
 }
 
-export function utilityReport(crowd: UtilityCrowd, snapshot: CrowdSnapshot, minContributors: number, heldOutSeed: number, heldOutPerMetric = 500): UtilityReport {
+export function utilityReport(crowd: UtilityCrowd, snapshot: CrowdSnapshot, heldOutSeed: number, heldOutPerMetric = 500): UtilityReport {
   const prediction = snapshot.prediction;
   if (!prediction) throw new Error("a goal-4 crowd must answer");
   const report: UtilityReport = { errors: [], covered: 0, heldOut: 0 };
@@ -65,7 +82,7 @@ export function utilityReport(crowd: UtilityCrowd, snapshot: CrowdSnapshot, minC
     const values = crowd.events.map((list) => list.map((event) => event[metric]));
     const published: Quantiles = prediction[metric];
     for (const [name, q] of Object.entries(REPORTED_QUANTILES)) {
-      const exact = weightedQuantile(values, q, minContributors);
+      const exact = weightedQuantile(values, q, UTILITY_THRESHOLDS.minContributors);
       const value = published[name as keyof Quantiles];
       report.errors.push({ metric, quantile: name, published: value, exact, error: Math.abs(value / exact - 1) });
     }
