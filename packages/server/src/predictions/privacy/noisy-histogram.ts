@@ -11,7 +11,9 @@ import type { RandomIntegers } from "./random-integers.js";
  * them. An event sits in one count of each level, so the levels cost the same ε per event
  * wherever the split happens. Everything after the noisy counts is post-processing:
  * - which super bins are released: those whose noisy count reaches superThreshold, with their
- *   neighbours, keeping only runs of them with enough noisy mass (spuriousRuns);
+ *   neighbours, in runs of adjacent bins; of those runs, the one its own coarse and sketch-bin
+ *   counts confirm as the heaviest, and any they confirm to hold twice the threshold (a run kept
+ *   by noise alone, far from the data, would carry a small group's quantiles to absurd values);
  * - consistency: each super bin's coarse counts are moved together towards its own noisy count
  *   (the least-squares estimate for equal noise, Hay et al., VLDB 2010), so a cumulative count
  *   over many empty bins carries about one draw of noise per super bin, not one per coarse bin;
@@ -79,28 +81,57 @@ export function noisyCoarseHistogram(weighted: ReadonlyMap<number, number>, nois
   }
   const noisySuper = superCounts.map((units) => units + discreteLaplace(noise.random, noise.scale));
   const threshold = superThreshold(noise);
-  // The zero bin is kept by the same rule as a super bin: noise alone must not make "0" a quantile.
+  // The zero bin is one count with nothing to confirm it, so it needs twice the threshold:
+  // noise alone must not make "0" a quantile (at the threshold it did in 1 % of small groups).
   const zero = (weighted.get(ZERO_COARSE) ?? 0) + discreteLaplace(noise.random, noise.scale);
-  const released: ReleasedBin[] = zero >= threshold ? [{ coarse: ZERO_COARSE, units: zero }] : [];
+  const released: ReleasedBin[] = zero >= 2 * threshold ? [{ coarse: ZERO_COARSE, units: zero }] : [];
   const splitAt = SPLIT_SCALES * (noise.scale.numerator / noise.scale.denominator);
-  for (const index of releasedSuperBins(noisySuper, threshold)) {
-    // Every coarse bin of a released super bin gets noise, and so does each of its sketch bins:
-    // an event is in one count per level however the histogram is read afterwards.
-    const coarseBins = Array.from({ length: SUPER_WIDTH }, (_, i) => index * SUPER_WIDTH + i);
-    const coarseCounts = coarseBins.map((coarse) => (weighted.get(coarse) ?? 0) + discreteLaplace(noise.random, noise.scale));
-    const fineCounts =
-      fineWeighted === undefined
-        ? undefined
-        : coarseBins.map((coarse) => Array.from({ length: COARSE_WIDTH }, (_, j) => (fineWeighted.get(coarse * COARSE_WIDTH + j) ?? 0) + discreteLaplace(noise.random, noise.scale)));
-    const tree = consistentTree(noisySuper[index] as number, coarseCounts, fineCounts);
-    coarseBins.forEach((coarse, i) => {
-      const bin: ReleasedBin = { coarse, units: tree.coarse[i] as number };
-      const fine = tree.fine?.[i];
-      if (fine !== undefined && bin.units >= splitAt) bin.fine = fine.map((estimate, j) => [coarse * COARSE_WIDTH + j, estimate]);
-      released.push(bin);
+  const { runs: candidates, kept } = candidateRuns(noisySuper, threshold);
+  const runs = candidates.map((bins) => {
+    const trees = bins.map((index) => superTree(index, noisySuper[index] as number, weighted, noise, fineWeighted));
+    // A run's mass as its coarse and sketch-bin counts alone estimate it (over its kept bins):
+    // they are drawn apart from the super counts that selected the run, so a run kept by noise
+    // alone, far from the data, has about nothing there.
+    const confirmed = trees.reduce((sum, tree, i) => sum + (kept.has(bins[i] as number) ? tree.confirming : 0), 0);
+    return { bins, trees, confirmed };
+  });
+  // Released: the run its own counts confirm as the heaviest, and any other run they confirm to
+  // hold twice the threshold (a real second mode); lighter runs are noise more often than data.
+  const heaviest = Math.max(0, ...runs.map((run) => run.confirmed));
+  const chosen = runs.filter(({ confirmed }) => confirmed > 0 && (confirmed === heaviest || confirmed >= 2 * threshold));
+  for (const { bins, trees } of chosen) {
+    bins.forEach((index, r) => {
+      const tree = trees[r] as SuperTree;
+      tree.coarse.forEach((units, i) => {
+        const coarse = index * SUPER_WIDTH + i;
+        const bin: ReleasedBin = { coarse, units };
+        const fine = tree.fine?.[i];
+        if (fine !== undefined && units >= splitAt) bin.fine = fine.map((estimate, j) => [coarse * COARSE_WIDTH + j, estimate]);
+        released.push(bin);
+      });
     });
   }
   return released;
+}
+
+interface SuperTree {
+  coarse: number[];
+  fine?: number[][];
+  /** The super bin's mass as its coarse and sketch-bin counts alone estimate it. */
+  confirming: number;
+}
+
+/** One released super bin: noise on each of its coarse bins and their sketch bins, made consistent with its noisy count. */
+function superTree(index: number, noisySuper: number, weighted: ReadonlyMap<number, number>, noise: NoiseSettings, fineWeighted?: ReadonlyMap<number, number>): SuperTree {
+  // Every coarse bin of a released super bin gets noise, and so does each of its sketch bins:
+  // an event is in one count per level however the histogram is read afterwards.
+  const coarseBins = Array.from({ length: SUPER_WIDTH }, (_, i) => index * SUPER_WIDTH + i);
+  const coarseCounts = coarseBins.map((coarse) => (weighted.get(coarse) ?? 0) + discreteLaplace(noise.random, noise.scale));
+  const fineCounts =
+    fineWeighted === undefined
+      ? undefined
+      : coarseBins.map((coarse) => Array.from({ length: COARSE_WIDTH }, (_, j) => (fineWeighted.get(coarse * COARSE_WIDTH + j) ?? 0) + discreteLaplace(noise.random, noise.scale)));
+  return consistentTree(noisySuper, coarseCounts, fineCounts);
 }
 
 /**
@@ -110,16 +141,17 @@ export function noisyCoarseHistogram(weighted: ReadonlyMap<number, number>, nois
  * variance; top down, the difference between a node's estimate and its children's is spread
  * equally over the children. Variances are in units of one count's noise variance.
  */
-function consistentTree(superCount: number, coarseCounts: readonly number[], fineCounts?: readonly (readonly number[])[]): { coarse: number[]; fine?: number[][] } {
+function consistentTree(superCount: number, coarseCounts: readonly number[], fineCounts?: readonly (readonly number[])[]): SuperTree {
   const combine = (own: number, children: readonly number[], childVariance: number): [estimate: number, variance: number] => {
     const sumVariance = children.length * childVariance;
     const sum = children.reduce((total, count) => total + count, 0);
     return [(own * sumVariance + sum) / (sumVariance + 1), sumVariance / (sumVariance + 1)];
   };
   const coarseUp = coarseCounts.map((count, i): [number, number] => (fineCounts === undefined ? [count, 1] : combine(count, fineCounts[i] as number[], 1)));
+  const confirming = coarseUp.reduce((sum, [estimate]) => sum + estimate, 0);
   const [superEstimate] = combine(superCount, coarseUp.map(([estimate]) => estimate), coarseUp[0]?.[1] ?? 1);
   const coarse = spread(superEstimate, coarseUp.map(([estimate]) => estimate));
-  return fineCounts === undefined ? { coarse } : { coarse, fine: fineCounts.map((counts, i) => spread(coarse[i] as number, counts)) };
+  return fineCounts === undefined ? { coarse, confirming } : { coarse, confirming, fine: fineCounts.map((counts, i) => spread(coarse[i] as number, counts)) };
 }
 
 /** Children's estimates moved, equally, so they add up to their parent's estimate. */
@@ -129,24 +161,17 @@ function spread(parent: number, children: readonly number[]): number[] {
 }
 
 /**
- * The super bins whose coarse bins are released, ascending: those whose noisy count reaches
- * `threshold` and their neighbours, grouped in runs of adjacent bins. The run with the most
- * noisy mass always stays; another run stays only when its kept bins' noisy mass reaches twice
- * the threshold, which noise alone almost never gives (P < e^(-2t/scale) per bin): a run that
- * noise alone kept, far from the data, would otherwise carry a small group's quantiles to
- * absurd values. A real second mode with at least that much weight stays.
+ * The runs of super bins whose coarse bins may be released, ascending: those whose noisy count
+ * reaches `threshold`, with their neighbours, grouped in runs of adjacent bins.
  */
-export function releasedSuperBins(noisySuper: readonly number[], threshold: number): number[] {
+export function candidateRuns(noisySuper: readonly number[], threshold: number): { runs: number[][]; kept: Set<number> } {
   const kept = noisySuper.map((count) => count >= threshold);
-  const runs: { bins: number[]; mass: number }[] = [];
+  const runs: number[][] = [];
   for (let index = 0; index < noisySuper.length; index++) {
     if (!(kept[index] === true || kept[index - 1] === true || kept[index + 1] === true)) continue;
     const last = runs[runs.length - 1];
-    const run = last !== undefined && last.bins[last.bins.length - 1] === index - 1 ? last : { bins: [], mass: 0 };
-    if (run !== last) runs.push(run);
-    run.bins.push(index);
-    if (kept[index] === true) run.mass += noisySuper[index] as number;
+    if (last !== undefined && last[last.length - 1] === index - 1) last.push(index);
+    else runs.push([index]);
   }
-  const heaviest = runs.reduce<(typeof runs)[number] | undefined>((best, run) => (best === undefined || run.mass > best.mass ? run : best), undefined);
-  return runs.filter((run) => run === heaviest || run.mass >= 2 * threshold).flatMap((run) => run.bins);
+  return { runs, kept: new Set(kept.flatMap((k, i) => (k ? [i] : []))) };
 }
