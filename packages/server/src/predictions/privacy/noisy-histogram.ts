@@ -6,18 +6,19 @@ import type { RandomIntegers } from "./random-integers.js";
  * The noisy histogram a crowd snapshot reads its quantiles from (docs/predictions.md, "Noise").
  *
  * Three levels of counts, each with discrete Laplace noise: super bins of SUPER_WIDTH coarse
- * bins over a fixed domain (all of them), coarse bins of COARSE_WIDTH sketch bins (about 8 %)
- * in the super bins near the data, and the sketch bins of the coarse bins dense enough for
- * them. An event sits in one count of each level, so the levels cost the same ε per event
- * wherever the split happens. Everything after the noisy counts is post-processing:
+ * bins over a fixed domain (all of them), and in the super bins near the data their coarse bins
+ * of COARSE_WIDTH sketch bins (about 8 %) and those coarse bins' sketch bins. An event sits in
+ * one count of each level, so reading the histogram more finely costs no ε per event.
+ * Everything after the noisy counts is post-processing:
  * - which super bins are released: those whose noisy count reaches superThreshold, with their
  *   neighbours, in runs of adjacent bins; of those runs, the one its own coarse and sketch-bin
  *   counts confirm as the heaviest, and any they confirm to hold twice the threshold (a run kept
  *   by noise alone, far from the data, would carry a small group's quantiles to absurd values);
- * - consistency: each super bin's coarse counts are moved together towards its own noisy count
- *   (the least-squares estimate for equal noise, Hay et al., VLDB 2010), so a cumulative count
- *   over many empty bins carries about one draw of noise per super bin, not one per coarse bin;
- * - which coarse bins are split: those whose estimate is large against the noise scale.
+ * - consistency: each released super bin's tree of counts is replaced by its least-squares
+ *   estimates (Hay et al., VLDB 2010), so a cumulative count over many empty bins carries about
+ *   one draw of noise per super bin, not one per coarse bin;
+ * - which coarse bins are read through their sketch bins: those whose estimate is large against
+ *   the noise scale (SPLIT_SCALES).
  */
 
 /** Sketch bins per coarse bin: 4 bins of 2 % each, about 8 %. */
@@ -164,7 +165,7 @@ function spread(parent: number, children: readonly number[]): number[] {
  * The runs of super bins whose coarse bins may be released, ascending: those whose noisy count
  * reaches `threshold`, with their neighbours, grouped in runs of adjacent bins.
  */
-export function candidateRuns(noisySuper: readonly number[], threshold: number): { runs: number[][]; kept: Set<number> } {
+function candidateRuns(noisySuper: readonly number[], threshold: number): { runs: number[][]; kept: Set<number> } {
   const kept = noisySuper.map((count) => count >= threshold);
   const runs: number[][] = [];
   for (let index = 0; index < noisySuper.length; index++) {
