@@ -4,7 +4,8 @@ import { REPORTED_QUANTILES } from "../quantiles.js";
 import { discreteLaplace } from "./discrete-laplace.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { WEIGHT_UNITS, apportion, instanceUnits, weightCap } from "./instance-weights.js";
-import { coarseBin, noisyCoarseHistogram, quantileOfReleased, roundSignificant, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
+import { coarseBin, noisyCoarseHistogram, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
+import { quantileOfReleased, roundSignificant } from "./released-quantiles.js";
 import { noiseScale, sizeFactor, type PrivacyParameters } from "./privacy-parameters.js";
 import type { RandomIntegers } from "./random-integers.js";
 

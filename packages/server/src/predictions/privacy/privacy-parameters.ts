@@ -21,11 +21,13 @@ export const DEFAULT_PRIVACY_PARAMETERS: Readonly<PrivacyParameters> = Object.fr
  * other than its k busiest (k = the contributor minimum). Small groups, where one event can
  * show, get the full noise; in large ones an event is one of hundreds and the quantiles need
  * less noise to stay within 3 %. Leaving out the k busiest instances' mass keeps any one
- * instance (an attacker's own mass included) from buying the group less noise, and the low cap
- * keeps the noise on a count at a quarter event or more, so a lone event at the tails stays hidden.
+ * instance (an attacker's own mass included) from buying the group less noise. The cap of 8
+ * (reached at 400 weighted events outside the k busiest) keeps the noise on a count at a quarter
+ * event or more; with 4, a group of 1,000 events missed 3 % on a tail quantile in 5-9 % of
+ * crowds, with 8 in 1-2.5 %, all of those at gaps in the sample (docs/benchmarks/prediction-accuracy.md).
  */
 export const SIZE_STEP = 50;
-export const MAX_SIZE_FACTOR = 4;
+export const MAX_SIZE_FACTOR = 8;
 
 /** The factor on ε for a group whose instances other than the k busiest weigh `noisyEvents` events. */
 export function sizeFactor(noisyEvents: number): number {

@@ -62,8 +62,8 @@ export function seededRandomIntegers(seed: string): RandomIntegers {
 
 const RANGE = 2 ** 48;
 
-/** `below(bound)` from a source of uniform 48-bit integers. */
-function uniformBelow(nextUint48: () => number): (bound: number) => number {
+/** `below(bound)` from a source of uniform 48-bit integers (rejection sampling, no modulo bias). */
+export function uniformBelow(nextUint48: () => number): (bound: number) => number {
   return (bound) => {
     checkBound(bound);
     if (bound === 1) return 0;

@@ -59,3 +59,33 @@ export function walk(honest: readonly number[][], plant: (j: number) => number, 
   return walkEstimates(observations, 10, 10);
 }
 
+/** The lone honest tail events the tail read tries to locate, one group each. */
+export const TAIL_SECRETS = [20_000, 25_000, 30_000, 40_000, 50_000, 70_000, 90_000, 120_000] as const;
+
+/**
+ * The tail read in a large group, where the size factor is at its cap: 20 honest instances of 50
+ * events (log-normal around 5,000), one of them with one more event, `secret`, far in the tail.
+ * The attacker spreads over `keys` instance keys the mass that puts p90 on the top honest event
+ * (each key's weight is capped at the 5th busiest instance's, 50 events), plus four "lighthouse"
+ * events at 1.6 x the secret so the stretch around it is released, and reads p90 over three
+ * intervals (median). Returns how many of the TAIL_SECRETS it reads within 25 %.
+ */
+export function tailRead(keys: number, seed: string, parameters: PrivacyParameters = DEFAULT_PRIVACY_PARAMETERS): number {
+  let hits = 0;
+  for (const [t, secret] of TAIL_SECRETS.entries()) {
+    const random = seededRandom(300 + t);
+    const honest = Array.from({ length: 20 }, (_, i) =>
+      aggregateOf(`h${String(i).padStart(2, "0")}`, [...Array.from({ length: 50 }, () => eventOf(logNormalInt(random, 5_000, 0.4))), ...(i === 2 ? [eventOf(secret)] : [])]),
+    );
+    const lighthouses = 4;
+    // Attacker mass above every value so that it and the lighthouses are 10 % of the whole.
+    const above = Math.round((0.1 * 1_001 - lighthouses - 0.5) / 0.9);
+    const perKey = Math.ceil(above / keys);
+    const attackers = Array.from({ length: keys }, (_, k) =>
+      aggregateOf(`z${k}`, [...(k === 0 ? Array.from({ length: lighthouses }, () => eventOf(Math.round(secret * 1.6))) : []), ...Array.from({ length: Math.max(0, Math.min(perKey, above - k * perKey)) }, () => eventOf(1e9))]),
+    );
+    const reads = [0, 1, 2].map((h) => snapshot([...honest, ...attackers], `${seed}-${t}-${h}`, h, true, parameters).prediction?.input_tokens.p90 ?? 0).sort((a, b) => a - b);
+    if (Math.abs((reads[1] as number) / secret - 1) <= 0.25) hits += 1;
+  }
+  return hits;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { InstanceAggregate } from "../../../src/aggregation/instance-aggregate.js";
 import { logNormalInt, seededRandom } from "../seeded-random.js";
-import { snapshot } from "./attack-scenarios.js";
+import { TAIL_SECRETS, snapshot, tailRead } from "./attack-scenarios.js";
 import { aggregateOf, eventOf } from "./synthetic-instances.js";
 
 /**
@@ -46,5 +46,12 @@ describe("tail attacks in a large group (goal 1)", () => {
         for (const value of [60_000, 90_000]) expect(Math.abs(p90 / value - 1), `mass ${above}, lighthouses ${lighthouses}: p90 ${p90}`).toBeGreaterThan(0.25);
       }
     }
+  });
+
+  it("in a group of 20 instances, where the noise is at its smallest, one key does not read a lone honest tail event", () => {
+    // One key weighs at most as much as the 5th busiest instance (50 of about 1,050 events), too
+    // little to put p90 above the honest bulk, whatever it plants.
+    expect(tailRead(1, "cap-one-key")).toBe(0);
+    expect(TAIL_SECRETS.length).toBe(8);
   });
 });

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
+import { discreteLaplace } from "../../../src/predictions/privacy/discrete-laplace.js";
+import type { InstanceAggregate } from "../../../src/predictions/privacy/instance-aggregate.js";
+import { keyedSnapshotNoise } from "../../../src/predictions/privacy/keyed-noise.js";
+import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
+import type { RandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
+import { snapshotFingerprint } from "../../../src/predictions/privacy/snapshot-fingerprint.js";
+import { logNormalInt, seededRandom } from "../seeded-random.js";
+import { aggregateOf, eventOf } from "./synthetic-instances.js";
+
+const SECRET = new Uint8Array(32).fill(7);
+const OTHER_SECRET = new Uint8Array(32).fill(8);
+
+function crowd(extra = 0): InstanceAggregate[] {
+  const random = seededRandom(5);
+  return Array.from({ length: 8 }, (_, i) =>
+    aggregateOf(
+      `inst-${i}`,
+      Array.from({ length: 6 + (i === 3 ? extra : 0) }, () => eventOf(logNormalInt(random, 2_000, 0.5), { estimatedInput: 1_500 })),
+    ),
+  );
+}
+
+const draws = (random: RandomIntegers, n = 16): number[] => Array.from({ length: n }, () => random.below(2 ** 40));
+
+function snapshotAt(groupKey: string, hour: number, instances: readonly InstanceAggregate[], noise: (instances: readonly InstanceAggregate[]) => RandomIntegers) {
+  return computeCrowdSnapshot({
+    groupKey,
+    instances,
+    thresholds: { minEvents: 10, minContributors: 5 },
+    parameters: DEFAULT_PRIVACY_PARAMETERS,
+    random: noise(instances),
+    computedAt: new Date(Date.UTC(2026, 11, 1, hour)),
+    answeredBefore: false,
+  });
+}
+
+describe("keyed snapshot noise", () => {
+  const noise = keyedSnapshotNoise(SECRET);
+
+  it("the same data gives the same snapshot at two fallback levels and in two intervals", () => {
+    const level0 = snapshotAt("anthropic|m|implementation|high", 0, crowd(), noise);
+    const level1 = snapshotAt("anthropic|m|implementation", 5, crowd().reverse(), noise);
+    expect(level0.answers).toBe(true);
+    expect({ ...level1, groupKey: "", computedAt: "" }).toEqual({ ...level0, groupKey: "", computedAt: "" });
+  });
+
+  it("one more event gives independent draws, in every forked stream", () => {
+    expect(draws(noise(crowd(1)))).not.toEqual(draws(noise(crowd())));
+    expect(draws(noise(crowd(1)).fork("input_tokens"))).not.toEqual(draws(noise(crowd()).fork("input_tokens")));
+    // Forks of one snapshot are streams of their own.
+    expect(draws(noise(crowd()).fork("input_tokens"))).not.toEqual(draws(noise(crowd()).fork("output_tokens")));
+  });
+
+  it("the fingerprint follows the data, not the order of instances or when they last reported", () => {
+    const base = crowd();
+    const moved = crowd().map((instance) => ({ ...instance, lastUpdated: new Date(0) }));
+    expect(snapshotFingerprint(moved.reverse())).toEqual(snapshotFingerprint(base));
+    const oneSum = crowd().map((instance, i) => (i === 2 ? { ...instance, successes: instance.successes - 1 } : instance));
+    expect(snapshotFingerprint(oneSum)).not.toEqual(snapshotFingerprint(base));
+  });
+
+  it("another secret gives other draws", () => {
+    expect(draws(keyedSnapshotNoise(OTHER_SECRET)(crowd()))).not.toEqual(draws(noise(crowd())));
+  });
+
+  it("refuses a short secret", () => {
+    expect(() => keyedSnapshotNoise(new Uint8Array(16))).toThrow(RangeError);
+  });
+
+  it("draws uniform integers and discrete Laplace noise with the right distribution", () => {
+    const random = noise(crowd());
+    const counts = new Array<number>(6).fill(0);
+    for (let i = 0; i < 60_000; i++) counts[random.below(6)]! += 1;
+    for (const count of counts) expect(Math.abs(count - 10_000)).toBeLessThan(600);
+    const laplace = noise(crowd()).fork("laplace");
+    const n = 50_000;
+    const alpha = Math.exp(-1 / 2);
+    const seen = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const x = discreteLaplace(laplace, { numerator: 2, denominator: 1 });
+      seen.set(x, (seen.get(x) ?? 0) + 1);
+    }
+    for (const x of [-2, -1, 0, 1, 2]) {
+      const expected = ((1 - alpha) / (1 + alpha)) * Math.pow(alpha, Math.abs(x));
+      expect(Math.abs((seen.get(x) ?? 0) / n - expected)).toBeLessThan(0.01);
+    }
+  });
+});
