@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import type { InstanceAggregate } from "./instance-aggregate.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { uniformBelow, type RandomIntegers } from "./random-integers.js";
 import { snapshotFingerprint } from "./snapshot-fingerprint.js";
 

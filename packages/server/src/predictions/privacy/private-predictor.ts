@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   dimensionsAtLevel,
   type PredictionMetadata,
@@ -12,7 +13,8 @@ import { computeCrowdSnapshot, type CrowdSnapshot } from "./crowd-snapshot.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { ownPrediction } from "./own-history.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "./privacy-parameters.js";
-import { cryptoRandomIntegers, seededRandomIntegers, type RandomIntegers } from "./random-integers.js";
+import { keyedSnapshotNoise } from "./keyed-noise.js";
+import { seededRandomIntegers, type RandomIntegers } from "./random-integers.js";
 import type { GroupInstanceAggregates, PredictionStore, StoredSnapshot } from "../../storage/prediction-store.js";
 
 /** How often a group's crowd snapshot may be recomputed. @default 1 hour */
@@ -27,9 +29,19 @@ export interface PrivatePredictorOptions {
   snapshotIntervalMs?: number;
   /** @default () => new Date() */
   now?: () => Date;
-  /** The noise source of one snapshot. @default crypto (tests pass seededSnapshotNoise(seed)) */
-  noise?: (groupKey: string, computedAt: Date) => RandomIntegers;
+  /**
+   * The noise source of a snapshot, from its input data (keyed-noise.ts).
+   * @default keyed noise under the store's noise key (made by the first process that asks; tests pass seededSnapshotNoise(seed))
+   */
+  noise?: SnapshotNoise;
 }
+
+/**
+ * A snapshot's noise source. The server's (keyed noise) reads only the instances' aggregates: the
+ * same data, the same noise, whatever the group or time. Tests' seeded sources read the group and
+ * time instead, so their answers do not hang on the random instance ids a test makes.
+ */
+export type SnapshotNoise = (instances: readonly InstanceAggregate[], groupKey: string, computedAt: Date) => RandomIntegers;
 
 /** Who asks: own-history answers are read for this instance only. */
 export interface Asker {
@@ -44,9 +56,29 @@ export interface PrivatePredictor {
 }
 
 /** A deterministic noise source per (group, snapshot time) from one seed: same seed, same answers, on every engine. */
-export function seededSnapshotNoise(seed: string): (groupKey: string, computedAt: Date) => RandomIntegers {
-  return (key, at) => seededRandomIntegers(`${seed}|${key}|${at.toISOString()}`);
+export function seededSnapshotNoise(seed: string): SnapshotNoise {
+  return (_instances, key, at) => seededRandomIntegers(`${seed}|${key}|${at.toISOString()}`);
 }
+
+/** Keyed noise under `key` (hex, at least 32 bytes): the server's noise, with a key of the caller's. */
+export function keyedNoiseOf(key: string): SnapshotNoise {
+  const noise = keyedSnapshotNoise(Buffer.from(key, "hex"));
+  return (instances) => noise(instances);
+}
+
+/** Keyed noise under the store's noise key, read (or made, by the first process) once per predictor. */
+function storeKeyedNoise(store: PredictionStore): () => Promise<SnapshotNoise> {
+  let noise: Promise<SnapshotNoise> | null = null;
+  return () => {
+    noise ??= store.noiseKey(randomBytes(NOISE_KEY_BYTES).toString("hex")).then(keyedNoiseOf);
+    // A failed read (storage down) is retried by the next refresh, not remembered.
+    noise.catch(() => (noise = null));
+    return noise;
+  };
+}
+
+/** Bytes of a new noise key (stored as hex). */
+const NOISE_KEY_BYTES = 32;
 
 interface Answer {
   level: GroupLevel;
@@ -61,27 +93,29 @@ interface SnapshotSettings {
   parameters: PrivacyParameters;
   interval: number;
   now: () => Date;
-  noise: (groupKey: string, computedAt: Date) => RandomIntegers;
+  /** The noise source, resolved once its key is read. */
+  noise: () => Promise<SnapshotNoise>;
 }
 
-function settingsOf(options: PrivatePredictorOptions): SnapshotSettings {
+function settingsOf(store: PredictionStore, options: PrivatePredictorOptions): SnapshotSettings {
+  const given = options.noise;
   return Object.freeze({
     thresholds: Object.freeze({ ...(options.thresholds ?? DEFAULT_PREDICTION_THRESHOLDS) }),
     parameters: options.parameters ?? DEFAULT_PRIVACY_PARAMETERS,
     interval: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
     now: options.now ?? (() => new Date()),
-    noise: options.noise ?? (() => cryptoRandomIntegers()),
+    noise: given !== undefined ? () => Promise.resolve(given) : storeKeyedNoise(store),
   });
 }
 
 /** A group's new snapshot from its instances' aggregates, stamped `at`. */
-function snapshotOf(settings: SnapshotSettings, groupKey: string, instances: readonly InstanceAggregate[], at: Date, previous: CrowdSnapshot | undefined): CrowdSnapshot {
+function snapshotOf(settings: SnapshotSettings, noise: SnapshotNoise, groupKey: string, instances: readonly InstanceAggregate[], at: Date, previous: CrowdSnapshot | undefined): CrowdSnapshot {
   return computeCrowdSnapshot({
     groupKey,
     instances,
     thresholds: settings.thresholds,
     parameters: settings.parameters,
-    random: settings.noise(groupKey, at),
+    random: noise(instances, groupKey, at),
     computedAt: at,
     answeredBefore: previous?.answers ?? false,
   });
@@ -103,7 +137,7 @@ function toStored(snapshot: CrowdSnapshot): StoredSnapshot {
  * does, or when asked for.
  */
 export function createPrivatePredictor(store: PredictionStore, options: PrivatePredictorOptions = {}): PrivatePredictor {
-  const settings = settingsOf(options);
+  const settings = settingsOf(store, options);
   const { interval, now } = settings;
 
   /**
@@ -137,9 +171,10 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
     const stale = keys.filter((key) => isStale(stored.get(key), staleBefore));
     if (stale.length === 0) return stored;
     const aggregates = await store.readInstanceAggregates(stale);
+    const noise = await settings.noise();
     const fresh = stale.flatMap((key) => {
       const instances = aggregates.get(key);
-      return instances === undefined ? [] : [snapshotOf(settings, key, instances, at, stored.get(key))];
+      return instances === undefined ? [] : [snapshotOf(settings, noise, key, instances, at, stored.get(key))];
     });
     if (fresh.length === 0) return stored;
     const saved = await store.saveSnapshots(fresh.map(toStored), staleBefore);
@@ -173,7 +208,7 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
       }
       return queries.map((query, index) => respond(query, answers[index]));
     },
-    refreshAll: (signal) => refreshAllSnapshots(store, options, signal),
+    refreshAll: (signal) => refreshAllWith(store, settings, signal),
   };
 }
 
@@ -198,8 +233,12 @@ export interface RefreshReport {
  * ingest requests are served throughout. Takes the predictor's options (the same settings must
  * be given to both, or they disagree on staleness and noise); `signal` ends it early.
  */
-export async function refreshAllSnapshots(store: PredictionStore, options: PrivatePredictorOptions = {}, signal?: AbortSignal): Promise<RefreshReport> {
-  const settings = settingsOf(options);
+export function refreshAllSnapshots(store: PredictionStore, options: PrivatePredictorOptions = {}, signal?: AbortSignal): Promise<RefreshReport> {
+  return refreshAllWith(store, settingsOf(store, options), signal);
+}
+
+async function refreshAllWith(store: PredictionStore, settings: SnapshotSettings, signal?: AbortSignal): Promise<RefreshReport> {
+  const noise = await settings.noise();
   const at = settings.now();
   const staleBefore = new Date(at.getTime() - settings.interval);
   const report: RefreshReport = { groups: 0, computed: 0, answering: 0 };
@@ -212,7 +251,7 @@ export async function refreshAllSnapshots(store: PredictionStore, options: Priva
     for (const { groupKey, instances } of groups) {
       if (signal?.aborted === true) break;
       if (!isStale(stored.get(groupKey), staleBefore)) continue;
-      fresh.push(snapshotOf(settings, groupKey, instances, at, stored.get(groupKey)));
+      fresh.push(snapshotOf(settings, noise, groupKey, instances, at, stored.get(groupKey)));
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (fresh.length > 0) await store.saveSnapshots(fresh.map(toStored), staleBefore);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { SKETCH_METRICS } from "../../aggregation/sketch-metrics.js";
-import type { InstanceAggregate } from "./instance-aggregate.js";
+import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 
 /**
  * The fingerprint of a crowd snapshot's input: SHA-256 of the contributing instances'

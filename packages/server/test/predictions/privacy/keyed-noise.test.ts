@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import { discreteLaplace } from "../../../src/predictions/privacy/discrete-laplace.js";
-import type { InstanceAggregate } from "../../../src/predictions/privacy/instance-aggregate.js";
+import type { InstanceAggregate } from "../../../src/aggregation/instance-aggregate.js";
 import { keyedSnapshotNoise } from "../../../src/predictions/privacy/keyed-noise.js";
 import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
 import type { RandomIntegers } from "../../../src/predictions/privacy/random-integers.js";

@@ -71,7 +71,7 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
         instances,
         thresholds: THRESHOLDS,
         parameters: DEFAULT_PRIVACY_PARAMETERS,
-        random: seededSnapshotNoise("cases")(key, new Date(START)),
+        random: seededSnapshotNoise("cases")(instances, key, new Date(START)),
         computedAt: new Date(START),
         answeredBefore: false,
       });
@@ -100,13 +100,35 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
     });
   });
 
+  describe("the server's keyed noise (no noise option)", () => {
+    it("gives the same answer for the same data: at a level whose data equals the level below's, in a later interval, in another process", async () => {
+      await seed(BASE_QUERY, 6, 8, (i, e) => ({ actual_input_tokens: 1_000 + 50 * i + 7 * e }));
+      const keyed = createPrivatePredictor(store, { thresholds: THRESHOLDS, now: () => new Date(clock) });
+      // Another complexity has no events: its level-1 group holds exactly the level-0 group's data.
+      const [level0, level1] = await keyed.predict([BASE_QUERY, at({ complexity: "low" })]);
+      expect(level0?.metadata).toMatchObject({ fallback_level: 0, source: "crowd" });
+      expect(level1?.metadata).toMatchObject({ fallback_level: 1, source: "crowd" });
+      expect(level1?.prediction).toEqual(level0?.prediction);
+      clock += 2 * HOUR;
+      const other = createPrivatePredictor(store, { thresholds: THRESHOLDS, now: () => new Date(clock) });
+      const [later] = await other.predict([BASE_QUERY]);
+      expect(later?.metadata.last_updated).not.toBe(level0?.metadata.last_updated);
+      expect(later?.prediction).toEqual(level0?.prediction);
+      // One more event: new data, noise drawn afresh, so the published prediction differs.
+      await seed(BASE_QUERY, 1, 1);
+      clock += 2 * HOUR;
+      const [changed] = await other.predict([BASE_QUERY]);
+      expect(changed?.prediction).not.toEqual(level0?.prediction);
+    });
+  });
+
   describe("fallback that no single instance can switch off (goal 2)", () => {
     it.each([
       [1, { complexity: "high" }],
       [2, { task_type: "debugging" }],
       [3, { model: "gpt-5" }],
     ] as const)("falls back to level %i, and one event elsewhere under it does not switch it off", async (level, sibling) => {
-      await seed(at(sibling), 5, 3);
+      await seed(at(sibling), 5, 6);
       const [before] = await predictor.predict([BASE_QUERY]);
       expect(before?.metadata).toMatchObject({ fallback_level: level, source: "crowd" });
       // The attack: one event of another task type (or model) under the same parent.
@@ -188,12 +210,13 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       expect(calls).toEqual(["snapshots"]);
       expect(answer?.metadata.fallback_level).toBe(0);
       const key = groupKey(BASE_QUERY, 0);
+      const instances = (await store.readInstanceAggregates([key])).get(key) ?? [];
       const expected = computeCrowdSnapshot({
         groupKey: key,
-        instances: (await store.readInstanceAggregates([key])).get(key) ?? [],
+        instances,
         thresholds: THRESHOLDS,
         parameters: DEFAULT_PRIVACY_PARAMETERS,
-        random: seededSnapshotNoise("cases")(key, new Date(START)),
+        random: seededSnapshotNoise("cases")(instances, key, new Date(START)),
         computedAt: new Date(START),
         answeredBefore: false,
       });
