@@ -102,11 +102,20 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
 function metricQuantiles(instances: readonly InstanceAggregate[], units: readonly number[], metric: SketchMetric, noise: NoiseSettings): Quantiles | null {
   const weighted = new Map<number, number>();
   const fine = new Map<number, number>();
+  const add = (bin: number, share: number): void => {
+    fine.set(bin, (fine.get(bin) ?? 0) + share);
+    const coarse = coarseBin(bin);
+    weighted.set(coarse, (weighted.get(coarse) ?? 0) + share);
+  };
   instances.forEach((instance, index) => {
-    for (const [bin, share] of apportion(instance.bins[metric], units[index] as number)) {
-      fine.set(bin, (fine.get(bin) ?? 0) + share);
-      weighted.set(coarseBin(bin), (weighted.get(coarseBin(bin)) ?? 0) + share);
-    }
+    const instanceUnits = units[index] as number;
+    const bins = instance.bins[metric];
+    // Each event sits in one bin per metric, so an uncapped instance's events weigh whole units
+    // each and its bins need no apportioning (most instances of a group; apportion gives the same).
+    if (instanceUnits % instance.events === 0) {
+      const perEvent = instanceUnits / instance.events;
+      for (const [bin, count] of bins) if (count > 0) add(bin, count * perEvent);
+    } else for (const [bin, share] of apportion(bins, instanceUnits)) add(bin, share);
   });
   return releasedQuantiles(noisyCoarseHistogram(weighted, noise, fine));
 }
@@ -171,7 +180,11 @@ function correctionFactor(
 function rate(instances: readonly InstanceAggregate[], units: readonly number[], noisyUnits: number, noise: NoiseSettings, count: (instance: InstanceAggregate) => number): number {
   let hits = 0;
   instances.forEach((instance, index) => {
-    hits += apportion(new Map([[1, count(instance)], [0, instance.events - count(instance)]]), units[index] as number).get(1) ?? 0;
+    const instanceUnits = units[index] as number;
+    const hit = count(instance);
+    // An uncapped instance's events weigh whole units each: its hits need no apportioning.
+    if (instanceUnits % instance.events === 0) hits += hit * (instanceUnits / instance.events);
+    else hits += apportion(new Map([[1, hit], [0, instance.events - hit]]), instanceUnits).get(1) ?? 0;
   });
   const noisy = hits + discreteLaplace(noise.random, noise.scale);
   if (noisyUnits <= 0) return 0;

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
-import { uniformBelow, type RandomIntegers } from "./random-integers.js";
+import { keystreamRandomIntegers, type RandomIntegers } from "./random-integers.js";
 import { snapshotFingerprint } from "./snapshot-fingerprint.js";
 
 /**
@@ -11,10 +11,9 @@ import { snapshotFingerprint } from "./snapshot-fingerprint.js";
  * of the data gives noise independent of the earlier one. Without the secret the noise cannot
  * be predicted or subtracted (HMAC-SHA-256 is a pseudo-random function of its key).
  *
- * The stream is HMAC-SHA-256 in counter mode: the snapshot key is HMAC(secret, fingerprint),
- * block i is HMAC(key, "block" | i), read 48 bits at a time into uniformBelow; a fork's key is
- * HMAC(key, "fork" | label), so each released statistic's noise is its own stream, as with
- * the seeded source.
+ * The snapshot key is HMAC-SHA-256(secret, fingerprint); its stream is the keystream of
+ * random-integers.ts (AES-256-CTR under that key, forks keyed by HMAC of their labels), so each
+ * released statistic's noise is its own stream, as with the seeded source.
  */
 
 /** Fewer secret bytes than this are refused: the secret is all that keeps the noise unpredictable. */
@@ -24,27 +23,5 @@ export const MIN_SECRET_BYTES = 32;
 export function keyedSnapshotNoise(secret: Uint8Array): (instances: readonly InstanceAggregate[]) => RandomIntegers {
   if (secret.length < MIN_SECRET_BYTES) throw new RangeError(`the prediction noise secret needs at least ${MIN_SECRET_BYTES} bytes, got ${secret.length}`);
   const key = Buffer.from(secret);
-  return (instances) => hmacRandomIntegers(createHmac("sha256", key).update(snapshotFingerprint(instances)).digest());
-}
-
-/** Uniform integers from HMAC-SHA-256 in counter mode under `key`. */
-export function hmacRandomIntegers(key: Buffer): RandomIntegers {
-  let counter = 0;
-  let block = Buffer.alloc(0);
-  let offset = 0;
-  const counterBytes = Buffer.alloc(8);
-  const nextUint48 = (): number => {
-    if (offset + 6 > block.length) {
-      counterBytes.writeBigUInt64BE(BigInt(counter++));
-      block = createHmac("sha256", key).update("block\0").update(counterBytes).digest();
-      offset = 0;
-    }
-    const value = block.readUIntBE(offset, 6);
-    offset += 6;
-    return value;
-  };
-  return {
-    below: uniformBelow(nextUint48),
-    fork: (label) => hmacRandomIntegers(createHmac("sha256", key).update("fork\0").update(label).digest()),
-  };
+  return (instances) => keystreamRandomIntegers(createHmac("sha256", key).update(snapshotFingerprint(instances)).digest());
 }
