@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { groupKey } from "../../../src/aggregation/group-key.js";
-import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
+import { computeCrowdSnapshot, type CrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
 import { createPrivatePredictor, refreshAllSnapshots, seededSnapshotNoise, type PrivatePredictor } from "../../../src/predictions/privacy/private-predictor.js";
 import type { PredictionStore } from "../../../src/storage/prediction-store.js";
@@ -50,6 +50,21 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
     await storage.ingestEvents(instanceId, toStore(events), new Date(clock));
   }
 
+  /** The engine-independent mechanism's level-0 snapshot of `query`'s group at START, from the stored aggregates and the "cases" seed. */
+  async function mechanismSnapshot(query: PredictionQuery): Promise<CrowdSnapshot> {
+    const key = groupKey(query, 0);
+    const instances = (await store.readInstanceAggregates([key])).get(key) ?? [];
+    return computeCrowdSnapshot({
+      groupKey: key,
+      instances,
+      thresholds: THRESHOLDS,
+      parameters: DEFAULT_PRIVACY_PARAMETERS,
+      random: seededSnapshotNoise("cases")(instances, key, new Date(START)),
+      computedAt: new Date(START),
+      answeredBefore: false,
+    });
+  }
+
   describe("crowd snapshots", () => {
     it("answers from the crowd at level 0, marked crowd, with the snapshot time and rounded sizes", async () => {
       await seed(BASE_QUERY, 5, 4);
@@ -64,17 +79,8 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       await seed(BASE_QUERY, 6, 7, (i, e) => ({ actual_output_tokens: 100 * (i + 1) + e, task_duration_ms: 1_000 * (e + 1) }));
       const [result] = await predictor.predict([BASE_QUERY]);
       const key = groupKey(BASE_QUERY, 0);
-      const instances = (await store.readInstanceAggregates([key])).get(key) ?? [];
-      expect(instances.map((instance) => instance.events)).toEqual(Array(6).fill(7));
-      const expected = computeCrowdSnapshot({
-        groupKey: key,
-        instances,
-        thresholds: THRESHOLDS,
-        parameters: DEFAULT_PRIVACY_PARAMETERS,
-        random: seededSnapshotNoise("cases")(instances, key, new Date(START)),
-        computedAt: new Date(START),
-        answeredBefore: false,
-      });
+      expect(((await store.readInstanceAggregates([key])).get(key) ?? []).map((instance) => instance.events)).toEqual(Array(6).fill(7));
+      const expected = await mechanismSnapshot(BASE_QUERY);
       expect(result?.prediction).toEqual(expected.prediction);
       expect(result?.metadata.sample_size).toBe(expected.sampleSize);
     });
@@ -209,18 +215,7 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       const [answer] = await createPrivatePredictor(recording(calls), options).predict([BASE_QUERY]);
       expect(calls).toEqual(["snapshots"]);
       expect(answer?.metadata.fallback_level).toBe(0);
-      const key = groupKey(BASE_QUERY, 0);
-      const instances = (await store.readInstanceAggregates([key])).get(key) ?? [];
-      const expected = computeCrowdSnapshot({
-        groupKey: key,
-        instances,
-        thresholds: THRESHOLDS,
-        parameters: DEFAULT_PRIVACY_PARAMETERS,
-        random: seededSnapshotNoise("cases")(instances, key, new Date(START)),
-        computedAt: new Date(START),
-        answeredBefore: false,
-      });
-      expect(answer?.prediction).toEqual(expected.prediction);
+      expect(answer?.prediction).toEqual((await mechanismSnapshot(BASE_QUERY)).prediction);
       // Within the interval nothing is stale; after it, every group again.
       expect(await refreshAllSnapshots(store, options)).toEqual({ groups: 8, computed: 0, answering: 0 });
       clock += HOUR;
