@@ -63,8 +63,9 @@ export async function startServer(options: {
     cluster = await connectCluster({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, keyCache, log: clusterLog });
   }
   let app: FastifyInstance;
-  const predictor = options.createPredictor(storage, config.predictions);
+  let predictor: Predictor;
   try {
+    predictor = options.createPredictor(storage, config.predictions);
     app = await buildApp({
       config,
       storage,

@@ -1,7 +1,8 @@
 import type { PredictionQuery, PredictionResponse } from "@mosaicstack/telemetry-protocol";
 import type { Storage } from "../storage/storage.js";
 import { DEFAULT_PREDICTION_THRESHOLDS, type PredictionThresholds } from "./prediction-thresholds.js";
-import { createPrivatePredictor, type Asker, type PrivatePredictorOptions, type RefreshReport } from "./privacy/private-predictor.js";
+import { DEFAULT_SNAPSHOT_INTERVAL_MS, createPrivatePredictor, type Asker, type PrivatePredictorOptions, type RefreshReport } from "./privacy/private-predictor.js";
+import { leaseCheckEveryMs } from "./snapshot-refresher.js";
 
 export type { PredictionThresholds } from "./prediction-thresholds.js";
 
@@ -17,6 +18,8 @@ export interface Predictor {
 export interface PredictionSettings extends PredictionThresholds {
   /** @default 3600000 (1 hour) */
   snapshotIntervalMs?: number;
+  /** Whether a background refresher keeps the snapshots fresh (queries then give it a margin). @default false */
+  backgroundRefresh?: boolean;
 }
 
 /**
@@ -37,6 +40,8 @@ export function createPredictor(
   return createPrivatePredictor(storage, {
     thresholds: { minEvents: settings.minEvents, minContributors: settings.minContributors },
     ...(settings.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: settings.snapshotIntervalMs } : {}),
+    // Two checks of the refresher and its pass fit in the margin; past it, a query refreshes.
+    ...(settings.backgroundRefresh === true ? { queryGraceMs: 2 * leaseCheckEveryMs(settings.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS) } : {}),
     ...options,
   });
 }

@@ -15,7 +15,7 @@ export interface RefresherTimers {
 
 export interface SnapshotRefresherOptions {
   /** Where the lease lives: one process per interval refreshes every group. */
-  store: Pick<PredictionStore, "takeRefreshLease">;
+  store: Pick<PredictionStore, "takeRefreshLease" | "releaseRefreshLease">;
   /** The snapshot interval; a lease lasts this long. */
   intervalMs: number;
   /** Recomputes every stale group's snapshot; stops early once `signal` is aborted. */
@@ -34,9 +34,12 @@ export interface SnapshotRefresher {
   stop(): Promise<void>;
 }
 
-/** How often a process asks for the lease: a quarter interval, so a stopped holder is replaced soon. */
+/** The longest wait between two checks: an hour (a timer cannot wait longer than 2^31 - 1 ms anyway). */
+const MAX_CHECK_EVERY_MS = 3_600_000;
+
+/** How often a process asks for the lease: a quarter interval (at least 1 s, at most an hour), so a stopped holder is replaced soon. */
 export function leaseCheckEveryMs(intervalMs: number): number {
-  return Math.max(1_000, Math.floor(intervalMs / 4));
+  return Math.min(MAX_CHECK_EVERY_MS, Math.max(1_000, Math.floor(intervalMs / 4)));
 }
 
 const NODE_TIMERS: RefresherTimers = {
@@ -48,8 +51,12 @@ const NODE_TIMERS: RefresherTimers = {
  * Keeps every group's crowd snapshot fresh in the background, so a query rarely pays for a
  * refresh (docs/predictions.md, "Snapshots"). Every process asks for the lease each quarter
  * interval; the one that gets it (the store's conditional upsert) recomputes the stale groups,
- * the others do nothing until the lease runs out. A failed run is logged and retried at the next
- * check; nothing is thrown out of the timer.
+ * the others do nothing until the lease runs out. A failed run, or one cut short by stop(), gives
+ * the lease back (if it is still its own), so the next check retries; a failure is logged and
+ * nothing is thrown out of the timer.
+ *
+ * The lease and the snapshots' times come from each process's clock: the server hosts' clocks
+ * must agree (NTP); a host running fast takes the lease early.
  */
 export function startSnapshotRefresher(options: SnapshotRefresherOptions): SnapshotRefresher {
   const now = options.now ?? (() => new Date());
@@ -62,10 +69,21 @@ export function startSnapshotRefresher(options: SnapshotRefresherOptions): Snaps
   async function run(): Promise<RefreshReport | null> {
     if (abort.signal.aborted) return null;
     const at = now();
-    if (!(await options.store.takeRefreshLease(at, new Date(at.getTime() + options.intervalMs)))) return null;
+    const until = new Date(at.getTime() + options.intervalMs);
+    if (!(await options.store.takeRefreshLease(at, until))) return null;
     const started = Date.now();
-    const report = await options.refresh(abort.signal);
-    options.log.info({ ...report, ms: Date.now() - started }, "prediction snapshots refreshed");
+    let report: RefreshReport;
+    try {
+      report = await options.refresh(abort.signal);
+    } catch (error) {
+      // Failed: the lease goes back, so the next check (this process's or another's) retries.
+      await options.store.releaseRefreshLease(until, now()).catch(() => undefined);
+      throw error;
+    }
+    const aborted = abort.signal.aborted;
+    // Cut short by a shutdown: the lease goes back too, for another process to finish the work.
+    if (aborted) await options.store.releaseRefreshLease(until, now()).catch(() => undefined);
+    options.log.info({ ...report, aborted, ms: Date.now() - started }, "prediction snapshots refreshed");
     return report;
   }
 
@@ -80,7 +98,7 @@ export function startSnapshotRefresher(options: SnapshotRefresherOptions): Snaps
     if (abort.signal.aborted) return;
     timer = timers.set(() => {
       runOnce()
-        .catch((error: unknown) => options.log.error({ error: (error as Error).message }, "prediction snapshot refresh failed"))
+        .catch((error: unknown) => options.log.error({ err: error instanceof Error ? error : new Error(String(error)) }, "prediction snapshot refresh failed"))
         .finally(schedule);
     }, every);
   }

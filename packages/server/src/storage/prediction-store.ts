@@ -53,4 +53,6 @@ export interface PredictionStore {
    * per interval refreshes every group, however many serve.
    */
   takeRefreshLease(now: Date, until: Date): Promise<boolean>;
+  /** Ends the lease taken until `until` at `now`, if no other process has taken it since (a failed or stopped refresh). */
+  releaseRefreshLease(until: Date, now: Date): Promise<void>;
 }

@@ -42,9 +42,11 @@ class RecordingLog implements RefresherLog {
 }
 
 describe("leaseCheckEveryMs", () => {
-  it("asks four times an interval, never more than once a second", () => {
+  it("asks four times an interval, never more than once a second nor less than once an hour", () => {
     expect(leaseCheckEveryMs(INTERVAL)).toBe(900_000);
     expect(leaseCheckEveryMs(2_000)).toBe(1_000);
+    // The longest interval the configuration takes (a year): a timer cannot wait a quarter of it.
+    expect(leaseCheckEveryMs(31_536_000_000)).toBe(3_600_000);
   });
 });
 
@@ -105,7 +107,7 @@ for (const engine of ENGINES) {
       expect(later.filter((report) => report !== null)).toEqual([{ groups: 4, computed: 4, answering: expect.any(Number) as number }]);
     });
 
-    it("logs a failed refresh and asks again at the next check", async () => {
+    it("logs a failed refresh, gives the lease back and runs again at the next check", async () => {
       const [storage] = await twoHandles();
       const clock = { now: START };
       const log = new RecordingLog();
@@ -117,15 +119,17 @@ for (const engine of ENGINES) {
       });
       timers.fire();
       await expect.poll(() => log.lines.length).toBe(1);
-      expect(log.lines[0]).toMatchObject({ level: "error", fields: { error: "storage went away" }, message: "prediction snapshot refresh failed" });
+      expect(log.lines[0]).toMatchObject({ level: "error", message: "prediction snapshot refresh failed" });
+      expect((log.lines[0]?.fields as { err: Error }).err.message).toBe("storage went away");
       await expect.poll(() => timers.pending.size).toBe(1);
-      clock.now = new Date(START.getTime() + INTERVAL);
+      // The next check, a quarter interval on, well within the failed run's lease.
+      clock.now = new Date(START.getTime() + leaseCheckEveryMs(INTERVAL));
       timers.fire();
       await expect.poll(() => calls).toBe(2);
     });
 
-    it("stop() ends the refresh under way through its signal, waits for it, and sets no timer again", async () => {
-      const [storage] = await twoHandles();
+    it("stop() ends the refresh under way through its signal, waits for it, gives the lease back and sets no timer again", async () => {
+      const [storage, other] = await twoHandles();
       const clock = { now: START };
       const timers = new ManualTimers();
       let seen: AbortSignal | null = null;
@@ -148,6 +152,8 @@ for (const engine of ENGINES) {
       await run;
       expect(timers.pending.size).toBe(0);
       expect(await refresher.runOnce()).toBeNull();
+      // Another process takes the lease at once instead of waiting out the interval.
+      expect(await other.takeRefreshLease(new Date(START.getTime() + 1), new Date(START.getTime() + INTERVAL))).toBe(true);
     });
   });
 }

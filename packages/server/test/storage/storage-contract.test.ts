@@ -284,6 +284,11 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
       expect(await first.takeRefreshLease(new Date(until.getTime() - 1), new Date(until.getTime() + 3_600_000))).toBe(false);
       expect(await second.takeRefreshLease(until, new Date(until.getTime() + 3_600_000))).toBe(true);
       expect(await first.takeRefreshLease(until, new Date(until.getTime() + 3_600_000))).toBe(false);
+      // Given back by its holder (a failed refresh): free at once; a stale holder's release does nothing.
+      await first.releaseRefreshLease(until, until);
+      expect(await first.takeRefreshLease(new Date(until.getTime() + 1), new Date(until.getTime() + 2 * 3_600_000))).toBe(false);
+      await second.releaseRefreshLease(new Date(until.getTime() + 3_600_000), new Date(until.getTime() + 1));
+      expect(await first.takeRefreshLease(new Date(until.getTime() + 2), new Date(until.getTime() + 2 * 3_600_000))).toBe(true);
     });
   });
 

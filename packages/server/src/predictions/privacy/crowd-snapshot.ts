@@ -110,10 +110,12 @@ function metricQuantiles(instances: readonly InstanceAggregate[], units: readonl
   instances.forEach((instance, index) => {
     const instanceUnits = units[index] as number;
     const bins = instance.bins[metric];
-    // Each event sits in one bin per metric, so an uncapped instance's events weigh whole units
-    // each and its bins need no apportioning (most instances of a group; apportion gives the same).
-    if (instanceUnits % instance.events === 0) {
-      const perEvent = instanceUnits / instance.events;
+    // An uncapped instance's events weigh whole units each, so its bins need no apportioning (most
+    // instances of a group): the same split as apportion's, without its allocations.
+    let total = 0;
+    for (const count of bins.values()) if (count > 0) total += count;
+    if (total > 0 && instanceUnits % total === 0) {
+      const perEvent = instanceUnits / total;
       for (const [bin, count] of bins) if (count > 0) add(bin, count * perEvent);
     } else for (const [bin, share] of apportion(bins, instanceUnits)) add(bin, share);
   });

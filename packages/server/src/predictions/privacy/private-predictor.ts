@@ -27,6 +27,12 @@ export interface PrivatePredictorOptions {
   parameters?: PrivacyParameters;
   /** @default DEFAULT_SNAPSHOT_INTERVAL_MS */
   snapshotIntervalMs?: number;
+  /**
+   * How much longer than the interval a query waits before it recomputes a stale snapshot itself:
+   * where a background refresher runs, its margin to reach every group first (else the groups
+   * queried most would be recomputed by queries and drop out of its passes). @default 0
+   */
+  queryGraceMs?: number;
   /** @default () => new Date() */
   now?: () => Date;
   /**
@@ -60,17 +66,21 @@ export function seededSnapshotNoise(seed: string): SnapshotNoise {
   return (_instances, key, at) => seededRandomIntegers(`${seed}|${key}|${at.toISOString()}`);
 }
 
-/** Keyed noise under `key` (hex, at least 32 bytes): the server's noise, with a key of the caller's. */
-export function keyedNoiseOf(key: string): SnapshotNoise {
-  const noise = keyedSnapshotNoise(Buffer.from(key, "hex"));
-  return (instances) => noise(instances);
+/**
+ * Keyed noise under `key` (hex, at least 32 bytes) for the mechanism `settings` (thresholds and
+ * privacy parameters) with snapshot windows of `intervalMs`: the server's noise, with a key of the caller's.
+ */
+export function keyedNoiseOf(key: string, settings: string, intervalMs: number): SnapshotNoise {
+  if (!/^(?:[0-9a-f]{2}){32,}$/i.test(key)) throw new RangeError("the stored prediction noise key is not 32 or more bytes of hex");
+  const noise = keyedSnapshotNoise(Buffer.from(key, "hex"), settings);
+  return (instances, _groupKey, at) => noise(instances, Math.floor(at.getTime() / intervalMs));
 }
 
 /** Keyed noise under the store's noise key, read (or made, by the first process) once per predictor. */
-function storeKeyedNoise(store: PredictionStore): () => Promise<SnapshotNoise> {
+function storeKeyedNoise(store: PredictionStore, settings: string, intervalMs: number): () => Promise<SnapshotNoise> {
   let noise: Promise<SnapshotNoise> | null = null;
   return () => {
-    noise ??= store.noiseKey(randomBytes(NOISE_KEY_BYTES).toString("hex")).then(keyedNoiseOf);
+    noise ??= store.noiseKey(randomBytes(NOISE_KEY_BYTES).toString("hex")).then((key) => keyedNoiseOf(key, settings, intervalMs));
     // A failed read (storage down) is retried by the next refresh, not remembered.
     noise.catch(() => (noise = null));
     return noise;
@@ -92,6 +102,7 @@ interface SnapshotSettings {
   thresholds: PredictionThresholds;
   parameters: PrivacyParameters;
   interval: number;
+  queryGrace: number;
   now: () => Date;
   /** The noise source, resolved once its key is read. */
   noise: () => Promise<SnapshotNoise>;
@@ -99,12 +110,18 @@ interface SnapshotSettings {
 
 function settingsOf(store: PredictionStore, options: PrivatePredictorOptions): SnapshotSettings {
   const given = options.noise;
+  const thresholds = options.thresholds ?? DEFAULT_PREDICTION_THRESHOLDS;
+  const parameters = options.parameters ?? DEFAULT_PRIVACY_PARAMETERS;
+  const interval = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
+  // What the mechanism's weights depend on: a draw is never reused on other weights.
+  const mechanism = JSON.stringify({ mechanism: 2, minEvents: thresholds.minEvents, minContributors: thresholds.minContributors, epsilon: parameters.epsilon });
   return Object.freeze({
-    thresholds: Object.freeze({ ...(options.thresholds ?? DEFAULT_PREDICTION_THRESHOLDS) }),
-    parameters: options.parameters ?? DEFAULT_PRIVACY_PARAMETERS,
-    interval: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
+    thresholds: Object.freeze({ ...thresholds }),
+    parameters,
+    interval,
+    queryGrace: options.queryGraceMs ?? 0,
     now: options.now ?? (() => new Date()),
-    noise: given !== undefined ? () => Promise.resolve(given) : storeKeyedNoise(store),
+    noise: given !== undefined ? () => Promise.resolve(given) : storeKeyedNoise(store, mechanism, interval),
   });
 }
 
@@ -138,7 +155,7 @@ function toStored(snapshot: CrowdSnapshot): StoredSnapshot {
  */
 export function createPrivatePredictor(store: PredictionStore, options: PrivatePredictorOptions = {}): PrivatePredictor {
   const settings = settingsOf(store, options);
-  const { interval, now } = settings;
+  const { interval, queryGrace, now } = settings;
 
   /**
    * Refreshes under way in this process, by group key: a query that finds a group stale while
@@ -167,7 +184,7 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
   async function refresh(keys: readonly string[]): Promise<Map<string, CrowdSnapshot>> {
     const stored = parseSnapshots(await store.readSnapshots(keys));
     const at = now();
-    const staleBefore = new Date(at.getTime() - interval);
+    const staleBefore = new Date(at.getTime() - interval - queryGrace);
     const stale = keys.filter((key) => isStale(stored.get(key), staleBefore));
     if (stale.length === 0) return stored;
     const aggregates = await store.readInstanceAggregates(stale);
@@ -241,6 +258,7 @@ async function refreshAllWith(store: PredictionStore, settings: SnapshotSettings
   const noise = await settings.noise();
   const at = settings.now();
   const staleBefore = new Date(at.getTime() - settings.interval);
+  const stopped = (): boolean => signal?.aborted === true;
   const report: RefreshReport = { groups: 0, computed: 0, answering: 0 };
   let page: GroupInstanceAggregates[] = [];
   const flush = async (): Promise<void> => {
@@ -249,7 +267,7 @@ async function refreshAllWith(store: PredictionStore, settings: SnapshotSettings
     const stored = parseSnapshots(await store.readSnapshots(groups.map((group) => group.groupKey)));
     const fresh: CrowdSnapshot[] = [];
     for (const { groupKey, instances } of groups) {
-      if (signal?.aborted === true) break;
+      if (stopped()) break;
       if (!isStale(stored.get(groupKey), staleBefore)) continue;
       fresh.push(snapshotOf(settings, noise, groupKey, instances, at, stored.get(groupKey)));
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -260,12 +278,13 @@ async function refreshAllWith(store: PredictionStore, settings: SnapshotSettings
   };
   for await (const group of store.readAllInstanceAggregates()) {
     // Stopping (the server shuts down): the snapshots computed so far are still saved.
-    if (signal?.aborted === true) break;
+    if (stopped()) break;
     report.groups += 1;
     page.push(group);
     if (page.length >= REFRESH_PAGE_GROUPS) await flush();
+    if (stopped()) break;
   }
-  if (page.length > 0) await flush();
+  if (page.length > 0 && !stopped()) await flush();
   return report;
 }
 

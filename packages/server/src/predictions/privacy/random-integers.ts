@@ -70,13 +70,15 @@ const ZERO_IV = new Uint8Array(16);
 /**
  * A deterministic stream of uniform integers under a 32-byte `key`: the AES-256-CTR keystream
  * (the construction of NIST SP 800-90A's CTR_DRBG, without its reseeding), read 48 bits at a
- * time. Without the key the stream can be neither predicted nor told from random. A fork's key is
- * HMAC-SHA-256(key, "fork" | label), so each released statistic reads a stream of its own.
+ * time, under the cipher key HMAC-SHA-256(key, "stream"). Without the key the stream can be neither
+ * predicted nor told from random. A fork's key is HMAC-SHA-256(key, "fork" | label), so each
+ * released statistic reads a stream of its own.
  * AES rather than an HMAC per 32-byte block: one cipher per stream made the noise of a refresh of
  * every group about 4x cheaper than an HMAC per block (docs/benchmarks/server-predictions.md).
  */
 export function keystreamRandomIntegers(key: Uint8Array): RandomIntegers {
-  const cipher = createCipheriv("aes-256-ctr", key, ZERO_IV);
+  // The cipher's key is derived from `key` apart from the forks' keys: one key, one use.
+  const cipher = createCipheriv("aes-256-ctr", createHmac("sha256", key).update("stream").digest(), ZERO_IV);
   let block: Buffer = Buffer.alloc(0);
   let offset = 0;
   const nextUint48 = (): number => {

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
+import { endianness } from "node:os";
 import { SKETCH_METRICS } from "../../aggregation/sketch-metrics.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
+
+const BIG_ENDIAN_HOST = endianness() === "BE";
 
 /**
  * The fingerprint of a crowd snapshot's input: SHA-256 of the contributing instances'
@@ -32,10 +35,13 @@ export function snapshotFingerprint(instances: readonly InstanceAggregate[]): Bu
     values[at++] = instance.successes;
     for (const metric of SKETCH_METRICS) at = writeBins(values, at, instance.bins[metric]);
   }
+  const bytes = Buffer.from(values.buffer, 0, at * 8);
+  // Float64Array writes in the host's byte order: the layout is little-endian on every host.
+  if (BIG_ENDIAN_HOST) bytes.swap64();
   return createHash("sha256")
     .update("mosaic-snapshot-fingerprint-v2\n")
     .update(JSON.stringify(sorted.map((instance) => instance.instanceId)))
-    .update(new Uint8Array(values.buffer, 0, at * 8))
+    .update(bytes)
     .digest();
 }
 

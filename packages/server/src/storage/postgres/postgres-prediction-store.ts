@@ -28,9 +28,16 @@ export class PostgresPredictionStore implements PredictionStore {
   }
 
   async noiseKey(candidate: string): Promise<string> {
-    await this.#query("INSERT INTO prediction_noise_key (id, key) VALUES (1, $1) ON CONFLICT DO NOTHING", [candidate]);
-    const { rows } = await this.#query("SELECT key FROM prediction_noise_key WHERE id = 1");
+    // One statement: the stored key, or the candidate stored now (a no-op update returns the row).
+    const { rows } = await this.#query(
+      "INSERT INTO prediction_noise_key (id, key) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET key = prediction_noise_key.key RETURNING key",
+      [candidate],
+    );
     return (rows[0] as { key: string }).key;
+  }
+
+  async releaseRefreshLease(until: Date, now: Date): Promise<void> {
+    await this.#query("UPDATE prediction_refresh_lease SET held_until = $1 WHERE id = 1 AND held_until = $2", [now.toISOString(), until.toISOString()]);
   }
 
   async takeRefreshLease(now: Date, until: Date): Promise<boolean> {

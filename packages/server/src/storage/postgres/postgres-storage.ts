@@ -196,6 +196,10 @@ export class PostgresStorage implements Storage {
     return this.#predictions.takeRefreshLease(now, until);
   }
 
+  releaseRefreshLease(until: Date, now: Date): Promise<void> {
+    return this.#predictions.releaseRefreshLease(until, now);
+  }
+
   usage(instanceId: string): Promise<InstanceUsage> {
     return reads.usage(this.#c, instanceId);
   }

@@ -70,6 +70,10 @@ export class SqlitePredictionStore implements PredictionStore {
     return taken !== undefined;
   }
 
+  async releaseRefreshLease(until: Date, now: Date): Promise<void> {
+    this.#run(() => this.#statement("UPDATE prediction_refresh_lease SET held_until = ? WHERE id = 1 AND held_until = ?").run(now.getTime(), until.getTime()));
+  }
+
   async readInstanceAggregates(groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate[]>> {
     const result = new Map<string, InstanceAggregate[]>();
     if (groupKeys.length === 0) return result;

@@ -188,6 +188,10 @@ export class SqliteStorage implements Storage {
     return this.#predictions.takeRefreshLease(now, until);
   }
 
+  async releaseRefreshLease(until: Date, now: Date): Promise<void> {
+    return this.#predictions.releaseRefreshLease(until, now);
+  }
+
   async usage(instanceId: string): Promise<InstanceUsage> {
     return reads.usage(this.#c, instanceId);
   }

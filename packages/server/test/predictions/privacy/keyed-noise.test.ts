@@ -39,18 +39,26 @@ function snapshotAt(groupKey: string, hour: number, instances: readonly Instance
 describe("keyed snapshot noise", () => {
   const noise = keyedSnapshotNoise(SECRET);
 
-  it("the same data gives the same snapshot at two fallback levels and in two intervals", () => {
-    const level0 = snapshotAt("anthropic|m|implementation|high", 0, crowd(), noise);
-    const level1 = snapshotAt("anthropic|m|implementation", 5, crowd().reverse(), noise);
+  it("the same data gives the same snapshot at two fallback levels within one window", () => {
+    const level0 = snapshotAt("anthropic|m|implementation|high", 0, crowd(), (instances) => noise(instances, 7));
+    const level1 = snapshotAt("anthropic|m|implementation", 0, crowd().reverse(), (instances) => noise(instances, 7));
     expect(level0.answers).toBe(true);
-    expect({ ...level1, groupKey: "", computedAt: "" }).toEqual({ ...level0, groupKey: "", computedAt: "" });
+    expect({ ...level1, groupKey: "" }).toEqual({ ...level0, groupKey: "" });
+  });
+
+  it("another window draws afresh, so an unchanged group does not show that nobody reported", () => {
+    expect(draws(noise(crowd(), 8))).not.toEqual(draws(noise(crowd(), 7)));
+  });
+
+  it("other mechanism settings draw afresh: a draw is never reused on other weights", () => {
+    expect(draws(keyedSnapshotNoise(SECRET, "k=6")(crowd(), 7))).not.toEqual(draws(keyedSnapshotNoise(SECRET, "k=5")(crowd(), 7)));
   });
 
   it("one more event gives independent draws, in every forked stream", () => {
-    expect(draws(noise(crowd(1)))).not.toEqual(draws(noise(crowd())));
-    expect(draws(noise(crowd(1)).fork("input_tokens"))).not.toEqual(draws(noise(crowd()).fork("input_tokens")));
+    expect(draws(noise(crowd(1), 7))).not.toEqual(draws(noise(crowd(), 7)));
+    expect(draws(noise(crowd(1), 7).fork("input_tokens"))).not.toEqual(draws(noise(crowd(), 7).fork("input_tokens")));
     // Forks of one snapshot are streams of their own.
-    expect(draws(noise(crowd()).fork("input_tokens"))).not.toEqual(draws(noise(crowd()).fork("output_tokens")));
+    expect(draws(noise(crowd(), 7).fork("input_tokens"))).not.toEqual(draws(noise(crowd(), 7).fork("output_tokens")));
   });
 
   it("the fingerprint follows the data, not the order of instances or when they last reported", () => {
@@ -62,7 +70,7 @@ describe("keyed snapshot noise", () => {
   });
 
   it("another secret gives other draws", () => {
-    expect(draws(keyedSnapshotNoise(OTHER_SECRET)(crowd()))).not.toEqual(draws(noise(crowd())));
+    expect(draws(keyedSnapshotNoise(OTHER_SECRET)(crowd(), 7))).not.toEqual(draws(noise(crowd(), 7)));
   });
 
   it("refuses a short secret", () => {
@@ -70,11 +78,11 @@ describe("keyed snapshot noise", () => {
   });
 
   it("draws uniform integers and discrete Laplace noise with the right distribution", () => {
-    const random = noise(crowd());
+    const random = noise(crowd(), 7);
     const counts = new Array<number>(6).fill(0);
     for (let i = 0; i < 60_000; i++) counts[random.below(6)]! += 1;
     for (const count of counts) expect(Math.abs(count - 10_000)).toBeLessThan(600);
-    const laplace = noise(crowd()).fork("laplace");
+    const laplace = noise(crowd(), 7).fork("laplace");
     const n = 50_000;
     const alpha = Math.exp(-1 / 2);
     const seen = new Map<number, number>();

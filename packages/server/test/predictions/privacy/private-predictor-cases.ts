@@ -106,8 +106,22 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
     });
   });
 
+  describe("beside a background refresher (queryGraceMs)", () => {
+    it("a query leaves a snapshot past its interval to the refresher for the grace, then recomputes it itself", async () => {
+      await seed(BASE_QUERY, 5, 6);
+      const graced = createPrivatePredictor(store, { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases"), queryGraceMs: HOUR / 2 });
+      const [first] = await graced.predict([BASE_QUERY]);
+      clock += HOUR + HOUR / 2 - 1;
+      const [withinGrace] = await graced.predict([BASE_QUERY]);
+      expect(withinGrace?.metadata.last_updated).toBe(first?.metadata.last_updated);
+      clock += 1;
+      const [after] = await graced.predict([BASE_QUERY]);
+      expect(after?.metadata.last_updated).not.toBe(first?.metadata.last_updated);
+    });
+  });
+
   describe("the server's keyed noise (no noise option)", () => {
-    it("gives the same answer for the same data: at a level whose data equals the level below's, in a later interval, in another process", async () => {
+    it("gives the same answer for the same data within a window: at a level whose data equals the level below's, and in another process", async () => {
       await seed(BASE_QUERY, 6, 8, (i, e) => ({ actual_input_tokens: 1_000 + 50 * i + 7 * e }));
       const keyed = createPrivatePredictor(store, { thresholds: THRESHOLDS, now: () => new Date(clock) });
       // Another complexity has no events: its level-1 group holds exactly the level-0 group's data.
@@ -115,16 +129,23 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       expect(level0?.metadata).toMatchObject({ fallback_level: 0, source: "crowd" });
       expect(level1?.metadata).toMatchObject({ fallback_level: 1, source: "crowd" });
       expect(level1?.prediction).toEqual(level0?.prediction);
-      clock += 2 * HOUR;
+      // Another process, later in the same window, computing level 2 (the same data again) for the first time.
+      clock += HOUR / 2;
       const other = createPrivatePredictor(store, { thresholds: THRESHOLDS, now: () => new Date(clock) });
-      const [later] = await other.predict([BASE_QUERY]);
-      expect(later?.metadata.last_updated).not.toBe(level0?.metadata.last_updated);
-      expect(later?.prediction).toEqual(level0?.prediction);
-      // One more event: new data, noise drawn afresh, so the published prediction differs.
-      await seed(BASE_QUERY, 1, 1);
-      clock += 2 * HOUR;
-      const [changed] = await other.predict([BASE_QUERY]);
-      expect(changed?.prediction).not.toEqual(level0?.prediction);
+      const [level2] = await other.predict([at({ task_type: "testing", complexity: "low" })]);
+      expect(level2?.metadata).toMatchObject({ fallback_level: 2, source: "crowd" });
+      expect(level2?.metadata.last_updated).not.toBe(level0?.metadata.last_updated);
+      expect(level2?.prediction).toEqual(level0?.prediction);
+    });
+
+    it("draws afresh in the next window, so an unchanged group does not tell that nobody reported", async () => {
+      await seed(BASE_QUERY, 6, 8, (i, e) => ({ actual_input_tokens: 1_000 + 50 * i + 7 * e }));
+      const keyed = createPrivatePredictor(store, { thresholds: THRESHOLDS, now: () => new Date(clock) });
+      const [first] = await keyed.predict([BASE_QUERY]);
+      clock += HOUR;
+      const [next] = await keyed.predict([BASE_QUERY]);
+      expect(next?.metadata.last_updated).not.toBe(first?.metadata.last_updated);
+      expect(next?.prediction).not.toEqual(first?.prediction);
     });
   });
 
@@ -201,6 +222,7 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       readAllInstanceAggregates: () => (calls.push("all"), store.readAllInstanceAggregates()),
       noiseKey: (candidate) => (calls.push("noise-key"), store.noiseKey(candidate)),
       takeRefreshLease: (now, until) => (calls.push("lease"), store.takeRefreshLease(now, until)),
+      releaseRefreshLease: (until, now) => (calls.push("release"), store.releaseRefreshLease(until, now)),
     };
   }
 
