@@ -252,13 +252,19 @@ async function verifyCounts(admin, configs) {
   for (const config of configs) {
     if (!config.schema) continue;
     const events = Number((await admin.query(`SELECT count(*) AS n FROM ${config.schema}.events`)).rows[0].n);
-    // Provider-level groups (a key of one dimension): each event is in exactly one. A build
-    // before migration 6 keeps group-wide bins instead.
-    const perInstance = (await admin.query(`SELECT to_regclass('${config.schema}.instance_bins') AS t`)).rows[0].t !== null;
+    // Provider-level groups (a key of one dimension): each event is in exactly one. Builds keep
+    // the bins in the aggregate rows' arrays (migration 8), as rows of instance_bins (migrations
+    // 6-7), or group-wide (before 6).
+    const table = async (name) => (await admin.query(`SELECT to_regclass('${config.schema}.${name}') AS t`)).rows[0].t !== null;
+    const arrays = ["input_tokens", "output_tokens", "cost_usd_micros", "duration_ms"]
+      .map((m) => `SELECT '${m}' AS metric, u.count FROM ${config.schema}.instance_aggregates a, unnest(a.${m}_bins, a.${m}_counts) AS u (bin, count) WHERE json_array_length(a.group_key::json) = 1`)
+      .join(" UNION ALL ");
     const bins = await admin.query(
-      perInstance
+      (await table("instance_bins"))
         ? `SELECT metric, sum(count) AS n FROM ${config.schema}.instance_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`
-        : `SELECT metric, sum(count) AS n FROM ${config.schema}.group_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`,
+        : (await table("group_bins"))
+          ? `SELECT metric, sum(count) AS n FROM ${config.schema}.group_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`
+          : `SELECT metric, sum(count) AS n FROM (${arrays}) AS b GROUP BY metric`,
     );
     const exact = bins.rows.every((row) => Number(row.n) === events);
     console.log(`- ${config.name}: ${fmt(events)} events stored; provider-level bins sum to events: ${exact ? "yes" : "NO"}`);

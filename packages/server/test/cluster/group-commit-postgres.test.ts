@@ -6,7 +6,7 @@ import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js"
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { type Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
-import { aggregateTotals, providerContributors } from "../faults/aggregate-check.js";
+import { aggregateTotals, binRowsSql, providerContributors } from "../faults/aggregate-check.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { toStore } from "../helpers/events-to-store.js";
 
@@ -118,7 +118,7 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
       [`%"${model}"%`],
     );
     expect(groups.rows).toEqual([4, 3, 2].map((dimensions) => ({ dimensions, events: 3 })));
-    const bins = await schema.admin.query(`SELECT metric, sum(count)::int AS n FROM ${schema.name}.instance_bins WHERE group_key = $1 GROUP BY metric`, [
+    const bins = await schema.admin.query(`SELECT metric, sum(count)::int AS n FROM ${binRowsSql(schema.name)} AS b WHERE group_key = $1 GROUP BY metric`, [
       JSON.stringify([twin.provider, model]),
     ]);
     expect(bins.rows).toHaveLength(4);
