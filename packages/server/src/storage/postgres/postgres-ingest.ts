@@ -4,11 +4,11 @@ import type { EventToStore } from "../storage.js";
 import { ROLLUP_ADDITIVE_COLUMNS, additiveValues } from "../usage-rollup.js";
 import type { PgQueryable } from "./postgres-driver.js";
 import type { Row } from "./postgres-rows.js";
-import { addToSketch, arrayLiteral } from "./sketch-arrays.js";
+import { addToSketchBytes } from "./sketch-bytes.js";
 import {
   INSERT_EVENTS,
   SET_INSTANCE_SKETCHES,
-  SKETCH_ARRAY_COLUMNS,
+  SKETCH_COLUMNS,
   UPSERT_ALL_INSTANCES_ROLLUPS,
   UPSERT_INSTANCE_AGGREGATES,
   UPSERT_ROLLUPS,
@@ -102,7 +102,7 @@ async function writeRowChanges(client: PgQueryable, { rollups, allInstancesRollu
 
 /**
  * Adds (group, instance) aggregate changes: the sums by one upsert, which locks the rows in key
- * order and returns their sketches; each sketch merged with its change here (sketch-arrays.ts);
+ * order and returns their sketches; each sketch merged with its change here (sketch-bytes.ts);
  * the merged sketches set by one UPDATE of those locked rows. Another process's transaction on
  * the same row waits for the lock at its upsert and then reads this one's committed sketches, so
  * no bin is lost (docs/decisions/0011-instance-aggregates.md).
@@ -112,19 +112,18 @@ export async function writeInstanceAggregates(client: PgQueryable, rows: readonl
   const { rows: stored } = await client.query(UPSERT_INSTANCE_AGGREGATES, sumsParameters(rows));
   const byKey = new Map<string, Map<string, Row>>();
   for (const row of stored) getOrCreate(byKey, row.group_key as string).set(row.instance_id as string, row);
-  const columns: string[][] = [[], [], ...SKETCH_ARRAY_COLUMNS.flatMap(() => [[], []])];
+  const keys: string[][] = [[], []];
+  const sketches: Buffer[][] = SKETCH_COLUMNS.map(() => []);
   for (const delta of rows) {
     const row = byKey.get(delta.groupKey)?.get(delta.instanceId);
     if (row === undefined) throw new Error("the aggregate upsert returned no row for a (group, instance) it wrote");
-    (columns[0] as string[]).push(delta.groupKey);
-    (columns[1] as string[]).push(delta.instanceId);
-    SKETCH_ARRAY_COLUMNS.forEach(({ bins, counts }, m) => {
-      const merged = addToSketch(row[bins] as number[], row[counts] as (string | number)[], delta.bins[m] as Map<number, number>);
-      (columns[2 + 2 * m] as string[]).push(arrayLiteral(merged.bins));
-      (columns[3 + 2 * m] as string[]).push(arrayLiteral(merged.counts));
+    (keys[0] as string[]).push(delta.groupKey);
+    (keys[1] as string[]).push(delta.instanceId);
+    SKETCH_COLUMNS.forEach((column, m) => {
+      (sketches[m] as Buffer[]).push(addToSketchBytes(row[column] as Buffer, delta.bins[m] as Map<number, number>));
     });
   }
-  await client.query(SET_INSTANCE_SKETCHES, columns);
+  await client.query(SET_INSTANCE_SKETCHES, [...keys, ...sketches]);
 }
 
 function getOrCreate(map: Map<string, Map<string, Row>>, key: string): Map<string, Row> {

@@ -23,8 +23,8 @@ export const INSERT_EVENTS = `
   ON CONFLICT (instance_id, event_id) DO NOTHING
   RETURNING instance_id, event_id`;
 
-/** The sketch columns of instance_aggregates (migration 8), per metric in SKETCH_METRICS order: ascending bins, aligned counts. */
-export const SKETCH_ARRAY_COLUMNS: readonly { bins: string; counts: string }[] = SKETCH_METRICS.map((metric) => ({ bins: `${metric}_bins`, counts: `${metric}_counts` }));
+/** The sketch columns of instance_aggregates (migration 8), in SKETCH_METRICS order: one bytea each (sketch-bytes.ts). */
+export const SKETCH_COLUMNS: readonly string[] = SKETCH_METRICS.map((metric) => `${metric}_sketch`);
 
 /** The sums' part of an aggregate upsert (also migration 6's, before the sketches were in the row). */
 export const AGGREGATE_SUMS_UPSERT = `
@@ -51,17 +51,14 @@ export const AGGREGATE_SUMS_UPSERT = `
  * writes their sums (postgres-ingest.ts).
  */
 export const UPSERT_INSTANCE_AGGREGATES = `${AGGREGATE_SUMS_UPSERT}
-  RETURNING group_key, instance_id, ${SKETCH_ARRAY_COLUMNS.map(({ bins, counts }) => `${bins}, ${counts}`).join(", ")}`;
+  RETURNING group_key, instance_id, ${SKETCH_COLUMNS.join(", ")}`;
 
-/**
- * Sets the merged sketches of rows this transaction has locked: each array passed as its text
- * form ('{1,2}'), since unnest cannot carry one array per row.
- */
+/** Sets the merged sketches of rows this transaction has locked. */
 export const SET_INSTANCE_SKETCHES = `
   UPDATE instance_aggregates AS a SET
-    ${SKETCH_ARRAY_COLUMNS.map(({ bins, counts }, m) => `${bins} = u.b${m}::integer[], ${counts} = u.c${m}::bigint[]`).join(",\n    ")}
-  FROM unnest($1::text[], $2::text[], ${SKETCH_ARRAY_COLUMNS.map((_, m) => `$${3 + 2 * m}::text[], $${4 + 2 * m}::text[]`).join(", ")})
-    AS u (group_key, instance_id, ${SKETCH_ARRAY_COLUMNS.map((_, m) => `b${m}, c${m}`).join(", ")})
+    ${SKETCH_COLUMNS.map((column, m) => `${column} = u.s${m}`).join(",\n    ")}
+  FROM unnest($1::text[], $2::text[], ${SKETCH_COLUMNS.map((_, m) => `$${3 + m}::bytea[]`).join(", ")})
+    AS u (group_key, instance_id, ${SKETCH_COLUMNS.map((_, m) => `s${m}`).join(", ")})
   WHERE a.group_key = u.group_key AND a.instance_id = u.instance_id`;
 
 /** Aggregate rows with their sketches: one statement, one snapshot. */

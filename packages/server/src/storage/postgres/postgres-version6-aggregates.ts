@@ -8,7 +8,7 @@ import { AGGREGATE_SUMS_UPSERT } from "./postgres-sql.js";
  * How migration 6's backfill writes (group, instance) aggregates: in the layout of version 6, the
  * sums in instance_aggregates and every sketch bin as a row of instance_bins. A released
  * migration keeps its meaning, so its backfill keeps this writer; migration 8
- * (sketch-arrays-migration.ts) then folds the bin rows into the aggregate rows, as it does for a
+ * (sketches-in-row-migration.ts) then folds the bin rows into the aggregate rows, as it does for a
  * database that was at version 6 or 7 already. Ingest writes the layout of today (postgres-ingest.ts).
  */
 

@@ -3,8 +3,7 @@ import type { Migration } from "./migration.js";
 
 /**
  * Migration 8 on both engines: PostgreSQL keeps each (group, instance) aggregate's sketches in its
- * own row, one pair of arrays per metric (`<metric>_bins` integer[] ascending, `<metric>_counts`
- * bigint[] aligned with it), instead of a row of `instance_bins` per (group, instance, metric,
+ * own row, one bytea per metric (`<metric>_sketch`: postgres/sketch-bytes.ts), instead of a row of `instance_bins` per (group, instance, metric,
  * bin). Ingest merges them under the row lock its upsert takes (postgres-ingest.ts): a group
  * commit of several instances wrote each instance's bins as rows of their own, which made
  * PostgreSQL spend more per event than before the per-instance aggregates
@@ -14,29 +13,28 @@ import type { Migration } from "./migration.js";
  * SQLite's sketches are one sparse BLOB per metric in the row since migration 6: nothing to
  * change, so its version 8 runs no statement and only keeps the two engines' versions in step.
  */
-export const SQLITE_SKETCH_ARRAYS_MIGRATION: Migration = {
+export const SQLITE_SKETCHES_IN_ROW_MIGRATION: Migration = {
   version: 8,
   name: "sketches in the aggregate row (PostgreSQL; nothing on SQLite)",
   sql: "",
 };
 
-const PER_METRIC = SKETCH_METRICS.map((metric) => ({ metric, bins: `${metric}_bins`, counts: `${metric}_counts` }));
+const PER_METRIC = SKETCH_METRICS.map((metric) => ({ metric, column: `${metric}_sketch` }));
 
-export const POSTGRES_SKETCH_ARRAYS_MIGRATION: Migration = {
+export const POSTGRES_SKETCHES_IN_ROW_MIGRATION: Migration = {
   version: 8,
   name: "sketches in the aggregate row (PostgreSQL; nothing on SQLite)",
   sql: `
 ALTER TABLE instance_aggregates
-  ${PER_METRIC.map(({ bins, counts }) => `ADD COLUMN ${bins} integer[] NOT NULL DEFAULT '{}', ADD COLUMN ${counts} bigint[] NOT NULL DEFAULT '{}'`).join(",\n  ")};
+  ${PER_METRIC.map(({ column }) => `ADD COLUMN ${column} bytea NOT NULL DEFAULT ''`).join(",\n  ")};
 
 UPDATE instance_aggregates a SET
-  ${PER_METRIC.map(({ bins, counts }) => `${bins} = s.${bins}, ${counts} = s.${counts}`).join(",\n  ")}
+  ${PER_METRIC.map(({ column }) => `${column} = s.${column}`).join(",\n  ")}
 FROM (
   SELECT group_key, instance_id,
     ${PER_METRIC.map(
-      ({ metric, bins, counts }) =>
-        `coalesce(array_agg(bin ORDER BY bin) FILTER (WHERE metric = '${metric}'), '{}') AS ${bins}, ` +
-        `coalesce(array_agg(count ORDER BY bin) FILTER (WHERE metric = '${metric}'), '{}') AS ${counts}`,
+      ({ metric, column }) =>
+        `coalesce(string_agg(int4send(bin) || float8send(count::float8), ''::bytea ORDER BY bin) FILTER (WHERE metric = '${metric}'), '') AS ${column}`,
     ).join(",\n    ")}
   FROM instance_bins GROUP BY group_key, instance_id
 ) AS s
