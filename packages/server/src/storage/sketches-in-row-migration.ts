@@ -1,14 +1,14 @@
-import { SKETCH_METRICS } from "../aggregation/sketch-metrics.js";
 import type { Migration } from "./migration.js";
 
 /**
  * Migration 8 on both engines: PostgreSQL keeps each (group, instance) aggregate's sketches in its
- * own row, one bytea per metric (`<metric>_sketch`: postgres/sketch-bytes.ts), instead of a row of `instance_bins` per (group, instance, metric,
- * bin). Ingest merges them under the row lock its upsert takes (postgres-ingest.ts): a group
- * commit of several instances wrote each instance's bins as rows of their own, which made
- * PostgreSQL spend more per event than before the per-instance aggregates
- * (docs/decisions/0011-instance-aggregates.md). The conversion folds the bin rows into the arrays
- * in the migration's transaction, then drops `instance_bins`.
+ * own row, one bytea per metric (`<metric>_sketch`: postgres/sketch-bytes.ts), instead of a row
+ * of `instance_bins` per (group, instance, metric, bin). Ingest merges them under the row lock
+ * its upsert takes (postgres-ingest.ts): a group commit of several instances wrote each
+ * instance's bins as rows of their own, which made PostgreSQL spend more per event than before
+ * the per-instance aggregates (docs/decisions/0011-instance-aggregates.md). The conversion folds
+ * the bin rows into those bytes (int4send and float8send: big-endian) in the migration's
+ * transaction, then drops `instance_bins`.
  *
  * SQLite's sketches are one sparse BLOB per metric in the row since migration 6: nothing to
  * change, so its version 8 runs no statement and only keeps the two engines' versions in step.
@@ -19,7 +19,9 @@ export const SQLITE_SKETCHES_IN_ROW_MIGRATION: Migration = {
   sql: "",
 };
 
-const PER_METRIC = SKETCH_METRICS.map((metric) => ({ metric, column: `${metric}_sketch` }));
+// The metrics as they were when this migration was released (SKETCH_METRICS then): its text
+// must not change with later code.
+const PER_METRIC = ["input_tokens", "output_tokens", "cost_usd_micros", "duration_ms"].map((metric) => ({ metric, column: `${metric}_sketch` }));
 
 export const POSTGRES_SKETCHES_IN_ROW_MIGRATION: Migration = {
   version: 8,

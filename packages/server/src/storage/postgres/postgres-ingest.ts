@@ -14,7 +14,6 @@ import {
   UPSERT_ROLLUPS,
   UPSERT_USAGE,
 } from "./postgres-sql.js";
-import { sumsParameters } from "./postgres-version6-aggregates.js";
 
 /** One ingestEvents call waiting for its transaction: its first copies of each event_id. */
 export interface PostgresIngestJob {
@@ -130,4 +129,20 @@ function getOrCreate(map: Map<string, Map<string, Row>>, key: string): Map<strin
   let value = map.get(key);
   if (value === undefined) map.set(key, (value = new Map()));
   return value;
+}
+
+/** The parameters of AGGREGATE_SUMS_UPSERT (and of UPSERT_INSTANCE_AGGREGATES, which extends it). */
+export function sumsParameters(rows: readonly InstanceAggregateDelta[]): unknown[] {
+  return [
+    rows.map((r) => r.groupKey),
+    rows.map((r) => r.instanceId),
+    rows.map((r) => r.events),
+    rows.map((r) => r.sumEstimatedInputTokens),
+    rows.map((r) => r.sumActualInputTokens),
+    rows.map((r) => r.sumEstimatedOutputTokens),
+    rows.map((r) => r.sumActualOutputTokens),
+    rows.map((r) => r.gatePassed),
+    rows.map((r) => r.successes),
+    rows.map((r) => new Date(r.lastUpdatedMs)),
+  ];
 }

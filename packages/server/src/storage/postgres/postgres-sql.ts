@@ -48,7 +48,7 @@ export const AGGREGATE_SUMS_UPSERT = `
  * Adds (group, instance) aggregate changes' sums and answers each row's sketches as they stand:
  * the upsert locks every row it touches (in key order) until the transaction ends, so the
  * sketches it returns are the latest committed ones and stay so until SET_INSTANCE_SKETCHES
- * writes their sums (postgres-ingest.ts).
+ * writes the merged ones (postgres-ingest.ts).
  */
 export const UPSERT_INSTANCE_AGGREGATES = `${AGGREGATE_SUMS_UPSERT}
   RETURNING group_key, instance_id, ${SKETCH_COLUMNS.join(", ")}`;

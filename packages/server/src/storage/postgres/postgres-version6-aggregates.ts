@@ -2,6 +2,7 @@ import type { InstanceAggregateDelta } from "../../aggregation/fold-accepted.js"
 import { SKETCH_METRICS } from "../../aggregation/sketch-metrics.js";
 import { compareKeys } from "../../aggregation/compare-keys.js";
 import type { PgQueryable } from "./postgres-driver.js";
+import { sumsParameters } from "./postgres-ingest.js";
 import { AGGREGATE_SUMS_UPSERT } from "./postgres-sql.js";
 
 /**
@@ -38,20 +39,4 @@ export async function writeVersion6Aggregates(client: PgQueryable, rows: readonl
     }
   }
   await client.query(UPSERT_VERSION6_BINS, [bins.groupKeys, bins.instanceIds, bins.metrics, bins.bins, bins.counts]);
-}
-
-/** The parameters of AGGREGATE_SUMS_UPSERT (and of UPSERT_INSTANCE_AGGREGATES, which extends it). */
-export function sumsParameters(rows: readonly InstanceAggregateDelta[]): unknown[] {
-  return [
-    rows.map((r) => r.groupKey),
-    rows.map((r) => r.instanceId),
-    rows.map((r) => r.events),
-    rows.map((r) => r.sumEstimatedInputTokens),
-    rows.map((r) => r.sumActualInputTokens),
-    rows.map((r) => r.sumEstimatedOutputTokens),
-    rows.map((r) => r.sumActualOutputTokens),
-    rows.map((r) => r.gatePassed),
-    rows.map((r) => r.successes),
-    rows.map((r) => new Date(r.lastUpdatedMs)),
-  ];
 }
