@@ -252,17 +252,32 @@ async function verifyCounts(admin, configs) {
   for (const config of configs) {
     if (!config.schema) continue;
     const events = Number((await admin.query(`SELECT count(*) AS n FROM ${config.schema}.events`)).rows[0].n);
-    // Provider-level groups (a key of one dimension): each event is in exactly one. A build
-    // before migration 6 keeps group-wide bins instead.
-    const perInstance = (await admin.query(`SELECT to_regclass('${config.schema}.instance_bins') AS t`)).rows[0].t !== null;
-    const bins = await admin.query(
-      perInstance
-        ? `SELECT metric, sum(count) AS n FROM ${config.schema}.instance_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`
-        : `SELECT metric, sum(count) AS n FROM ${config.schema}.group_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`,
-    );
+    // Provider-level groups (a key of one dimension): each event is in exactly one. Builds keep
+    // the bins in the aggregate row (migration 8: a bytea per metric of 12-byte big-endian
+    // entries, int32 bin and float64 count), as rows of instance_bins (migrations 6-7), or
+    // group-wide (before 6).
+    const table = async (name) => (await admin.query(`SELECT to_regclass('${config.schema}.${name}') AS t`)).rows[0].t !== null;
+    const bins = (await table("instance_bins"))
+      ? await admin.query(`SELECT metric, sum(count) AS n FROM ${config.schema}.instance_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`)
+      : (await table("group_bins"))
+        ? await admin.query(`SELECT metric, sum(count) AS n FROM ${config.schema}.group_bins WHERE json_array_length(group_key::json) = 1 GROUP BY metric`)
+        : await sketchSums(admin, config.schema);
     const exact = bins.rows.every((row) => Number(row.n) === events);
     console.log(`- ${config.name}: ${fmt(events)} events stored; provider-level bins sum to events: ${exact ? "yes" : "NO"}`);
   }
+}
+
+/** Per metric, the sum of the provider-level sketches' counts (migration 8's bytea), as rows like the bin tables' sums. */
+async function sketchSums(admin, schema) {
+  const metrics = ["input_tokens", "output_tokens", "cost_usd_micros", "duration_ms"];
+  const { rows } = await admin.query(`SELECT ${metrics.map((m) => `${m}_sketch`).join(", ")} FROM ${schema}.instance_aggregates WHERE json_array_length(group_key::json) = 1`);
+  return {
+    rows: metrics.map((metric) => {
+      let n = 0;
+      for (const row of rows) for (let offset = 0; offset < row[`${metric}_sketch`].length; offset += 12) n += row[`${metric}_sketch`].readDoubleBE(offset + 4);
+      return { metric, n };
+    }),
+  };
 }
 
 await main();

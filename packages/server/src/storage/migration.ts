@@ -73,7 +73,7 @@ export interface MigrationSession {
   record(migration: Migration): void;
   /** Up to `limit` stored events after `after`, in (instance_id, event_id) order. */
   readEvents(after: EventCursor, limit: number): BackfillEvent[];
-  /** Adds (group, instance) aggregate changes, as ingest writes them. */
+  /** Adds (group, instance) aggregate changes in the layout of the migration that asks (only 6 does; PostgreSQL converts it at 8). */
   writeInstanceAggregates(rows: readonly InstanceAggregateDelta[]): void;
 }
 

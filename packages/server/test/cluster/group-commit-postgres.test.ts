@@ -6,7 +6,7 @@ import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js"
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { type Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
-import { aggregateTotals, providerContributors } from "../faults/aggregate-check.js";
+import { aggregateTotals, providerContributors, sketchTotals } from "../faults/aggregate-check.js";
 import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
 import { toStore } from "../helpers/events-to-store.js";
 
@@ -118,11 +118,8 @@ describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skippe
       [`%"${model}"%`],
     );
     expect(groups.rows).toEqual([4, 3, 2].map((dimensions) => ({ dimensions, events: 3 })));
-    const bins = await schema.admin.query(`SELECT metric, sum(count)::int AS n FROM ${schema.name}.instance_bins WHERE group_key = $1 GROUP BY metric`, [
-      JSON.stringify([twin.provider, model]),
-    ]);
-    expect(bins.rows).toHaveLength(4);
-    for (const row of bins.rows as { n: number }[]) expect(row.n).toBe(3);
+    const bins = await sketchTotals(schema.admin, schema.name, "group_key = $1", [JSON.stringify([twin.provider, model])]);
+    expect(bins.map(({ totals }) => totals)).toEqual([Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, 3]))]);
   });
 
   it("sets last_updated per (group, instance) row: a row only an earlier call of the group touched keeps that call's time", async () => {

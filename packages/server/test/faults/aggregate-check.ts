@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
+import { binsOfSketchBytes } from "../../src/storage/postgres/sketch-bytes.js";
 
 /** What a schema's tables say about its events and their aggregates. */
 export interface AggregateTotals {
@@ -25,22 +27,36 @@ export async function providerContributors(client: pg.Client, schema: string): P
   return rows.map((row: { n: number }) => row.n);
 }
 
+/**
+ * The per-metric bin totals of a schema's aggregate rows (each sketch decoded, migration 8's
+ * bytea), with each row's events: the bins of every metric of a row sum to its events.
+ */
+export async function sketchTotals(
+  client: pg.Client,
+  schema: string,
+  where: string,
+  values: unknown[] = [],
+): Promise<{ groupKey: string; events: number; totals: Record<string, number> }[]> {
+  const { rows } = await client.query(`SELECT group_key, events, ${SKETCH_METRICS.map((m) => `${m}_sketch`).join(", ")} FROM ${schema}.instance_aggregates WHERE ${where}`, values);
+  return rows.map((row: Record<string, unknown>) => ({
+    groupKey: row["group_key"] as string,
+    events: Number(row["events"]),
+    totals: Object.fromEntries(SKETCH_METRICS.map((m) => [m, [...binsOfSketchBytes(row[`${m}_sketch`] as Buffer).values()].reduce((x, y) => x + y, 0)])),
+  }));
+}
+
 /** Reads the totals that must agree when no update was lost or doubled. */
 export async function aggregateTotals(client: pg.Client, schema: string): Promise<AggregateTotals> {
   const one = async (sql: string) => Number((await client.query(sql)).rows[0]?.n ?? 0);
-  const bins = await client.query(
-    `SELECT metric, sum(count)::bigint AS n FROM ${schema}.instance_bins WHERE ${LEVEL_0} GROUP BY metric`,
-  );
-  const drifting = await client.query(
-    `SELECT a.group_key FROM ${schema}.instance_aggregates a
-     JOIN ${schema}.instance_bins b ON b.group_key = a.group_key AND b.instance_id = a.instance_id
-     GROUP BY a.group_key, a.instance_id, a.events, b.metric HAVING sum(b.count) <> a.events`,
-  );
+  const level0 = await sketchTotals(client, schema, LEVEL_0);
+  const all = await sketchTotals(client, schema, "true");
+  const binTotals: Record<string, number> = {};
+  for (const { totals } of level0) for (const [metric, n] of Object.entries(totals)) binTotals[metric] = (binTotals[metric] ?? 0) + n;
   return {
     events: await one(`SELECT count(*) AS n FROM ${schema}.events`),
     usageEvents: await one(`SELECT coalesce(sum(events), 0) AS n FROM ${schema}.instance_usage`),
     level0Events: await one(`SELECT coalesce(sum(events), 0) AS n FROM ${schema}.instance_aggregates WHERE ${LEVEL_0}`),
-    binTotals: Object.fromEntries(bins.rows.map((row: { metric: string; n: string }) => [row.metric, Number(row.n)])),
-    groupsWithDriftingBins: drifting.rows.map((row: { group_key: string }) => row.group_key),
+    binTotals,
+    groupsWithDriftingBins: all.filter(({ events, totals }) => Object.values(totals).some((n) => n !== events)).map(({ groupKey }) => groupKey),
   };
 }

@@ -1,11 +1,19 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { foldAccepted, type AcceptedBatch, type InstanceAggregateDelta, type RowChanges } from "../../aggregation/fold-accepted.js";
-import { SKETCH_METRICS } from "../../aggregation/sketch-metrics.js";
-import { compareKeys } from "../../aggregation/compare-keys.js";
 import type { EventToStore } from "../storage.js";
 import { ROLLUP_ADDITIVE_COLUMNS, additiveValues } from "../usage-rollup.js";
 import type { PgQueryable } from "./postgres-driver.js";
-import { INSERT_EVENTS, UPSERT_ALL_INSTANCES_ROLLUPS, UPSERT_INSTANCE_AGGREGATES, UPSERT_INSTANCE_BINS, UPSERT_ROLLUPS, UPSERT_USAGE } from "./postgres-sql.js";
+import type { Row } from "./postgres-rows.js";
+import { addToSketchBytes } from "./sketch-bytes.js";
+import {
+  INSERT_EVENTS,
+  SET_INSTANCE_SKETCHES,
+  SKETCH_COLUMNS,
+  UPSERT_ALL_INSTANCES_ROLLUPS,
+  UPSERT_INSTANCE_AGGREGATES,
+  UPSERT_ROLLUPS,
+  UPSERT_USAGE,
+} from "./postgres-sql.js";
 
 /** One ingestEvents call waiting for its transaction: its first copies of each event_id. */
 export interface PostgresIngestJob {
@@ -91,17 +99,41 @@ async function writeRowChanges(client: PgQueryable, { rollups, allInstancesRollu
   await client.query(UPSERT_USAGE, [usage.map((u) => u.instanceId), usage.map((u) => u.events), usage.map((u) => new Date(u.firstMs)), usage.map((u) => new Date(u.lastMs))]);
 }
 
-/** SKETCH_METRICS indexes in metric-name order: the order bin rows are keyed in. */
-const METRICS_BY_NAME = SKETCH_METRICS.map((metric, index) => ({ metric, index })).sort((a, b) => compareKeys(a.metric, b.metric));
-
 /**
- * Adds (group, instance) aggregate changes: the sums in one statement, then every sketch bin as a
- * row of instance_bins in another (docs/decisions/0011-instance-aggregates.md). Also what
- * migration 6's backfill writes through.
+ * Adds (group, instance) aggregate changes: the sums by one upsert, which locks the rows in key
+ * order and returns their sketches; each sketch merged with its change here (sketch-bytes.ts);
+ * the merged sketches set by one UPDATE of those locked rows. Another process's transaction on
+ * the same row waits for the lock at its upsert and then reads this one's committed sketches, so
+ * no bin is lost (docs/decisions/0011-instance-aggregates.md).
  */
 export async function writeInstanceAggregates(client: PgQueryable, rows: readonly InstanceAggregateDelta[]): Promise<void> {
   if (rows.length === 0) return;
-  await client.query(UPSERT_INSTANCE_AGGREGATES, [
+  const { rows: stored } = await client.query(UPSERT_INSTANCE_AGGREGATES, sumsParameters(rows));
+  const byKey = new Map<string, Map<string, Row>>();
+  for (const row of stored) getOrCreate(byKey, row.group_key as string).set(row.instance_id as string, row);
+  const keys: string[][] = [[], []];
+  const sketches: Buffer[][] = SKETCH_COLUMNS.map(() => []);
+  for (const delta of rows) {
+    const row = byKey.get(delta.groupKey)?.get(delta.instanceId);
+    if (row === undefined) throw new Error("the aggregate upsert returned no row for a (group, instance) it wrote");
+    (keys[0] as string[]).push(delta.groupKey);
+    (keys[1] as string[]).push(delta.instanceId);
+    SKETCH_COLUMNS.forEach((column, m) => {
+      (sketches[m] as Buffer[]).push(addToSketchBytes(row[column] as Buffer, delta.bins[m] as Map<number, number>));
+    });
+  }
+  await client.query(SET_INSTANCE_SKETCHES, [...keys, ...sketches]);
+}
+
+function getOrCreate(map: Map<string, Map<string, Row>>, key: string): Map<string, Row> {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = new Map()));
+  return value;
+}
+
+/** The parameters of AGGREGATE_SUMS_UPSERT (and of UPSERT_INSTANCE_AGGREGATES, which extends it). */
+export function sumsParameters(rows: readonly InstanceAggregateDelta[]): unknown[] {
+  return [
     rows.map((r) => r.groupKey),
     rows.map((r) => r.instanceId),
     rows.map((r) => r.events),
@@ -112,19 +144,5 @@ export async function writeInstanceAggregates(client: PgQueryable, rows: readonl
     rows.map((r) => r.gatePassed),
     rows.map((r) => r.successes),
     rows.map((r) => new Date(r.lastUpdatedMs)),
-  ]);
-  const bins = { groupKeys: [] as string[], instanceIds: [] as string[], metrics: [] as string[], bins: [] as number[], counts: [] as number[] };
-  for (const row of rows) {
-    for (const { metric, index } of METRICS_BY_NAME) {
-      const byBin = row.bins[index] as Map<number, number>;
-      for (const bin of [...byBin.keys()].sort((a, b) => a - b)) {
-        bins.groupKeys.push(row.groupKey);
-        bins.instanceIds.push(row.instanceId);
-        bins.metrics.push(metric);
-        bins.bins.push(bin);
-        bins.counts.push(byBin.get(bin) as number);
-      }
-    }
-  }
-  await client.query(UPSERT_INSTANCE_BINS, [bins.groupKeys, bins.instanceIds, bins.metrics, bins.bins, bins.counts]);
+  ];
 }

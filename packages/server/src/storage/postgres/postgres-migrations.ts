@@ -1,6 +1,7 @@
 import type { Migration } from "../migration.js";
 import { POSTGRES_PREDICTION_MIGRATION } from "../prediction-migration.js";
 import { POSTGRES_PREDICTION_STATE_MIGRATION } from "../prediction-state-migration.js";
+import { POSTGRES_SKETCHES_IN_ROW_MIGRATION } from "../sketches-in-row-migration.js";
 import { instanceAggregatesBackfill } from "../instance-aggregates-backfill.js";
 import { ALL_INSTANCES_BACKFILL_SQL, RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
 
@@ -243,4 +244,5 @@ DROP INDEX events_instance_dimensions;
     backfill: instanceAggregatesBackfill,
   },
   POSTGRES_PREDICTION_STATE_MIGRATION,
+  POSTGRES_SKETCHES_IN_ROW_MIGRATION,
 ];

@@ -1,6 +1,7 @@
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
 import type { ApiKeyRecord, InstanceRecord } from "../storage.js";
+import { binsOfSketchBytes } from "./sketch-bytes.js";
 
 /** Rows as node-postgres returns them and their mapping to the Storage types. */
 export type Row = Record<string, unknown>;
@@ -25,10 +26,12 @@ export function toApiKey(row: Row): ApiKeyRecord {
   };
 }
 
-/** An instance_aggregates row with its bins as [metric, bin, count] triples (READ_INSTANCE_AGGREGATES). */
+/** An instance_aggregates row with its sketches (READ_INSTANCE_AGGREGATES). */
 export function toInstanceAggregate(row: Row): InstanceAggregate {
-  const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, new Map<number, number>()])) as Record<SketchMetric, Map<number, number>>;
-  for (const [metric, bin, count] of (row.bins as [SketchMetric, number, number][] | null) ?? []) bins[metric]?.set(bin, num(count));
+  const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, binsOfSketchBytes(row[`${metric}_sketch`] as Buffer | null)])) as Record<
+    SketchMetric,
+    Map<number, number>
+  >;
   return {
     instanceId: row.instance_id as string,
     events: num(row.events),

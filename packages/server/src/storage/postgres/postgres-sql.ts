@@ -1,3 +1,4 @@
+import { SKETCH_METRICS } from "../../aggregation/sketch-metrics.js";
 import {
   ALL_INSTANCES_ADD_CLAUSE,
   ALL_INSTANCES_KEY_COLUMNS,
@@ -22,8 +23,11 @@ export const INSERT_EVENTS = `
   ON CONFLICT (instance_id, event_id) DO NOTHING
   RETURNING instance_id, event_id`;
 
-/** Adds (group, instance) aggregate changes: sums add, the receive time keeps the later. */
-export const UPSERT_INSTANCE_AGGREGATES = `
+/** The sketch columns of instance_aggregates (migration 8), in SKETCH_METRICS order: one bytea each (sketch-bytes.ts). */
+export const SKETCH_COLUMNS: readonly string[] = SKETCH_METRICS.map((metric) => `${metric}_sketch`);
+
+/** The sums' part of an aggregate upsert (also migration 6's, before the sketches were in the row). */
+export const AGGREGATE_SUMS_UPSERT = `
   INSERT INTO instance_aggregates (group_key, instance_id, events, sum_estimated_input_tokens, sum_actual_input_tokens,
     sum_estimated_output_tokens, sum_actual_output_tokens, gate_passed, successes, last_updated)
   SELECT a.* FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
@@ -40,24 +44,33 @@ export const UPSERT_INSTANCE_AGGREGATES = `
     successes = instance_aggregates.successes + excluded.successes,
     last_updated = GREATEST(instance_aggregates.last_updated, excluded.last_updated)`;
 
-/** Adds sketch bin counts of (group, instance) aggregates: one row per (group, instance, metric, bin). */
-export const UPSERT_INSTANCE_BINS = `
-  INSERT INTO instance_bins (group_key, instance_id, metric, bin, count)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::bigint[]) AS b (group_key, instance_id, metric, bin, count)
-  ORDER BY b.group_key, b.instance_id, b.metric, b.bin
-  ON CONFLICT (group_key, instance_id, metric, bin) DO UPDATE SET count = instance_bins.count + excluded.count`;
+/**
+ * Adds (group, instance) aggregate changes' sums and answers each row's sketches as they stand:
+ * the upsert locks every row it touches (in key order) until the transaction ends, so the
+ * sketches it returns are the latest committed ones and stay so until SET_INSTANCE_SKETCHES
+ * writes the merged ones (postgres-ingest.ts).
+ */
+export const UPSERT_INSTANCE_AGGREGATES = `${AGGREGATE_SUMS_UPSERT}
+  RETURNING group_key, instance_id, ${SKETCH_COLUMNS.join(", ")}`;
 
-/** An aggregate row with its bins as one JSON array of [metric, bin, count]: one statement, one snapshot. */
-const AGGREGATE_WITH_BINS = `SELECT a.*, (SELECT json_agg(json_build_array(b.metric, b.bin, b.count)) FROM instance_bins b
-    WHERE b.group_key = a.group_key AND b.instance_id = a.instance_id) AS bins FROM instance_aggregates a`;
+/** Sets the merged sketches of rows this transaction has locked. */
+export const SET_INSTANCE_SKETCHES = `
+  UPDATE instance_aggregates AS a SET
+    ${SKETCH_COLUMNS.map((column, m) => `${column} = u.s${m}`).join(",\n    ")}
+  FROM unnest($1::text[], $2::text[], ${SKETCH_COLUMNS.map((_, m) => `$${3 + m}::bytea[]`).join(", ")})
+    AS u (group_key, instance_id, ${SKETCH_COLUMNS.map((_, m) => `s${m}`).join(", ")})
+  WHERE a.group_key = u.group_key AND a.instance_id = u.instance_id`;
 
-export const READ_INSTANCE_AGGREGATES = `${AGGREGATE_WITH_BINS} WHERE a.group_key = ANY ($1::text[])`;
+/** Aggregate rows with their sketches: one statement, one snapshot. */
+const AGGREGATE_ROWS = "SELECT a.* FROM instance_aggregates a";
 
-export const READ_OWN_AGGREGATES = `${AGGREGATE_WITH_BINS} WHERE a.group_key = ANY ($1::text[]) AND a.instance_id = $2`;
+export const READ_INSTANCE_AGGREGATES = `${AGGREGATE_ROWS} WHERE a.group_key = ANY ($1::text[])`;
+
+export const READ_OWN_AGGREGATES = `${AGGREGATE_ROWS} WHERE a.group_key = ANY ($1::text[]) AND a.instance_id = $2`;
 
 /** A page of every aggregate in key order (keyset on the primary key), for a refresh of every group. */
 export function readAggregatePageSql(continued: boolean, limit: number): string {
-  return `${AGGREGATE_WITH_BINS} ${continued ? "WHERE (a.group_key, a.instance_id) > ($1, $2)" : ""} ORDER BY a.group_key, a.instance_id LIMIT ${limit}`;
+  return `${AGGREGATE_ROWS} ${continued ? "WHERE (a.group_key, a.instance_id) > ($1, $2)" : ""} ORDER BY a.group_key, a.instance_id LIMIT ${limit}`;
 }
 
 export const UPSERT_USAGE = `

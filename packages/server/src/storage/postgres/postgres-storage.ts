@@ -17,7 +17,8 @@ import {
 } from "../storage.js";
 import { GroupCommit } from "./group-commit.js";
 import type { PgPool } from "./postgres-driver.js";
-import { ingestTogether, writeInstanceAggregates, type PostgresIngestJob } from "./postgres-ingest.js";
+import { ingestTogether, type PostgresIngestJob } from "./postgres-ingest.js";
+import { writeVersion6Aggregates } from "./postgres-version6-aggregates.js";
 import * as keys from "./postgres-keys.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import * as reads from "./postgres-reads.js";
@@ -102,8 +103,9 @@ export class PostgresStorage implements Storage {
               event: (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as TaskCompletionEvent,
             }));
           },
+          // Only migration 6's backfill writes aggregates: in its own layout, which 8 converts.
           writeInstanceAggregates: async (rows) => {
-            await writeInstanceAggregates({ query }, rows);
+            await writeVersion6Aggregates({ query }, rows);
           },
         },
         this.#migrations,

@@ -1,6 +1,7 @@
 import type { Migration } from "../migration.js";
 import { SQLITE_PREDICTION_MIGRATION } from "../prediction-migration.js";
 import { SQLITE_PREDICTION_STATE_MIGRATION } from "../prediction-state-migration.js";
+import { SQLITE_SKETCHES_IN_ROW_MIGRATION } from "../sketches-in-row-migration.js";
 import { instanceAggregatesBackfill } from "../instance-aggregates-backfill.js";
 import { SKETCH_COLUMNS } from "./sqlite-sql.js";
 import { ALL_INSTANCES_BACKFILL_SQL, RATIO_COLUMNS, rollupBackfillSql } from "../usage-rollup.js";
@@ -252,4 +253,5 @@ DROP INDEX events_instance_dimensions;
     backfill: instanceAggregatesBackfill,
   },
   SQLITE_PREDICTION_STATE_MIGRATION,
+  SQLITE_SKETCHES_IN_ROW_MIGRATION,
 ];
