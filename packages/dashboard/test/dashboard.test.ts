@@ -91,6 +91,9 @@ describe.skipIf(skipReason !== null)(`the dashboard in Chromium${skipReason === 
 
   async function open(page: Page, view: string): Promise<void> {
     await page.click(`nav a[href="#/${view}"]`);
+    // The hash change renders the view after the click returns: until the nav marks it current,
+    // the previous view (settled already) is still on the page.
+    await page.waitForSelector(`nav a[href="#/${view}"][aria-current="page"]`);
     await settled(page);
   }
 
