@@ -73,7 +73,8 @@ export function seededSnapshotNoise(seed: string): SnapshotNoise {
 export function keyedNoiseOf(key: string, settings: string, intervalMs: number): SnapshotNoise {
   if (!/^(?:[0-9a-f]{2}){32,}$/i.test(key)) throw new RangeError("the stored prediction noise key is not 32 or more bytes of hex");
   const noise = keyedSnapshotNoise(Buffer.from(key, "hex"), settings);
-  return (instances, _groupKey, at) => noise(instances, Math.floor(at.getTime() / intervalMs));
+  // An interval of 0 (every snapshot always stale: benches) makes each millisecond a window.
+  return (instances, _groupKey, at) => noise(instances, intervalMs > 0 ? Math.floor(at.getTime() / intervalMs) : at.getTime());
 }
 
 /** Keyed noise under the store's noise key, read (or made, by the first process) once per predictor. */
