@@ -75,3 +75,42 @@ export function toInstanceAggregate(row: AggregateRow): InstanceAggregate {
     },
   };
 }
+
+/** An instance_aggregates row as a raw statement returns it: AGGREGATE_COLUMNS' values in order. */
+export type AggregateValues = [
+  groupKey: string,
+  instanceId: string,
+  events: number,
+  sumEstimatedInputTokens: number,
+  sumActualInputTokens: number,
+  sumEstimatedOutputTokens: number,
+  sumActualOutputTokens: number,
+  gatePassed: number,
+  successes: number,
+  lastUpdated: number,
+  inputTokensSketch: Uint8Array,
+  outputTokensSketch: Uint8Array,
+  costUsdMicrosSketch: Uint8Array,
+  durationMsSketch: Uint8Array,
+];
+
+/** toInstanceAggregate of a raw row (the read of every aggregate: no object per row from the driver). */
+export function instanceAggregateOfValues(values: AggregateValues): InstanceAggregate {
+  return {
+    instanceId: values[1],
+    events: values[2],
+    sumEstimatedInputTokens: values[3],
+    sumActualInputTokens: values[4],
+    sumEstimatedOutputTokens: values[5],
+    sumActualOutputTokens: values[6],
+    gatePassed: values[7],
+    successes: values[8],
+    lastUpdated: new Date(values[9]),
+    bins: {
+      input_tokens: binsOfSparseSketch(values[10]),
+      output_tokens: binsOfSparseSketch(values[11]),
+      cost_usd_micros: binsOfSparseSketch(values[12]),
+      duration_ms: binsOfSparseSketch(values[13]),
+    },
+  };
+}
