@@ -73,4 +73,4 @@ export type {
   IssuedApiKey,
   RevokeApiKeyResponse,
 } from "./admin.js";
-export type { EstimateFigures, RatioBucketBounds, TopEvent, UsageFigures, UsageSeriesPoint } from "./usage.js";
+export type { EstimateFigures, RatioBucketBounds, TopEvent, UsageFigures, UsageSeriesPoint, UsageSeriesResponse, UsageTopResponse } from "./usage.js";

@@ -72,3 +72,24 @@ export interface TopEvent {
   task_duration_ms: number;
   quality_gate_passed: boolean;
 }
+
+/** Body of a usage time-series read (`GET /v1/usage/series`, `GET /v1/admin/usage/series`). */
+export interface UsageSeriesResponse {
+  instance_id: string | null;
+  from: string;
+  to: string;
+  bucket: "hour" | "day";
+  group_by: string | null;
+  ratio_buckets: RatioBucketBounds[];
+  series: UsageSeriesPoint[];
+  totals: UsageFigures;
+}
+
+/** Body of a costliest-tasks read (`GET /v1/usage/top`, `GET /v1/admin/usage/top`). */
+export interface UsageTopResponse {
+  instance_id: string | null;
+  from: string;
+  to: string;
+  limit: number;
+  events: TopEvent[];
+}

@@ -3,7 +3,7 @@ import { UUID_PATTERN } from "@mosaicstack/telemetry-protocol";
 import { HttpError } from "../http/http-error.js";
 import type { Storage } from "../storage/storage.js";
 import { ROLLUP_DIMENSIONS } from "../storage/usage-rollup.js";
-import type { TopEvent, UsageFigures, UsageSeriesPoint } from "@mosaicstack/telemetry-protocol";
+import type { UsageSeriesResponse, UsageTopResponse } from "@mosaicstack/telemetry-protocol";
 import { RATIO_BUCKET_BOUNDS, seriesReport, topEventOf } from "../usage/usage-report.js";
 import { ADMIN_SECURITY, API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "../http/openapi-schemas.js";
 import { DEFAULT_TOP_LIMIT, MAX_HOUR_BUCKET_DAYS, MAX_RANGE_DAYS, MAX_TOP_LIMIT, parseSeriesParams, parseTopParams } from "./usage-params.js";
@@ -22,27 +22,6 @@ export interface UsageRouteOptions {
 
 export interface AdminUsageRouteOptions {
   storage: Pick<Storage, "readUsageSeries" | "readTopEvents" | "getInstance">;
-}
-
-/** Body of a time-series read. */
-export interface UsageSeriesResponse {
-  instance_id: string | null;
-  from: string;
-  to: string;
-  bucket: "hour" | "day";
-  group_by: string | null;
-  ratio_buckets: { from: number | null; to: number | null }[];
-  series: UsageSeriesPoint[];
-  totals: UsageFigures;
-}
-
-/** Body of a costliest-tasks read. */
-export interface UsageTopResponse {
-  instance_id: string | null;
-  from: string;
-  to: string;
-  limit: number;
-  events: TopEvent[];
 }
 
 const uuid = new RegExp(UUID_PATTERN);
