@@ -8,7 +8,7 @@ import { ConfigError } from "../config/config-error.js";
 import { loadConfig, type Env, type ServerConfig } from "../config/config.js";
 import { makeDataDirOwnerOnly } from "../config/data-dir.js";
 import type { Predictor } from "../predictions/predictor.js";
-import { startSnapshotRefresher, type SnapshotRefresher } from "../predictions/snapshot-refresher.js";
+import { leaseCheckEveryMs, startSnapshotRefresher, type SnapshotRefresher } from "../predictions/snapshot-refresher.js";
 import { openStorage } from "../storage/open-storage.js";
 import type { Storage } from "../storage/storage.js";
 
@@ -108,6 +108,9 @@ export async function startServer(options: {
   if (config.predictions.backgroundRefresh && predictor.refreshAll !== undefined) {
     const refreshAll = predictor.refreshAll.bind(predictor);
     refresher = startSnapshotRefresher({ store: storage, intervalMs: config.predictions.snapshotIntervalMs, refresh: refreshAll, log: app.log });
+    app.log.info({ checkEveryMs: leaseCheckEveryMs(config.predictions.snapshotIntervalMs) }, "prediction snapshots: refreshed in the background");
+  } else {
+    app.log.info("prediction snapshots: no background refresh (queries refresh stale snapshots)");
   }
 
   let stopping: Promise<void> | null = null;
