@@ -1,4 +1,5 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import type { AggregateSums } from "./instance-aggregate.js";
 import { GROUP_LEVELS, groupKey } from "./group-key.js";
 import { compareKeys } from "./compare-keys.js";
 import { foldRollups, mergeInstances, type AllInstancesDelta, type RollupDelta } from "./rollup-fold.js";
@@ -26,19 +27,10 @@ export interface AcceptedBatch {
 
 /**
  * The additive change to one (group, instance) aggregate: what that instance's events in this
- * transaction add to its row in that group. Sums of estimated and actual tokens cover only the
- * events with an estimate of that kind (an estimate of 0 means none).
+ * transaction add to its row in that group.
  */
-export interface InstanceAggregateDelta {
+export interface InstanceAggregateDelta extends AggregateSums {
   groupKey: string;
-  instanceId: string;
-  events: number;
-  sumEstimatedInputTokens: number;
-  sumActualInputTokens: number;
-  sumEstimatedOutputTokens: number;
-  sumActualOutputTokens: number;
-  gatePassed: number;
-  successes: number;
   /** The latest receive time among these events (epoch ms): the row keeps the greater. */
   lastUpdatedMs: number;
   /** Per metric, in SKETCH_METRICS order: sketch bin (sketch-mapping.ts) to the events it gains. */

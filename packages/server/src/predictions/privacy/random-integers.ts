@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, createHmac, randomFillSync } from "node:crypto";
+import { createCipheriv, createHash, createHmac } from "node:crypto";
 
 /**
  * Uniform random integers, the only randomness the privacy mechanisms use: every noise draw is
@@ -11,32 +11,9 @@ export interface RandomIntegers {
   below(bound: number): number;
   /**
    * An independent stream for one released statistic, so each statistic's noise does not depend
-   * on how many draws the others took (a seeded stream forks by label; crypto is crypto).
+   * on how many draws the others took (each stream forks by label).
    */
   fork(label: string): RandomIntegers;
-}
-
-/**
- * Production: node:crypto's CSPRNG, read 48 bits at a time from a buffer refilled 8 KiB at once
- * (a call into crypto per draw cost more than the rest of a snapshot), turned into integers by
- * rejection sampling like the seeded stream.
- */
-export function cryptoRandomIntegers(): RandomIntegers {
-  const block = Buffer.alloc(8_190);
-  let offset = block.length;
-  const random: RandomIntegers = {
-    below: uniformBelow(() => {
-      if (offset + 6 > block.length) {
-        randomFillSync(block);
-        offset = 0;
-      }
-      const value = block.readUIntBE(offset, 6);
-      offset += 6;
-      return value;
-    }),
-    fork: () => random,
-  };
-  return random;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bernoulliExp, discreteLaplace } from "../../../src/predictions/privacy/discrete-laplace.js";
 import { apportion, instanceUnits, weightCap } from "../../../src/predictions/privacy/instance-weights.js";
-import { cryptoRandomIntegers, seededRandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
+import { keystreamRandomIntegers, seededRandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
 
 describe("random integers", () => {
   it("a seed gives the same stream every time, and forks are independent of the parent's draws", () => {
@@ -13,8 +13,8 @@ describe("random integers", () => {
     expect(c.fork("x").below(1_000_000)).toBe(seededRandomIntegers("s").fork("x").below(1_000_000));
   });
 
-  it("draws every value below the bound about equally often (seeded and crypto)", () => {
-    for (const random of [seededRandomIntegers("uniform"), cryptoRandomIntegers()]) {
+  it("draws every value below the bound about equally often (seeded and the keyed keystream)", () => {
+    for (const random of [seededRandomIntegers("uniform"), keystreamRandomIntegers(new Uint8Array(32).fill(7))]) {
       const counts = new Array<number>(6).fill(0);
       for (let i = 0; i < 60_000; i++) counts[random.below(6)]! += 1;
       for (const count of counts) expect(Math.abs(count - 10_000)).toBeLessThan(600);
@@ -23,7 +23,7 @@ describe("random integers", () => {
 
   it("refuses a bound that is not a positive integer", () => {
     expect(() => seededRandomIntegers("x").below(0)).toThrow(RangeError);
-    expect(() => cryptoRandomIntegers().below(1.5)).toThrow(RangeError);
+    expect(() => keystreamRandomIntegers(new Uint8Array(32).fill(7)).below(1.5)).toThrow(RangeError);
   });
 });
 
