@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ZERO_BIN } from "../../src/aggregation/sketch-mapping.js";
 import { sketchBlobOfBins } from "../../src/storage/sqlite/dense-sketch.js";
 import { registerSketchFunctions } from "../../src/storage/sqlite/sketch-functions.js";
-import { addSparseSketches, binsOfSparseSketch, sparseSketchOfBins } from "../../src/storage/sqlite/sparse-sketch.js";
+import { addSparseSketches, sparseSketchBins, sparseSketchOfBins } from "../../src/storage/sqlite/sparse-sketch.js";
 import { seededRandom } from "../predictions/seeded-random.js";
 
 /** Bin index to count: some sketches empty, some zeros only, bins spread or bunched. */
@@ -34,6 +34,9 @@ function binsOfDenseBlob(blob: Buffer): Map<number, number> {
 }
 
 const EMPTY = sparseSketchOfBins(new Map());
+
+/** A sketch BLOB's bins as a Map (what toEqual compares). */
+const binsOfSparseSketch = (blob: Uint8Array): Map<number, number> => new Map(sparseSketchBins(blob));
 
 describe("sparse sketches (SQLite's BLOB per (group, instance) and metric)", () => {
   it("keep every bin and count through a BLOB, 12 bytes per bin", () => {

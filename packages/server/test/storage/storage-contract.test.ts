@@ -206,7 +206,7 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
           const total = [...(row?.bins[metric].values() ?? [])].reduce((sum, count) => sum + count, 0);
           expect(total, `${key} ${metric}`).toBe(events.length);
         }
-        expect(row?.bins.input_tokens).toEqual(new Map(values.reduce((bins, v) => bins.set(sketchBin(v), (bins.get(sketchBin(v)) ?? 0) + 1), new Map<number, number>())));
+        expect(new Map(row?.bins.input_tokens)).toEqual(new Map(values.reduce((bins, v) => bins.set(sketchBin(v), (bins.get(sketchBin(v)) ?? 0) + 1), new Map<number, number>())));
         expect(row?.bins.duration_ms.get(sketchBin(123_457))).toBe(1);
       }
     });

@@ -1,6 +1,7 @@
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { SKETCH_METRICS, type SketchMetric } from "../../aggregation/sketch-metrics.js";
 import type { ApiKeyRecord, InstanceRecord } from "../storage.js";
+import type { SketchBins } from "../../aggregation/sketch-bins.js";
 import { binsOfSketchBytes } from "./sketch-bytes.js";
 
 /** Rows as node-postgres returns them and their mapping to the Storage types. */
@@ -28,10 +29,7 @@ export function toApiKey(row: Row): ApiKeyRecord {
 
 /** An instance_aggregates row with its sketches (READ_INSTANCE_AGGREGATES). */
 export function toInstanceAggregate(row: Row): InstanceAggregate {
-  const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, binsOfSketchBytes(row[`${metric}_sketch`] as Buffer | null)])) as Record<
-    SketchMetric,
-    Map<number, number>
-  >;
+  const bins = Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, binsOfSketchBytes(row[`${metric}_sketch`] as Buffer | null)])) as Record<SketchMetric, SketchBins>;
   return {
     instanceId: row.instance_id as string,
     events: num(row.events),

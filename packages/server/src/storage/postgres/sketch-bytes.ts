@@ -1,3 +1,5 @@
+import { SKETCH_ENTRY_BYTES, SketchBins } from "../../aggregation/sketch-bins.js";
+
 /**
  * A sketch as PostgreSQL keeps it in an aggregate row (migration 8): a bytea of 12-byte entries,
  * each a big-endian int32 bin (aggregation/sketch-mapping.ts) and a big-endian float64 count,
@@ -8,7 +10,7 @@
  * an array's text is parsed character by character in JS (several times the cost at ingest).
  */
 
-const ENTRY = 12;
+const ENTRY = SKETCH_ENTRY_BYTES;
 
 /**
  * The stored sketch plus a change (bin -> events gained). A change holds few bins and a stored
@@ -45,12 +47,9 @@ export function addToSketchBytes(stored: Uint8Array, added: ReadonlyMap<number, 
   return sum.subarray(0, k);
 }
 
-/** Bin -> count of a stored sketch; RangeError for bytes that cannot be one. */
-export function binsOfSketchBytes(bytes: Uint8Array | null): Map<number, number> {
-  const bins = new Map<number, number>();
-  if (bytes === null) return bins;
-  if (bytes.length % ENTRY !== 0) throw new RangeError(`a stored sketch has ${bytes.length} bytes, not a multiple of ${ENTRY}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  for (let offset = 0; offset < bytes.length; offset += ENTRY) bins.set(view.getInt32(offset), view.getFloat64(offset + 4));
-  return bins;
+/** The bins of a stored sketch, read in place; RangeError for bytes that cannot be one. */
+export function binsOfSketchBytes(bytes: Uint8Array | null): SketchBins {
+  return new SketchBins(bytes ?? EMPTY, false);
 }
+
+const EMPTY = new Uint8Array(0);

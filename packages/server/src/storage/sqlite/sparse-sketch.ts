@@ -1,3 +1,5 @@
+import { SKETCH_ENTRY_BYTES, SketchBins } from "../../aggregation/sketch-bins.js";
+
 /**
  * How SQLite stores one sketch of a (group, instance) aggregate: a BLOB of 12-byte entries, each a
  * little-endian int32 bin (sketch-mapping.ts; ZERO_BIN included) and a float64 count, ascending by
@@ -7,7 +9,7 @@
  * (docs/decisions/0011-instance-aggregates.md). float64 counts are exact up to 2^53 events.
  */
 
-const ENTRY = 12;
+const ENTRY = SKETCH_ENTRY_BYTES;
 
 /** The BLOB of a bin -> count map (entries sorted here). */
 export function sparseSketchOfBins(bins: ReadonlyMap<number, number>): Buffer {
@@ -55,10 +57,7 @@ export function addSparseSketches(stored: Uint8Array, added: Uint8Array): Buffer
   return sum.subarray(0, k * ENTRY);
 }
 
-/** Bin -> count of a sketch BLOB; RangeError for bytes that cannot be one (a damaged file). */
-export function binsOfSparseSketch(blob: Uint8Array): Map<number, number> {
-  const view = viewOf(blob);
-  const bins = new Map<number, number>();
-  for (let offset = 0; offset < blob.length; offset += ENTRY) bins.set(view.getInt32(offset, true), view.getFloat64(offset + 4, true));
-  return bins;
+/** The bins of a sketch BLOB (or of the part of `blob` from `start` to `end`), read in place; RangeError for bytes that cannot be one (a damaged file). */
+export function sparseSketchBins(blob: Uint8Array | DataView, start = 0, end = blob.byteLength): SketchBins {
+  return new SketchBins(blob, true, start, end);
 }

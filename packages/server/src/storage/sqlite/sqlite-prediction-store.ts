@@ -1,7 +1,7 @@
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import type { GroupInstanceAggregates, PredictionStore, StoredSnapshot } from "../prediction-store.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
-import { instanceAggregateOfValues, toInstanceAggregate, type AggregateRow, type AggregateValues } from "./sqlite-rows.js";
+import { instanceAggregateOfValues, type AggregateValues } from "./sqlite-rows.js";
 import { AGGREGATE_COLUMNS, KEYS_PARAM } from "./sqlite-sql.js";
 
 /** Rows per chunk of the read of every aggregate: it yields to the event loop between chunks, so ingest goes on. */
@@ -78,12 +78,12 @@ export class SqlitePredictionStore implements PredictionStore {
     const result = new Map<string, InstanceAggregate[]>();
     if (groupKeys.length === 0) return result;
     const rows = this.#run(() =>
-      this.#statement(`SELECT ${AGGREGATE_COLUMNS} FROM instance_aggregates WHERE group_key IN ${KEYS_PARAM}`).all(JSON.stringify(groupKeys)),
-    ) as AggregateRow[];
+      this.#rawStatement(`SELECT ${AGGREGATE_COLUMNS} FROM instance_aggregates WHERE group_key IN ${KEYS_PARAM}`).all(JSON.stringify(groupKeys)),
+    ) as AggregateValues[];
     for (const row of rows) {
-      let instances = result.get(row.group_key);
-      if (instances === undefined) result.set(row.group_key, (instances = []));
-      instances.push(toInstanceAggregate(row));
+      let instances = result.get(row[0]);
+      if (instances === undefined) result.set(row[0], (instances = []));
+      instances.push(instanceAggregateOfValues(row));
     }
     return result;
   }
@@ -91,9 +91,9 @@ export class SqlitePredictionStore implements PredictionStore {
   async readOwnAggregates(instanceId: string, groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate>> {
     if (groupKeys.length === 0) return new Map();
     const rows = this.#run(() =>
-      this.#statement(`SELECT ${AGGREGATE_COLUMNS} FROM instance_aggregates WHERE group_key IN ${KEYS_PARAM} AND instance_id = ?`).all(JSON.stringify(groupKeys), instanceId),
-    ) as AggregateRow[];
-    return new Map(rows.map((row) => [row.group_key, toInstanceAggregate(row)]));
+      this.#rawStatement(`SELECT ${AGGREGATE_COLUMNS} FROM instance_aggregates WHERE group_key IN ${KEYS_PARAM} AND instance_id = ?`).all(JSON.stringify(groupKeys), instanceId),
+    ) as AggregateValues[];
+    return new Map(rows.map((row) => [row[0], instanceAggregateOfValues(row)]));
   }
 
   async *readAllInstanceAggregates(): AsyncGenerator<GroupInstanceAggregates> {

@@ -1,6 +1,6 @@
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import type { ApiKeyRecord, InstanceRecord } from "../storage.js";
-import { binsOfSparseSketch } from "./sparse-sketch.js";
+import { sparseSketchBins } from "./sparse-sketch.js";
 
 /** Rows as SQLite returns them (times in epoch ms) and their mapping to the Storage types. */
 
@@ -18,24 +18,6 @@ export interface ApiKeyRow {
   created_at: number;
   revoked_at: number | null;
   expires_at: number | null;
-}
-
-/** An instance_aggregates row as the reads select it (AGGREGATE_COLUMNS). */
-export interface AggregateRow {
-  group_key: string;
-  instance_id: string;
-  events: number;
-  sum_estimated_input_tokens: number;
-  sum_actual_input_tokens: number;
-  sum_estimated_output_tokens: number;
-  sum_actual_output_tokens: number;
-  gate_passed: number;
-  successes: number;
-  last_updated: number;
-  input_tokens_sketch: Uint8Array;
-  output_tokens_sketch: Uint8Array;
-  cost_usd_micros_sketch: Uint8Array;
-  duration_ms_sketch: Uint8Array;
 }
 
 export const fromMs = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -56,26 +38,6 @@ export function toApiKey(row: ApiKeyRow): ApiKeyRecord {
   };
 }
 
-export function toInstanceAggregate(row: AggregateRow): InstanceAggregate {
-  return {
-    instanceId: row.instance_id,
-    events: row.events,
-    sumEstimatedInputTokens: row.sum_estimated_input_tokens,
-    sumActualInputTokens: row.sum_actual_input_tokens,
-    sumEstimatedOutputTokens: row.sum_estimated_output_tokens,
-    sumActualOutputTokens: row.sum_actual_output_tokens,
-    gatePassed: row.gate_passed,
-    successes: row.successes,
-    lastUpdated: new Date(row.last_updated),
-    bins: {
-      input_tokens: binsOfSparseSketch(row.input_tokens_sketch),
-      output_tokens: binsOfSparseSketch(row.output_tokens_sketch),
-      cost_usd_micros: binsOfSparseSketch(row.cost_usd_micros_sketch),
-      duration_ms: binsOfSparseSketch(row.duration_ms_sketch),
-    },
-  };
-}
-
 /** An instance_aggregates row as a raw statement returns it: AGGREGATE_COLUMNS' values in order. */
 export type AggregateValues = [
   groupKey: string,
@@ -88,14 +50,19 @@ export type AggregateValues = [
   gatePassed: number,
   successes: number,
   lastUpdated: number,
-  inputTokensSketch: Uint8Array,
-  outputTokensSketch: Uint8Array,
-  costUsdMicrosSketch: Uint8Array,
-  durationMsSketch: Uint8Array,
+  /** Where the output, cost and duration sketches start in `sketches`. */
+  outputTokensStart: number,
+  costUsdMicrosStart: number,
+  durationMsStart: number,
+  /** The four sketches' entries joined, in SKETCH_METRICS order (sparse-sketch.ts). */
+  sketches: Uint8Array | null,
 ];
 
-/** toInstanceAggregate of a raw row (the read of every aggregate: no object per row from the driver). */
+/** The InstanceAggregate of a raw row (the driver makes no object per row; the sketches are read in place). */
 export function instanceAggregateOfValues(values: AggregateValues): InstanceAggregate {
+  const bytes = values[13] ?? EMPTY;
+  // One view of the row's BLOB for its four sketches.
+  const sketches = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   return {
     instanceId: values[1],
     events: values[2],
@@ -107,10 +74,12 @@ export function instanceAggregateOfValues(values: AggregateValues): InstanceAggr
     successes: values[8],
     lastUpdated: new Date(values[9]),
     bins: {
-      input_tokens: binsOfSparseSketch(values[10]),
-      output_tokens: binsOfSparseSketch(values[11]),
-      cost_usd_micros: binsOfSparseSketch(values[12]),
-      duration_ms: binsOfSparseSketch(values[13]),
+      input_tokens: sparseSketchBins(sketches, 0, values[10]),
+      output_tokens: sparseSketchBins(sketches, values[10], values[11]),
+      cost_usd_micros: sparseSketchBins(sketches, values[11], values[12]),
+      duration_ms: sparseSketchBins(sketches, values[12], bytes.length),
     },
   };
 }
+
+const EMPTY = new Uint8Array(0);

@@ -34,8 +34,16 @@ export const UPSERT_INSTANCE_AGGREGATE = `
     last_updated = MAX(instance_aggregates.last_updated, excluded.last_updated),
     ${SKETCH_COLUMNS.map((column) => `${column} = sketch_add(instance_aggregates.${column}, excluded.${column})`).join(",\n    ")}`;
 
-/** The aggregate rows' columns as the reads take them. */
-export const AGGREGATE_COLUMNS = `group_key, instance_id, ${AGGREGATE_SUMS.join(", ")}, last_updated, ${SKETCH_COLUMNS.join(", ")}`;
+/**
+ * The aggregate rows' columns as the reads take them (sqlite-rows.ts AggregateValues): the four
+ * sketches as one BLOB with the ends of the first three. One BLOB, not four, because the driver
+ * makes a Buffer of every BLOB it returns, and four Buffers per row were half the cost of reading
+ * every aggregate (docs/benchmarks/server-predictions.md). `||` joins the bytes as they are (a
+ * UTF-8 database converts nothing) and the CAST makes the result a BLOB again.
+ */
+export const AGGREGATE_COLUMNS = `group_key, instance_id, ${AGGREGATE_SUMS.join(", ")}, last_updated, ${SKETCH_COLUMNS.slice(0, -1)
+  .map((_, i) => SKETCH_COLUMNS.slice(0, i + 1).map((column) => `length(${column})`).join(" + "))
+  .join(", ")}, CAST(${SKETCH_COLUMNS.join(" || ")} AS BLOB)`;
 
 export const UPSERT_USAGE = `
   INSERT INTO instance_usage (instance_id, events, first_event_at, last_event_at) VALUES (?, ?, ?, ?)
