@@ -4,7 +4,8 @@ import { REPORTED_QUANTILES } from "../quantiles.js";
 import { discreteLaplace } from "./discrete-laplace.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { WEIGHT_UNITS, apportion, instanceUnits, weightCap } from "./instance-weights.js";
-import { coarseBin, noisyCoarseHistogram, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
+import { WeightedBins } from "./weighted-bins.js";
+import { noisyCoarseHistogram, type NoiseSettings, type ReleasedBin } from "./noisy-histogram.js";
 import { quantileOfReleased, roundSignificant } from "./released-quantiles.js";
 import { noiseScale, sizeFactor, type PrivacyParameters } from "./privacy-parameters.js";
 import type { RandomIntegers } from "./random-integers.js";
@@ -100,26 +101,24 @@ export function computeCrowdSnapshot(input: SnapshotInput): CrowdSnapshot {
 
 /** The five quantiles of one metric from the instances' bins, weighted and noised; null when the noisy histogram kept nothing. */
 function metricQuantiles(instances: readonly InstanceAggregate[], units: readonly number[], metric: SketchMetric, noise: NoiseSettings): Quantiles | null {
-  const weighted = new Map<number, number>();
-  const fine = new Map<number, number>();
-  const add = (bin: number, share: number): void => {
-    fine.set(bin, (fine.get(bin) ?? 0) + share);
-    const coarse = coarseBin(bin);
-    weighted.set(coarse, (weighted.get(coarse) ?? 0) + share);
-  };
+  const weighted = new WeightedBins();
   instances.forEach((instance, index) => {
     const instanceUnits = units[index] as number;
     const bins = instance.bins[metric];
     // An uncapped instance's events weigh whole units each, so its bins need no apportioning (most
     // instances of a group): the same split as apportion's, without its allocations.
     let total = 0;
-    for (const count of bins.values()) if (count > 0) total += count;
+    bins.forEach((count) => {
+      if (count > 0) total += count;
+    });
     if (total > 0 && instanceUnits % total === 0) {
       const perEvent = instanceUnits / total;
-      for (const [bin, count] of bins) if (count > 0) add(bin, count * perEvent);
-    } else for (const [bin, share] of apportion(bins, instanceUnits)) add(bin, share);
+      bins.forEach((count, bin) => {
+        if (count > 0) weighted.add(bin, count * perEvent);
+      });
+    } else for (const [bin, share] of apportion(bins, instanceUnits)) weighted.add(bin, share);
   });
-  return releasedQuantiles(noisyCoarseHistogram(weighted, noise, fine));
+  return releasedQuantiles(noisyCoarseHistogram(weighted.coarse(), noise, weighted.fine()));
 }
 
 function releasedQuantiles(released: readonly ReleasedBin[]): Quantiles | null {
@@ -159,10 +158,11 @@ function correctionFactor(
     if (estimated > 0) ratios.push(Math.min(CORRECTION_RANGE.max, Math.max(CORRECTION_RANGE.min, actual / estimated)));
   }
   if (ratios.length < 4 * minContributors) return 1;
+  ratios.sort((a, b) => a - b);
   // Score: minus how far the candidate is from splitting the votes in two halves (sensitivity 1).
   const weights = RATIO_CANDIDATES.map((candidate) => {
-    const below = ratios.filter((ratio) => ratio < candidate).length;
-    const above = ratios.filter((ratio) => ratio > candidate).length;
+    const below = countBelow(ratios, candidate);
+    const above = ratios.length - countBelow(ratios, candidate, true);
     return Math.exp((-epsilon * Math.abs(below - above)) / 2);
   });
   const total = weights.reduce((sum, weight) => sum + weight, 0);
@@ -176,6 +176,19 @@ function correctionFactor(
     }
   }
   return Math.max(0.1, Math.round((RATIO_CANDIDATES[picked] as number) * 10) / 10);
+}
+
+/** How many of the ascending `sorted` are below `value` (or at most `value`, when `orEqual`): a binary search. */
+function countBelow(sorted: readonly number[], value: number, orEqual = false): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const at = sorted[middle] as number;
+    if (at < value || (orEqual && at === value)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** A weighted rate (each instance's own rate, by its weight), noised, clamped to [0, 1], to two decimals. */

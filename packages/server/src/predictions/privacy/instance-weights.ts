@@ -31,24 +31,27 @@ export function instanceUnits(events: number, cap: number): number {
  * to `units` exactly (largest remainder; ties to the lower key, so the split is deterministic).
  */
 export function apportion(parts: ReadonlyMap<number, number>, units: number): Map<number, number> {
+  // forEach rather than iterators throughout: a stored sketch (aggregation/sketch-bins.ts) walks its bytes without one.
   let total = 0;
-  for (const count of parts.values()) total += count;
+  parts.forEach((count) => (total += count));
   const result = new Map<number, number>();
   if (total <= 0 || units <= 0) return result;
   // An uncapped instance (most of a group's) gets a whole number of units per event: its split
   // is exact, nothing to hand out by remainder. Same result as the general path, far cheaper.
   if (units % total === 0) {
     const perEvent = units / total;
-    for (const [key, count] of parts) if (count > 0) result.set(key, count * perEvent);
+    parts.forEach((count, key) => {
+      if (count > 0) result.set(key, count * perEvent);
+    });
     return result;
   }
-  const shares = [...parts.entries()]
-    .filter(([, count]) => count > 0)
-    .map(([key, count]) => {
-      const exact = (count * units) / total;
-      const whole = Math.floor(exact);
-      return { key, whole, rest: exact - whole };
-    });
+  const shares: { key: number; whole: number; rest: number }[] = [];
+  parts.forEach((count, key) => {
+    if (count <= 0) return;
+    const exact = (count * units) / total;
+    const whole = Math.floor(exact);
+    shares.push({ key, whole, rest: exact - whole });
+  });
   let left = units - shares.reduce((sum, share) => sum + share.whole, 0);
   shares.sort((a, b) => b.rest - a.rest || a.key - b.key);
   for (const share of shares) {

@@ -50,13 +50,14 @@ function writeBins(values: Float64Array, at: number, bins: ReadonlyMap<number, n
   const countAt = at++;
   let previous = -Infinity;
   let ordered = true;
-  for (const [bin, count] of bins) {
-    if (count <= 0) continue;
+  // forEach, not for-of: a stored sketch (aggregation/sketch-bins.ts) walks its bytes without an iterator.
+  bins.forEach((count, bin) => {
+    if (count <= 0) return;
     if (bin < previous) ordered = false;
     previous = bin;
     values[at++] = bin;
     values[at++] = count;
-  }
+  });
   const written = (at - countAt - 1) / 2;
   values[countAt] = written;
   if (!ordered) {
