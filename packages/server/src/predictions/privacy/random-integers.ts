@@ -32,15 +32,18 @@ export function seededRandomIntegers(seed: string): RandomIntegers {
       block = createHash("sha256").update(seed).update(":").update(String(counter++)).digest();
       offset = 0;
     }
-    const value = block.readUIntBE(offset, 6);
+    const value = uint48At(block, offset);
     offset += 6;
     return value;
   };
   return { fork: (label) => seededRandomIntegers(`${seed}/${label}`), below: uniformBelow(nextUint48) };
 }
 
-/** Keystream bytes produced per refill: 170 draws of 48 bits (a small group needs a few hundred in all). */
-const KEYSTREAM_CHUNK = new Uint8Array(1_020);
+/**
+ * Keystream bytes produced per refill: 680 draws of 48 bits (one metric's histogram takes a few
+ * thousand); each refill is a call into the cipher, which costs more than the bytes it makes.
+ */
+const KEYSTREAM_CHUNK = new Uint8Array(4_080);
 /** CTR's initial counter block; each stream has a key of its own, so one fixed block is safe. */
 const ZERO_IV = new Uint8Array(16);
 
@@ -63,7 +66,7 @@ export function keystreamRandomIntegers(key: Uint8Array): RandomIntegers {
       block = cipher.update(KEYSTREAM_CHUNK);
       offset = 0;
     }
-    const value = block.readUIntBE(offset, 6);
+    const value = uint48At(block, offset);
     offset += 6;
     return value;
   };
@@ -75,20 +78,41 @@ export function keystreamRandomIntegers(key: Uint8Array): RandomIntegers {
 
 const RANGE = 2 ** 48;
 
+/** The big-endian 48-bit integer at `at` (Buffer.readUIntBE(at, 6) without its checks: the callers keep `at` in range). */
+function uint48At(bytes: Uint8Array, at: number): number {
+  const high = ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
+  const low = (((bytes[at + 2] as number) << 24) | ((bytes[at + 3] as number) << 16) | ((bytes[at + 4] as number) << 8) | (bytes[at + 5] as number)) >>> 0;
+  return high * 4_294_967_296 + low;
+}
+
 /** `below(bound)` from a source of uniform 48-bit integers (rejection sampling, no modulo bias). */
 export function uniformBelow(nextUint48: () => number): (bound: number) => number {
   return (bound) => {
     checkBound(bound);
     if (bound === 1) return 0;
     // Largest multiple of bound within 2^48: values at or above it are redrawn (no modulo bias).
-    const limit = RANGE - (RANGE % bound);
+    const limit = RANGE - remainder(RANGE, bound);
     for (;;) {
       const value = nextUint48();
-      if (value < limit) return value % bound;
+      if (value < limit) return remainder(value, bound);
     }
   };
 }
 
-function checkBound(bound: number): void {
-  if (!Number.isSafeInteger(bound) || bound < 1 || bound > 2 ** 47) throw new RangeError(`bound must be an integer in [1, 2^47], got ${bound}`);
+/**
+ * value % bound for integers 0 <= value <= 2^48 and 2 <= bound <= 2^47, without `%`: on numbers
+ * past 2^31 V8's `%` is a call to fmod, and a noise draw takes about ten of these (a sixth of a
+ * refresh of every group). Exact: value / bound is rounded by less than half a unit in its last
+ * place, under 2^-5 / bound, and a quotient that is not whole is at least 1 / bound from the
+ * next whole number, so the floor is the true quotient; the product and difference are integers
+ * below 2^49, exact in a double.
+ */
+function remainder(value: number, bound: number): number {
+  return value - Math.floor(value / bound) * bound;
 }
+
+function checkBound(bound: number): void {
+  if (!(bound >= 1 && bound <= MAX_BOUND && Math.floor(bound) === bound)) throw new RangeError(`bound must be an integer in [1, 2^47], got ${bound}`);
+}
+
+const MAX_BOUND = 2 ** 47;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bernoulliExp, discreteLaplace } from "../../../src/predictions/privacy/discrete-laplace.js";
 import { apportion, instanceUnits, weightCap } from "../../../src/predictions/privacy/instance-weights.js";
-import { keystreamRandomIntegers, seededRandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
+import { keystreamRandomIntegers, seededRandomIntegers, uniformBelow } from "../../../src/predictions/privacy/random-integers.js";
 
 describe("random integers", () => {
   it("a seed gives the same stream every time, and forks are independent of the parent's draws", () => {
@@ -18,6 +18,21 @@ describe("random integers", () => {
       const counts = new Array<number>(6).fill(0);
       for (let i = 0; i < 60_000; i++) counts[random.below(6)]! += 1;
       for (const count of counts) expect(Math.abs(count - 10_000)).toBeLessThan(600);
+    }
+  });
+
+  it("below(bound) is value mod bound, exactly, for 48-bit values and bounds up to 2^47 (no fmod)", () => {
+    const random = seededRandomIntegers("remainders");
+    const bounds = [2, 3, 7, 16, 1_000, 2 ** 31 - 1, 2 ** 31 + 1, 2 ** 40 + 3, 2 ** 47 - 1, 2 ** 47];
+    for (const bound of bounds) {
+      // Values just under the rejection limit and around multiples of the bound, where a rounded quotient would show.
+      const limit = 2n ** 48n - (2n ** 48n % BigInt(bound));
+      const values = [0n, 1n, BigInt(bound) - 1n, BigInt(bound), limit - 1n, limit - BigInt(bound), limit - BigInt(bound) - 1n];
+      for (let i = 0; i < 200; i++) values.push(BigInt(random.below(2 ** 47)) * 2n % limit);
+      for (const value of values) {
+        const below = uniformBelow(() => Number(value));
+        expect(below(bound), `${value} mod ${bound}`).toBe(Number(value % BigInt(bound)));
+      }
     }
   });
 
