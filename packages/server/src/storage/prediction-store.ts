@@ -48,11 +48,22 @@ export interface PredictionStore {
    */
   noiseKey(candidate: string): Promise<string>;
   /**
-   * Takes the lease on the refresh of every group until `until` when no process holds it at
-   * `now` (the last lease ran out at or before `now`): true when this call took it. One process
-   * per interval refreshes every group, however many serve.
+   * Takes the lease on the refresh of every group for `forMs` when no process holds it (the last
+   * lease has run out or was given back): the lease as stored (its end, which names it for renew
+   * and release), or null when another process holds it. One process at a time refreshes every
+   * group, however many serve.
+   *
+   * The lease is timed by the store's own clock, the one every process sharing the database
+   * shares: PostgreSQL's, or the host's for SQLite (one file, one host). `now` stands in for that
+   * clock in tests; production leaves it out.
    */
-  takeRefreshLease(now: Date, until: Date): Promise<boolean>;
-  /** Ends the lease taken until `until` at `now`, if no other process has taken it since (a failed or stopped refresh). */
-  releaseRefreshLease(until: Date, now: Date): Promise<void>;
+  takeRefreshLease(forMs: number, now?: Date): Promise<Date | null>;
+  /**
+   * Extends the lease `lease` (as take or the last renew returned it) to `forMs` from now, while
+   * no other process has taken it since: the renewed lease, or null when it is no longer this
+   * one's (it ran out and another process took it). `now` as for takeRefreshLease.
+   */
+  renewRefreshLease(lease: Date, forMs: number, now?: Date): Promise<Date | null>;
+  /** Gives the lease `lease` back (free at once, whatever the clock), if no other process has taken it since: a failed or stopped refresh. */
+  releaseRefreshLease(lease: Date): Promise<void>;
 }

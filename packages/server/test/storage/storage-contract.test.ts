@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
 import { groupKey, groupKeysOfEvent } from "../../src/aggregation/group-key.js";
 import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
@@ -9,6 +9,7 @@ import { allAggregates, makeEvent, makeKey, seedInstance } from "./storage-fixtu
 import { toStore } from "../helpers/events-to-store.js";
 
 const RECEIVED = new Date("2026-11-28T12:30:00.000Z");
+const HOUR_MS = 3_600_000;
 const DIMS = { provider: "anthropic", model: "claude-sonnet-4-5", task_type: "implementation", complexity: "medium" } as const;
 
 /** Every case every engine must pass, written once and run on each engine of ENGINES. */
@@ -274,21 +275,58 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
       expect(await second.noiseKey("key-three")).toBe(keys[0]);
     });
 
-    it("hands the refresh lease to one handle at a time, and again once it has run out", async () => {
+    it("hands the refresh lease to one handle at a time, renews it for its holder only, and again once it has run out", async () => {
       const first = await open();
       const second = await reopen();
-      const now = new Date("2026-11-28T12:00:00.000Z");
-      const until = new Date(now.getTime() + 3_600_000);
-      const taken = await Promise.all([first.takeRefreshLease(now, until), second.takeRefreshLease(now, until)]);
-      expect(taken.filter(Boolean)).toHaveLength(1);
-      expect(await first.takeRefreshLease(new Date(until.getTime() - 1), new Date(until.getTime() + 3_600_000))).toBe(false);
-      expect(await second.takeRefreshLease(until, new Date(until.getTime() + 3_600_000))).toBe(true);
-      expect(await first.takeRefreshLease(until, new Date(until.getTime() + 3_600_000))).toBe(false);
-      // Given back by its holder (a failed refresh): free at once; a stale holder's release does nothing.
-      await first.releaseRefreshLease(until, until);
-      expect(await first.takeRefreshLease(new Date(until.getTime() + 1), new Date(until.getTime() + 2 * 3_600_000))).toBe(false);
-      await second.releaseRefreshLease(new Date(until.getTime() + 3_600_000), new Date(until.getTime() + 1));
-      expect(await first.takeRefreshLease(new Date(until.getTime() + 2), new Date(until.getTime() + 2 * 3_600_000))).toBe(true);
+      const start = new Date("2026-11-28T12:00:00.000Z").getTime();
+      const at = (ms: number): Date => new Date(start + ms);
+      const taken = await Promise.all([first.takeRefreshLease(HOUR_MS, at(0)), second.takeRefreshLease(HOUR_MS, at(0))]);
+      expect(taken.filter((lease) => lease !== null)).toEqual([at(HOUR_MS)]);
+      const [holder, other] = taken[0] !== null ? [first, second] : [second, first];
+      expect(await other.takeRefreshLease(HOUR_MS, at(HOUR_MS - 1))).toBeNull();
+      // Renewed by its holder just before its end: held an hour past the renewal.
+      expect(await holder.renewRefreshLease(at(HOUR_MS), HOUR_MS, at(HOUR_MS - 1))).toEqual(at(2 * HOUR_MS - 1));
+      expect(await other.takeRefreshLease(HOUR_MS, at(HOUR_MS))).toBeNull();
+      // The lease's old end names it no more: it renews and releases nothing.
+      expect(await other.renewRefreshLease(at(HOUR_MS), HOUR_MS, at(HOUR_MS))).toBeNull();
+      await other.releaseRefreshLease(at(HOUR_MS));
+      expect(await other.takeRefreshLease(HOUR_MS, at(2 * HOUR_MS - 2))).toBeNull();
+      // Run out: the other handle takes it, and the old holder's renewal finds it lost.
+      const next = await other.takeRefreshLease(HOUR_MS, at(2 * HOUR_MS - 1));
+      expect(next).toEqual(at(3 * HOUR_MS - 1));
+      expect(await holder.renewRefreshLease(at(2 * HOUR_MS - 1), HOUR_MS, at(2 * HOUR_MS))).toBeNull();
+      // Given back by its holder (a failed refresh): free at once, at any clock (here the first take's).
+      await other.releaseRefreshLease(next as Date);
+      expect(await holder.takeRefreshLease(HOUR_MS, at(0))).toEqual(at(HOUR_MS));
+    });
+
+    it(`times the lease, when no test clock is given, by ${engine.name === "postgres" ? "the database's clock, whatever the host's says" : "the host's (one file, one host)"}`, async () => {
+      const first = await open();
+      const second = await reopen();
+      const database = databases[databases.length - 1] as EngineDatabase;
+      const storeClock = async (): Promise<number> =>
+        engine.name === "postgres" ? (await database.query<{ now: Date }>("SELECT clock_timestamp() AS now"))[0]!.now.getTime() : Date.now();
+      const before = await storeClock();
+      const lease = (await first.takeRefreshLease(HOUR_MS)) as Date;
+      const after = await storeClock();
+      expect(lease.getTime()).toBeGreaterThanOrEqual(before + HOUR_MS);
+      expect(lease.getTime()).toBeLessThanOrEqual(after + HOUR_MS);
+      // A second process on a host whose clock is two hours ahead.
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 2 * HOUR_MS });
+      try {
+        const ahead = await second.takeRefreshLease(HOUR_MS);
+        if (engine.name === "postgres") {
+          // The database's clock decides: the lease is still held, and its holder renews it to the database's hour.
+          expect(ahead).toBeNull();
+          const renewed = (await first.renewRefreshLease(lease, HOUR_MS)) as Date;
+          expect(renewed.getTime()).toBeLessThan(Date.now() - HOUR_MS / 2);
+        } else {
+          // SQLite's processes share the host's clock: moved on two hours, the lease has run out.
+          expect(ahead).toEqual(new Date(Date.now() + HOUR_MS));
+        }
+      } finally {
+        vi.useRealTimers();
+      }
     });
   });
 

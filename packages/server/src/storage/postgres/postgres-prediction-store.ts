@@ -10,6 +10,17 @@ type Query = (text: string, values?: unknown[]) => Promise<PgQueryResult>;
 export const AGGREGATE_PAGE_ROWS = 2_000;
 
 /**
+ * The lease's clock, read once per statement: the database's (clock_timestamp(), the one clock
+ * every server process of a deployment shares, whatever its host's says), or $1 in tests.
+ */
+const LEASE_CLOCK = "clock AS (SELECT coalesce($1::timestamptz, clock_timestamp()) AS now)";
+/**
+ * The lease's end, $2 ms from the clock: cut to whole milliseconds, so the end a process holds
+ * (a JavaScript Date) names the stored one exactly.
+ */
+const LEASE_END = "date_trunc('milliseconds', clock.now + $2::double precision * interval '1 millisecond')";
+
+/**
  * The PostgreSQL side of the prediction store. Several server processes may refresh one group at
  * once: the conditional upsert lets the first committed snapshot of an interval stand, and every
  * process answers with what is stored, so all of them serve the same snapshot.
@@ -36,19 +47,31 @@ export class PostgresPredictionStore implements PredictionStore {
     return (rows[0] as { key: string }).key;
   }
 
-  async releaseRefreshLease(until: Date, now: Date): Promise<void> {
-    await this.#query("UPDATE prediction_refresh_lease SET held_until = $1 WHERE id = 1 AND held_until = $2", [now.toISOString(), until.toISOString()]);
-  }
-
-  async takeRefreshLease(now: Date, until: Date): Promise<boolean> {
+  async takeRefreshLease(forMs: number, now?: Date): Promise<Date | null> {
     // A second process's upsert waits for the first one's row lock, then finds the lease held.
     const { rows } = await this.#query(
-      `INSERT INTO prediction_refresh_lease (id, held_until) VALUES (1, $1)
-       ON CONFLICT (id) DO UPDATE SET held_until = excluded.held_until WHERE prediction_refresh_lease.held_until <= $2
-       RETURNING id`,
-      [until.toISOString(), now.toISOString()],
+      `WITH ${LEASE_CLOCK}
+       INSERT INTO prediction_refresh_lease (id, held_until) SELECT 1, ${LEASE_END} FROM clock
+       ON CONFLICT (id) DO UPDATE SET held_until = excluded.held_until WHERE prediction_refresh_lease.held_until <= (SELECT now FROM clock)
+       RETURNING held_until`,
+      [now?.toISOString() ?? null, forMs],
     );
-    return rows.length > 0;
+    return rows.length === 0 ? null : new Date(rows[0]?.held_until as Date);
+  }
+
+  async renewRefreshLease(lease: Date, forMs: number, now?: Date): Promise<Date | null> {
+    const { rows } = await this.#query(
+      `WITH ${LEASE_CLOCK}
+       UPDATE prediction_refresh_lease SET held_until = ${LEASE_END} FROM clock WHERE id = 1 AND held_until = $3
+       RETURNING held_until`,
+      [now?.toISOString() ?? null, forMs, lease.toISOString()],
+    );
+    return rows.length === 0 ? null : new Date(rows[0]?.held_until as Date);
+  }
+
+  async releaseRefreshLease(lease: Date): Promise<void> {
+    // Held until -infinity: run out at any clock.
+    await this.#query("UPDATE prediction_refresh_lease SET held_until = '-infinity' WHERE id = 1 AND held_until = $1", [lease.toISOString()]);
   }
 
   async saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>> {

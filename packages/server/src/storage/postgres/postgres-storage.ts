@@ -194,12 +194,16 @@ export class PostgresStorage implements Storage {
     return this.#predictions.noiseKey(candidate);
   }
 
-  takeRefreshLease(now: Date, until: Date): Promise<boolean> {
-    return this.#predictions.takeRefreshLease(now, until);
+  takeRefreshLease(forMs: number, now?: Date): Promise<Date | null> {
+    return this.#predictions.takeRefreshLease(forMs, now);
   }
 
-  releaseRefreshLease(until: Date, now: Date): Promise<void> {
-    return this.#predictions.releaseRefreshLease(until, now);
+  renewRefreshLease(lease: Date, forMs: number, now?: Date): Promise<Date | null> {
+    return this.#predictions.renewRefreshLease(lease, forMs, now);
+  }
+
+  releaseRefreshLease(lease: Date): Promise<void> {
+    return this.#predictions.releaseRefreshLease(lease);
   }
 
   usage(instanceId: string): Promise<InstanceUsage> {

@@ -7,6 +7,9 @@ import { AGGREGATE_COLUMNS, KEYS_PARAM } from "./sqlite-sql.js";
 /** Rows per chunk of the read of every aggregate: it yields to the event loop between chunks, so ingest goes on. */
 export const AGGREGATE_CHUNK_ROWS = 2_000;
 
+/** A lease given back is held until the epoch: run out at any clock. */
+const RELEASED_UNTIL_MS = 0;
+
 /**
  * The SQLite side of the prediction store: snapshots, and the (group, instance) aggregates kept
  * at ingest. A group's aggregates are one range of the primary key; the read of every aggregate
@@ -59,19 +62,27 @@ export class SqlitePredictionStore implements PredictionStore {
     });
   }
 
-  async takeRefreshLease(now: Date, until: Date): Promise<boolean> {
+  // The lease's clock is the host's: the processes on one SQLite file share it.
+  async takeRefreshLease(forMs: number, now: Date = new Date()): Promise<Date | null> {
     const taken = this.#run(() =>
       this.#statement(
         `INSERT INTO prediction_refresh_lease (id, held_until) VALUES (1, ?)
          ON CONFLICT (id) DO UPDATE SET held_until = excluded.held_until WHERE prediction_refresh_lease.held_until <= ?
-         RETURNING id`,
-      ).get(until.getTime(), now.getTime()),
-    );
-    return taken !== undefined;
+         RETURNING held_until`,
+      ).get(now.getTime() + forMs, now.getTime()),
+    ) as { held_until: number } | undefined;
+    return taken === undefined ? null : new Date(taken.held_until);
   }
 
-  async releaseRefreshLease(until: Date, now: Date): Promise<void> {
-    this.#run(() => this.#statement("UPDATE prediction_refresh_lease SET held_until = ? WHERE id = 1 AND held_until = ?").run(now.getTime(), until.getTime()));
+  async renewRefreshLease(lease: Date, forMs: number, now: Date = new Date()): Promise<Date | null> {
+    const renewed = this.#run(() =>
+      this.#statement("UPDATE prediction_refresh_lease SET held_until = ? WHERE id = 1 AND held_until = ? RETURNING held_until").get(now.getTime() + forMs, lease.getTime()),
+    ) as { held_until: number } | undefined;
+    return renewed === undefined ? null : new Date(renewed.held_until);
+  }
+
+  async releaseRefreshLease(lease: Date): Promise<void> {
+    this.#run(() => this.#statement(`UPDATE prediction_refresh_lease SET held_until = ${RELEASED_UNTIL_MS} WHERE id = 1 AND held_until = ?`).run(lease.getTime()));
   }
 
   async readInstanceAggregates(groupKeys: readonly string[]): Promise<Map<string, InstanceAggregate[]>> {

@@ -184,12 +184,16 @@ export class SqliteStorage implements Storage {
     return this.#predictions.noiseKey(candidate);
   }
 
-  async takeRefreshLease(now: Date, until: Date): Promise<boolean> {
-    return this.#predictions.takeRefreshLease(now, until);
+  async takeRefreshLease(forMs: number, now?: Date): Promise<Date | null> {
+    return this.#predictions.takeRefreshLease(forMs, now);
   }
 
-  async releaseRefreshLease(until: Date, now: Date): Promise<void> {
-    return this.#predictions.releaseRefreshLease(until, now);
+  async renewRefreshLease(lease: Date, forMs: number, now?: Date): Promise<Date | null> {
+    return this.#predictions.renewRefreshLease(lease, forMs, now);
+  }
+
+  async releaseRefreshLease(lease: Date): Promise<void> {
+    return this.#predictions.releaseRefreshLease(lease);
   }
 
   async usage(instanceId: string): Promise<InstanceUsage> {

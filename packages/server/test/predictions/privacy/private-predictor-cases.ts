@@ -221,8 +221,9 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
       readOwnAggregates: (id, keys) => (calls.push("own"), store.readOwnAggregates(id, keys)),
       readAllInstanceAggregates: () => (calls.push("all"), store.readAllInstanceAggregates()),
       noiseKey: (candidate) => (calls.push("noise-key"), store.noiseKey(candidate)),
-      takeRefreshLease: (now, until) => (calls.push("lease"), store.takeRefreshLease(now, until)),
-      releaseRefreshLease: (until, now) => (calls.push("release"), store.releaseRefreshLease(until, now)),
+      takeRefreshLease: (forMs, now) => (calls.push("lease"), store.takeRefreshLease(forMs, now)),
+      renewRefreshLease: (lease, forMs, now) => (calls.push("renew"), store.renewRefreshLease(lease, forMs, now)),
+      releaseRefreshLease: (lease) => (calls.push("release"), store.releaseRefreshLease(lease)),
     };
   }
 
