@@ -11,8 +11,15 @@
  * Weights are kept in integer units, WEIGHT_UNITS per event, so noise can be discrete.
  */
 
-/** Units of weight of one uncapped event. */
-export const WEIGHT_UNITS = 8;
+/**
+ * Units of weight of one uncapped event. Fine enough that rounding a capped instance's share to
+ * whole units moves a cumulative count by a small part of an event: at 8 units per event the
+ * rounding alone put a tail quantile on the wrong side of a gap in the sample (past 3 % in 1 of
+ * 100 crowds with no noise at all, 4 of 100 at the default ε; at 64, none:
+ * docs/benchmarks/prediction-accuracy.md). The noise scales with it (privacy-parameters.ts), so
+ * ε is the same.
+ */
+export const WEIGHT_UNITS = 64;
 
 /** The cap, in events: the k-th largest of `eventCounts` (the smallest when fewer than k). */
 export function weightCap(eventCounts: readonly number[], k: number): number {

@@ -11,6 +11,7 @@ import { GROUP_LEVELS, groupKey, type GroupLevel } from "../../aggregation/group
 import { DEFAULT_PREDICTION_THRESHOLDS, type PredictionThresholds } from "../prediction-thresholds.js";
 import { computeCrowdSnapshot, type CrowdSnapshot } from "./crowd-snapshot.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
+import { WEIGHT_UNITS } from "./instance-weights.js";
 import { ownPrediction } from "./own-history.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "./privacy-parameters.js";
 import { keyedSnapshotNoise } from "./keyed-noise.js";
@@ -115,7 +116,7 @@ function settingsOf(store: PredictionStore, options: PrivatePredictorOptions): S
   const parameters = options.parameters ?? DEFAULT_PRIVACY_PARAMETERS;
   const interval = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
   // What the mechanism's weights depend on: a draw is never reused on other weights.
-  const mechanism = JSON.stringify({ mechanism: 2, minEvents: thresholds.minEvents, minContributors: thresholds.minContributors, epsilon: parameters.epsilon });
+  const mechanism = JSON.stringify({ mechanism: 3, weightUnits: WEIGHT_UNITS, minEvents: thresholds.minEvents, minContributors: thresholds.minContributors, epsilon: parameters.epsilon });
   return Object.freeze({
     thresholds: Object.freeze({ ...thresholds }),
     parameters,

@@ -1,7 +1,7 @@
 /**
  * Prints the privacy parameter vs accuracy table of docs/benchmarks/prediction-accuracy.md:
  *   npx tsx packages/server/test/predictions/privacy/privacy-table.ts
- * Utility (goal 4): the 100 crowds of utility-crowds.ts (seeds 0-99: 20 instances, 40 to 70
+ * Utility (goal 4): the 100 crowds of utility-crowds.ts (seeds 0-99: 20 instances, 50 to 70
  * events each, at least 1,000 in all, each metric log-normal with σ from 0.3 to 1.0); worst, 99th
  * and 95th-percentile relative error of the 2,000 published quantiles (4 metrics x 5 quantiles
  * x 100 groups) against the exact weighted quantiles, groups with any quantile beyond 3 %, and

@@ -9,7 +9,7 @@ import { aggregateOf, eventOf, weightedQuantile } from "./synthetic-instances.js
 
 /**
  * The crowds goal 4 is measured on (crowd-snapshot-utility.test.ts and privacy-table.ts): 20
- * instances with 40 to 70 events each (at least 1,000), each metric drawn from its own known
+ * instances with 50 to 70 events each (so at least 1,000), each metric drawn from its own known
  * log-normal distribution, its median and σ set by the seed (σ from 0.3 to 1.0).
  */
 
@@ -47,7 +47,7 @@ export function utilityCrowd(seed: number): UtilityCrowd {
   ) as Record<SketchMetric, MetricDistribution>;
   const draw = (): Record<SketchMetric, number> =>
     Object.fromEntries(SKETCH_METRICS.map((metric) => [metric, Math.max(1, logNormalInt(random, distributions[metric].median, distributions[metric].sigma))])) as Record<SketchMetric, number>;
-  const events = Array.from({ length: 20 }, () => Array.from({ length: 40 + Math.floor(random() * 31) }, draw));
+  const events = Array.from({ length: 20 }, () => Array.from({ length: 50 + Math.floor(random() * 21) }, draw));
   return { distributions, events };
 }
 
