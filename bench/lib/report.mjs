@@ -14,17 +14,18 @@ export function printTable(header, rows) {
 }
 
 /**
- * One target line: `label: ratio (goal) target met|missed`. `ratio` null means the subject was
- * not measured (e.g. the SDK is not built) and the target is reported as not evaluated.
- * @param {string} label @param {number | null} ratio @param {"<=" | ">="} op @param {number} goal
+ * One target line: `label: ratio (goal) target met|missed`; a ratio by default (unit "x"), or
+ * another figure with its unit (e.g. " s"). `ratio` null means the subject was not measured (e.g.
+ * the SDK is not built) and the target is reported as not evaluated.
+ * @param {string} label @param {number | null} ratio @param {"<=" | ">="} op @param {number} goal @param {string} [unit]
  */
-export function printTarget(label, ratio, op, goal) {
+export function printTarget(label, ratio, op, goal, unit = "x") {
   if (ratio === null || !Number.isFinite(ratio)) {
-    console.log(`- ${label}: not measured (${op} ${goal}) target not evaluated`);
+    console.log(`- ${label}: not measured (${op} ${goal}${unit}) target not evaluated`);
     return;
   }
   const met = op === "<=" ? ratio <= goal : ratio >= goal;
-  console.log(`- ${label}: ${ratio.toFixed(2)}x (${op} ${goal}x) ${met ? "target met" : "target missed"}`);
+  console.log(`- ${label}: ${ratio.toFixed(2)}${unit} (${op} ${goal}${unit}) ${met ? "target met" : "target missed"}`);
 }
 
 /** The machine line every bench prints first, so a pasted result says where it came from. */
