@@ -1,18 +1,11 @@
 import { randomBytes } from "node:crypto";
-import {
-  dimensionsAtLevel,
-  type PredictionMetadata,
-  type PredictionQuery,
-  type PredictionResponse,
-  type PredictionSource,
-} from "@mosaicstack/telemetry-protocol";
-import { confidenceOf } from "../confidence.js";
-import { GROUP_LEVELS, groupKey, type GroupLevel } from "../../aggregation/group-key.js";
+import type { PredictionQuery, PredictionResponse } from "@mosaicstack/telemetry-protocol";
+import { GROUP_LEVELS, groupKey } from "../../aggregation/group-key.js";
 import { DEFAULT_PREDICTION_THRESHOLDS, type PredictionThresholds } from "../prediction-thresholds.js";
 import { computeCrowdSnapshot, type CrowdSnapshot } from "./crowd-snapshot.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { WEIGHT_UNITS } from "./instance-weights.js";
-import { ownPrediction } from "./own-history.js";
+import { respond, type Answer } from "./prediction-response.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "./privacy-parameters.js";
 import { keyedSnapshotNoise } from "./keyed-noise.js";
 import { seededRandomIntegers, type RandomIntegers } from "./random-integers.js";
@@ -98,13 +91,6 @@ function storeKeyedNoise(store: PredictionStore, settings: string, intervalMs: n
 
 /** Bytes of a new noise key (stored as hex). */
 const NOISE_KEY_BYTES = 32;
-
-interface Answer {
-  level: GroupLevel;
-  source: PredictionSource;
-  snapshot?: CrowdSnapshot;
-  own?: InstanceAggregate;
-}
 
 /** The options with their defaults, normalised once. */
 interface SnapshotSettings {
@@ -323,43 +309,4 @@ async function refreshAllWith(store: PredictionStore, settings: SnapshotSettings
 
 function parseSnapshots(rows: ReadonlyMap<string, StoredSnapshot>): Map<string, CrowdSnapshot> {
   return new Map([...rows].map(([key, row]) => [key, JSON.parse(row.body) as CrowdSnapshot]));
-}
-
-const NO_ANSWER: PredictionMetadata = Object.freeze({ sample_size: 0, contributors: 0, fallback_level: -1, dimensions: [], confidence: "none", last_updated: null }) as PredictionMetadata;
-
-function respond(query: PredictionQuery, answer: Answer | undefined): PredictionResponse {
-  const echo: PredictionQuery = { task_type: query.task_type, model: query.model, provider: query.provider, complexity: query.complexity };
-  if (query.source !== undefined) echo.source = query.source;
-  if (answer === undefined) return { query: echo, prediction: null, metadata: { ...NO_ANSWER, dimensions: [] } };
-  const { level } = answer;
-  if (answer.snapshot !== undefined) {
-    const { snapshot } = answer;
-    return {
-      query: echo,
-      prediction: snapshot.prediction,
-      metadata: {
-        sample_size: snapshot.sampleSize,
-        contributors: snapshot.contributors,
-        fallback_level: level,
-        dimensions: dimensionsAtLevel(level),
-        confidence: confidenceOf(level, snapshot.sampleSize, snapshot.contributors),
-        last_updated: snapshot.computedAt,
-        source: "crowd",
-      },
-    };
-  }
-  const own = answer.own as InstanceAggregate;
-  return {
-    query: echo,
-    prediction: ownPrediction(own),
-    metadata: {
-      sample_size: own.events,
-      contributors: 1,
-      fallback_level: level,
-      dimensions: dimensionsAtLevel(level),
-      confidence: confidenceOf(level, own.events, 1),
-      last_updated: own.lastUpdated?.toISOString() ?? null,
-      source: "own",
-    },
-  };
 }
