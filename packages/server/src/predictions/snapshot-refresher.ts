@@ -77,8 +77,8 @@ interface HeldRun {
  * out of the timer.
  *
  * The lease is timed by the store's clock, not the hosts': PostgreSQL's for a PostgreSQL
- * deployment, the host's for SQLite (whose processes share one host). The snapshots' own times
- * (computed when, stale when) are still each process's clock.
+ * deployment, the host's for SQLite (whose processes share one host); so are the snapshots'
+ * times (computed when, stale when: private-predictor.ts), so both agree on when an interval is over.
  */
 export function startSnapshotRefresher(options: SnapshotRefresherOptions): SnapshotRefresher {
   const { store, log } = options;

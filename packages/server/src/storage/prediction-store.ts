@@ -14,6 +14,20 @@ export interface StoredSnapshot {
   body: string;
 }
 
+/**
+ * Stored snapshots and the store's clock at their read: the time that decides which are stale and
+ * stamps their replacements, one clock for every process sharing the database.
+ */
+export interface SnapshotRead {
+  snapshots: Map<string, StoredSnapshot>;
+  /**
+   * The store's clock at the read (as clock() tells it), or null when none of the keys has a
+   * snapshot: PostgreSQL's comes on the rows read, so a read that finds none (every key missing,
+   * stale at any time) carries no time, and only a new snapshot's stamp then needs clock().
+   */
+  readAt: Date | null;
+}
+
 /** One group's aggregates: one per instance that sent events in it. */
 export interface GroupInstanceAggregates {
   groupKey: string;
@@ -21,8 +35,16 @@ export interface GroupInstanceAggregates {
 }
 
 export interface PredictionStore {
-  /** The stored snapshots among `groupKeys`. */
-  readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>>;
+  /**
+   * The stored snapshots among `groupKeys`, with the store's clock read in the same round trip, so
+   * a query that finds its snapshots fresh pays for no second one.
+   */
+  readSnapshots(groupKeys: readonly string[]): Promise<SnapshotRead>;
+  /**
+   * The store's clock, the one every process sharing the database shares: PostgreSQL's
+   * (clock_timestamp()), the host's for SQLite (one file, one host). It times the snapshots.
+   */
+  clock(): Promise<Date>;
   /**
    * Stores each snapshot where none is stored or the stored one was computed at or before
    * `staleBefore`, in one transaction, then returns what is stored for those keys: when two

@@ -156,7 +156,7 @@ for (const engine of ENGINES) {
 
       const reports = await Promise.all([a.runOnce(), b.runOnce()]);
       expect(reports.filter((report) => report !== null)).toEqual([{ groups: 4, computed: 4, answering: expect.any(Number) as number }]);
-      expect((await first.readSnapshots(["[\"anthropic\"]"])).size).toBe(1);
+      expect((await first.readSnapshots(["[\"anthropic\"]"])).snapshots.size).toBe(1);
       expect(log.lines.filter((line) => line.message === "prediction snapshots refreshed")).toHaveLength(1);
 
       // Within the interval nobody refreshes again; once the lease has run out one process does,

@@ -31,6 +31,11 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
     opened.push(storage);
     return storage;
   }
+  /** The store's clock, read on the test's own connection to the last open()'s database: PostgreSQL's, or the host's for SQLite. */
+  async function storeClock(): Promise<number> {
+    const database = databases[databases.length - 1] as EngineDatabase;
+    return engine.name === "postgres" ? (await database.query<{ now: Date }>("SELECT clock_timestamp() AS now"))[0]!.now.getTime() : Date.now();
+  }
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((storage) => storage.close()));
     await Promise.all(databases.splice(0).map((database) => database.drop()));
@@ -263,7 +268,38 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
       // Not stale before `at`: the first stands.
       expect((await storage.saveSnapshots([{ groupKey: '["a"]', computedAt: later, body: "second" }], new Date(at.getTime() - 1))).get('["a"]')?.body).toBe("first");
       expect((await storage.saveSnapshots([{ groupKey: '["a"]', computedAt: later, body: "third" }], at)).get('["a"]')?.body).toBe("third");
-      expect(await storage.readSnapshots(['["a"]', '["b"]'])).toEqual(new Map([['["a"]', { groupKey: '["a"]', computedAt: later, body: "third" }]]));
+      expect((await storage.readSnapshots(['["a"]', '["b"]'])).snapshots).toEqual(new Map([['["a"]', { groupKey: '["a"]', computedAt: later, body: "third" }]]));
+    });
+
+    it(`reads snapshots with the store's clock, and tells it alone: ${engine.name === "postgres" ? "the database's, whatever the host's says" : "the host's (one file, one host)"}`, async () => {
+      const storage = await open();
+      const at = new Date("2026-11-28T12:00:00.000Z");
+      await storage.saveSnapshots([{ groupKey: '["a"]', computedAt: at, body: "first" }], at);
+      const before = await storeClock();
+      const read = await storage.readSnapshots(['["a"]', '["b"]']);
+      const told = await storage.clock();
+      const after = await storeClock();
+      expect(read.snapshots).toEqual(new Map([['["a"]', { groupKey: '["a"]', computedAt: at, body: "first" }]]));
+      expect(read.readAt?.getTime()).toBeGreaterThanOrEqual(before);
+      expect(told.getTime()).toBeGreaterThanOrEqual(read.readAt?.getTime() ?? Infinity);
+      expect(told.getTime()).toBeLessThanOrEqual(after);
+      // A process on a host whose clock is two hours ahead.
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 2 * HOUR_MS });
+      try {
+        const ahead = await storage.readSnapshots(['["a"]']);
+        const none = await storage.readSnapshots(['["b"]']);
+        expect(none.snapshots.size).toBe(0);
+        if (engine.name === "postgres") {
+          expect(ahead.readAt?.getTime()).toBeLessThan(Date.now() - HOUR_MS);
+          expect((await storage.clock()).getTime()).toBeLessThan(Date.now() - HOUR_MS);
+          // The clock comes on the rows read: a read that finds none carries no time.
+          expect(none.readAt).toBeNull();
+        } else {
+          expect([ahead.readAt, await storage.clock(), none.readAt]).toEqual([new Date(), new Date(), new Date()]);
+        }
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it("keeps the first noise key offered, for every handle on the database", async () => {
@@ -303,9 +339,6 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
     it(`times the lease, when no test clock is given, by ${engine.name === "postgres" ? "the database's clock, whatever the host's says" : "the host's (one file, one host)"}`, async () => {
       const first = await open();
       const second = await reopen();
-      const database = databases[databases.length - 1] as EngineDatabase;
-      const storeClock = async (): Promise<number> =>
-        engine.name === "postgres" ? (await database.query<{ now: Date }>("SELECT clock_timestamp() AS now"))[0]!.now.getTime() : Date.now();
       const before = await storeClock();
       const lease = (await first.takeRefreshLease(HOUR_MS)) as Date;
       const after = await storeClock();

@@ -1,22 +1,15 @@
 import { randomBytes } from "node:crypto";
-import {
-  dimensionsAtLevel,
-  type PredictionMetadata,
-  type PredictionQuery,
-  type PredictionResponse,
-  type PredictionSource,
-} from "@mosaicstack/telemetry-protocol";
-import { confidenceOf } from "../confidence.js";
-import { GROUP_LEVELS, groupKey, type GroupLevel } from "../../aggregation/group-key.js";
+import type { PredictionQuery, PredictionResponse } from "@mosaicstack/telemetry-protocol";
+import { GROUP_LEVELS, groupKey } from "../../aggregation/group-key.js";
 import { DEFAULT_PREDICTION_THRESHOLDS, type PredictionThresholds } from "../prediction-thresholds.js";
 import { computeCrowdSnapshot, type CrowdSnapshot } from "./crowd-snapshot.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
 import { WEIGHT_UNITS } from "./instance-weights.js";
-import { ownPrediction } from "./own-history.js";
+import { respond, type Answer } from "./prediction-response.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "./privacy-parameters.js";
 import { keyedSnapshotNoise } from "./keyed-noise.js";
 import { seededRandomIntegers, type RandomIntegers } from "./random-integers.js";
-import type { GroupInstanceAggregates, PredictionStore, StoredSnapshot } from "../../storage/prediction-store.js";
+import type { GroupInstanceAggregates, PredictionStore, SnapshotRead, StoredSnapshot } from "../../storage/prediction-store.js";
 
 /** How often a group's crowd snapshot may be recomputed. @default 1 hour */
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 3_600_000;
@@ -34,7 +27,14 @@ export interface PrivatePredictorOptions {
    * queried most would be recomputed by queries and drop out of its passes). @default 0
    */
   queryGraceMs?: number;
-  /** @default () => new Date() */
+  /**
+   * A test clock (tests, benches): when given, it times the snapshots. Production leaves it out, so
+   * the store's clock does (read with the stored snapshots, or alone for a group's first one):
+   * PostgreSQL's, the one clock every process of a deployment shares whatever its host's says
+   * (the host's for SQLite). That time is when a snapshot was computed (its last_updated and noise
+   * window) and decides when it is stale, so every process agrees on one snapshot per group per interval.
+   * @default the store's clock
+   */
   now?: () => Date;
   /**
    * The noise source of a snapshot, from its input data (keyed-noise.ts).
@@ -92,20 +92,14 @@ function storeKeyedNoise(store: PredictionStore, settings: string, intervalMs: n
 /** Bytes of a new noise key (stored as hex). */
 const NOISE_KEY_BYTES = 32;
 
-interface Answer {
-  level: GroupLevel;
-  source: PredictionSource;
-  snapshot?: CrowdSnapshot;
-  own?: InstanceAggregate;
-}
-
 /** The options with their defaults, normalised once. */
 interface SnapshotSettings {
   thresholds: PredictionThresholds;
   parameters: PrivacyParameters;
   interval: number;
   queryGrace: number;
-  now: () => Date;
+  /** A test clock, or null: the store's. */
+  now: (() => Date) | null;
   /** The noise source, resolved once its key is read. */
   noise: () => Promise<SnapshotNoise>;
 }
@@ -122,7 +116,7 @@ function settingsOf(store: PredictionStore, options: PrivatePredictorOptions): S
     parameters,
     interval,
     queryGrace: options.queryGraceMs ?? 0,
-    now: options.now ?? (() => new Date()),
+    now: options.now ?? null,
     noise: given !== undefined ? () => Promise.resolve(given) : storeKeyedNoise(store, mechanism, interval),
   });
 }
@@ -138,6 +132,19 @@ function snapshotOf(settings: SnapshotSettings, noise: SnapshotNoise, groupKey: 
     computedAt: at,
     answeredBefore: previous?.answers ?? false,
   });
+}
+
+/**
+ * The time of a refresh that read `read`: the test clock's, else the store's at the read; null
+ * when the read found no snapshot (its keys are stale at any time) and so carried no time.
+ */
+function timeOf(settings: SnapshotSettings, read: SnapshotRead): Date | null {
+  return settings.now?.() ?? read.readAt;
+}
+
+/** Snapshots computed at or before this are stale at `at`, `graceMs` past the interval. */
+function staleBeforeAt(settings: SnapshotSettings, at: Date, graceMs: number): Date {
+  return new Date(at.getTime() - settings.interval - graceMs);
 }
 
 function isStale(snapshot: CrowdSnapshot | undefined, staleBefore: Date): boolean {
@@ -157,7 +164,7 @@ function toStored(snapshot: CrowdSnapshot): StoredSnapshot {
  */
 export function createPrivatePredictor(store: PredictionStore, options: PrivatePredictorOptions = {}): PrivatePredictor {
   const settings = settingsOf(store, options);
-  const { interval, queryGrace, now } = settings;
+  const { queryGrace } = settings;
 
   /**
    * Refreshes under way in this process, by group key: a query that finds a group stale while
@@ -182,21 +189,29 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
     }
   }
 
-  /** Reads the stored snapshots of `keys` and recomputes (and stores) the stale ones from their groups' aggregates. */
+  /**
+   * Reads the stored snapshots of `keys` and recomputes (and stores) the stale ones from their
+   * groups' aggregates. Staleness, the new snapshots' time and the claim that stores them all
+   * take the store's clock, so a host whose clock is off neither replaces a snapshot early nor
+   * keeps one late. The clock comes with the read: a query that finds its snapshots fresh, or
+   * groups with no events, costs no extra round trip; only a group's first snapshot, with none
+   * stored beside it, asks the store's clock alone.
+   */
   async function refresh(keys: readonly string[]): Promise<Map<string, CrowdSnapshot>> {
-    const stored = parseSnapshots(await store.readSnapshots(keys));
-    const at = now();
-    const staleBefore = new Date(at.getTime() - interval - queryGrace);
-    const stale = keys.filter((key) => isStale(stored.get(key), staleBefore));
+    const read = await store.readSnapshots(keys);
+    const stored = parseSnapshots(read.snapshots);
+    const readAt = timeOf(settings, read);
+    const stale = readAt === null ? keys : keys.filter((key) => isStale(stored.get(key), staleBeforeAt(settings, readAt, queryGrace)));
     if (stale.length === 0) return stored;
     const aggregates = await store.readInstanceAggregates(stale);
+    if (!stale.some((key) => aggregates.has(key))) return stored;
+    const at = readAt ?? (await store.clock());
     const noise = await settings.noise();
     const fresh = stale.flatMap((key) => {
       const instances = aggregates.get(key);
       return instances === undefined ? [] : [snapshotOf(settings, noise, key, instances, at, stored.get(key))];
     });
-    if (fresh.length === 0) return stored;
-    const saved = await store.saveSnapshots(fresh.map(toStored), staleBefore);
+    const saved = await store.saveSnapshots(fresh.map(toStored), staleBeforeAt(settings, at, queryGrace));
     for (const [key, snapshot] of parseSnapshots(saved)) stored.set(key, snapshot);
     return stored;
   }
@@ -258,15 +273,17 @@ export function refreshAllSnapshots(store: PredictionStore, options: PrivatePred
 
 async function refreshAllWith(store: PredictionStore, settings: SnapshotSettings, signal?: AbortSignal): Promise<RefreshReport> {
   const noise = await settings.noise();
-  const at = settings.now();
-  const staleBefore = new Date(at.getTime() - settings.interval);
   const stopped = (): boolean => signal?.aborted === true;
   const report: RefreshReport = { groups: 0, computed: 0, answering: 0 };
   let page: GroupInstanceAggregates[] = [];
   const flush = async (): Promise<void> => {
     const groups = page;
     page = [];
-    const stored = parseSnapshots(await store.readSnapshots(groups.map((group) => group.groupKey)));
+    // Each page is timed at its own read (the store's clock): a snapshot computed late in a long run is stamped then.
+    const read = await store.readSnapshots(groups.map((group) => group.groupKey));
+    const stored = parseSnapshots(read.snapshots);
+    const at = timeOf(settings, read) ?? (await store.clock());
+    const staleBefore = staleBeforeAt(settings, at, 0);
     const fresh: CrowdSnapshot[] = [];
     for (const { groupKey, instances } of groups) {
       if (stopped()) break;
@@ -292,43 +309,4 @@ async function refreshAllWith(store: PredictionStore, settings: SnapshotSettings
 
 function parseSnapshots(rows: ReadonlyMap<string, StoredSnapshot>): Map<string, CrowdSnapshot> {
   return new Map([...rows].map(([key, row]) => [key, JSON.parse(row.body) as CrowdSnapshot]));
-}
-
-const NO_ANSWER: PredictionMetadata = Object.freeze({ sample_size: 0, contributors: 0, fallback_level: -1, dimensions: [], confidence: "none", last_updated: null }) as PredictionMetadata;
-
-function respond(query: PredictionQuery, answer: Answer | undefined): PredictionResponse {
-  const echo: PredictionQuery = { task_type: query.task_type, model: query.model, provider: query.provider, complexity: query.complexity };
-  if (query.source !== undefined) echo.source = query.source;
-  if (answer === undefined) return { query: echo, prediction: null, metadata: { ...NO_ANSWER, dimensions: [] } };
-  const { level } = answer;
-  if (answer.snapshot !== undefined) {
-    const { snapshot } = answer;
-    return {
-      query: echo,
-      prediction: snapshot.prediction,
-      metadata: {
-        sample_size: snapshot.sampleSize,
-        contributors: snapshot.contributors,
-        fallback_level: level,
-        dimensions: dimensionsAtLevel(level),
-        confidence: confidenceOf(level, snapshot.sampleSize, snapshot.contributors),
-        last_updated: snapshot.computedAt,
-        source: "crowd",
-      },
-    };
-  }
-  const own = answer.own as InstanceAggregate;
-  return {
-    query: echo,
-    prediction: ownPrediction(own),
-    metadata: {
-      sample_size: own.events,
-      contributors: 1,
-      fallback_level: level,
-      dimensions: dimensionsAtLevel(level),
-      confidence: confidenceOf(level, own.events, 1),
-      last_updated: own.lastUpdated?.toISOString() ?? null,
-      source: "own",
-    },
-  };
 }

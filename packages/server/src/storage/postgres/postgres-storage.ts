@@ -26,7 +26,7 @@ import { num } from "./postgres-rows.js";
 import { MIGRATION_LOCK_ID, POSTGRES_DEFAULTS, type PostgresSettings } from "./postgres-settings.js";
 import { PostgresConnection } from "./postgres-transaction.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
-import type { GroupInstanceAggregates, StoredSnapshot } from "../prediction-store.js";
+import type { GroupInstanceAggregates, SnapshotRead, StoredSnapshot } from "../prediction-store.js";
 import { PostgresPredictionStore } from "./postgres-prediction-store.js";
 
 /**
@@ -170,8 +170,12 @@ export class PostgresStorage implements Storage {
     return statuses;
   }
 
-  async readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+  async readSnapshots(groupKeys: readonly string[]): Promise<SnapshotRead> {
     return this.#predictions.readSnapshots(groupKeys);
+  }
+
+  async clock(): Promise<Date> {
+    return this.#predictions.clock();
   }
 
   async saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>> {

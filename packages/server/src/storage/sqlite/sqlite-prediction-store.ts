@@ -1,5 +1,5 @@
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
-import type { GroupInstanceAggregates, PredictionStore, StoredSnapshot } from "../prediction-store.js";
+import type { GroupInstanceAggregates, PredictionStore, SnapshotRead, StoredSnapshot } from "../prediction-store.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 import { instanceAggregateOfValues, type AggregateValues } from "./sqlite-rows.js";
 import { AGGREGATE_COLUMNS, KEYS_PARAM } from "./sqlite-sql.js";
@@ -26,12 +26,19 @@ export class SqlitePredictionStore implements PredictionStore {
     this.#run = run;
   }
 
-  async readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
-    if (groupKeys.length === 0) return new Map();
+  async readSnapshots(groupKeys: readonly string[]): Promise<SnapshotRead> {
+    // The store's clock (clock()), free here: SQLite's reads carry it whatever they find.
+    const readAt = new Date();
+    if (groupKeys.length === 0) return { snapshots: new Map(), readAt };
     const rows = this.#run(() =>
       this.#statement(`SELECT group_key, computed_at, body FROM prediction_snapshots WHERE group_key IN ${KEYS_PARAM}`).all(JSON.stringify(groupKeys)),
     ) as { group_key: string; computed_at: number; body: string }[];
-    return new Map(rows.map((row) => [row.group_key, { groupKey: row.group_key, computedAt: new Date(row.computed_at), body: row.body }]));
+    return { snapshots: new Map(rows.map((row) => [row.group_key, { groupKey: row.group_key, computedAt: new Date(row.computed_at), body: row.body }])), readAt };
+  }
+
+  // The store's clock is the host's: the processes on one SQLite file share it.
+  async clock(): Promise<Date> {
+    return new Date();
   }
 
   async saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>> {
@@ -52,7 +59,7 @@ export class SqlitePredictionStore implements PredictionStore {
         throw error;
       }
     });
-    return this.readSnapshots(snapshots.map((snapshot) => snapshot.groupKey));
+    return (await this.readSnapshots(snapshots.map((snapshot) => snapshot.groupKey))).snapshots;
   }
 
   async noiseKey(candidate: string): Promise<string> {
@@ -62,7 +69,7 @@ export class SqlitePredictionStore implements PredictionStore {
     });
   }
 
-  // The lease's clock is the host's: the processes on one SQLite file share it.
+  // The lease's clock is the host's, as the snapshots' (readSnapshots).
   async takeRefreshLease(forMs: number, now: Date = new Date()): Promise<Date | null> {
     const taken = this.#run(() =>
       this.#statement(

@@ -27,7 +27,7 @@ import { registerSketchFunctions } from "./sketch-functions.js";
 import { TurnGroupCommit } from "./turn-group-commit.js";
 import { WalSync } from "./wal-sync.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
-import type { GroupInstanceAggregates, StoredSnapshot } from "../prediction-store.js";
+import type { GroupInstanceAggregates, SnapshotRead, StoredSnapshot } from "../prediction-store.js";
 import { SqlitePredictionStore } from "./sqlite-prediction-store.js";
 
 /**
@@ -160,8 +160,12 @@ export class SqliteStorage implements Storage {
     return this.#ingestQueue.submit({ instanceId, events, receivedMs: receivedAt.getTime() });
   }
 
-  async readSnapshots(groupKeys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+  async readSnapshots(groupKeys: readonly string[]): Promise<SnapshotRead> {
     return this.#predictions.readSnapshots(groupKeys);
+  }
+
+  async clock(): Promise<Date> {
+    return this.#predictions.clock();
   }
 
   async saveSnapshots(snapshots: readonly StoredSnapshot[], staleBefore: Date): Promise<Map<string, StoredSnapshot>> {

@@ -216,6 +216,7 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
   function recording(calls: string[]): PredictionStore {
     return {
       readSnapshots: (keys) => (calls.push("snapshots"), store.readSnapshots(keys)),
+      clock: () => (calls.push("clock"), store.clock()),
       saveSnapshots: (s, before) => (calls.push("save"), store.saveSnapshots(s, before)),
       readInstanceAggregates: (keys) => (calls.push("aggregates"), store.readInstanceAggregates(keys)),
       readOwnAggregates: (id, keys) => (calls.push("own"), store.readOwnAggregates(id, keys)),
@@ -253,6 +254,21 @@ export function privatePredictorCases(open: OpenPredictionStorage): void {
     const again = createPrivatePredictor(recording(reads), { thresholds: THRESHOLDS, now: () => new Date(clock), noise: seededSnapshotNoise("cases") });
     await again.predict([BASE_QUERY]);
     expect(reads).toEqual(["snapshots"]);
+  });
+
+  it("without a test clock, asks the store's clock on its own only for a group's first snapshot: a repeated query reads only snapshots, a group with no events no clock", async () => {
+    const options = { thresholds: THRESHOLDS, noise: seededSnapshotNoise("cases") };
+    const calls: string[] = [];
+    const production = createPrivatePredictor(recording(calls), options);
+    await production.predict([BASE_QUERY]);
+    expect(calls).toEqual(Array<string[]>(4).fill(["snapshots", "aggregates"]).flat());
+    await seed(BASE_QUERY, 5, 10);
+    calls.length = 0;
+    const [first] = await production.predict([BASE_QUERY]);
+    expect(calls.filter((call) => call === "clock").length).toBeLessThanOrEqual(1);
+    calls.length = 0;
+    expect(await createPrivatePredictor(recording(calls), options).predict([BASE_QUERY])).toEqual([first]);
+    expect(calls).toEqual(["snapshots"]);
   });
 
   it("ten concurrent queries after the interval recompute the snapshot once (single flight in the process)", async () => {
