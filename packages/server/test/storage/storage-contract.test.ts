@@ -241,7 +241,7 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
 
     it("reads every group's aggregates whole, group by group, across chunk boundaries", async () => {
       const storage = await open();
-      // 2 instances x 1,951 groups: more rows than one chunk of the read (2,000).
+      // 2 instances x 1,951 groups: more rows than one chunk of the read (SQLite 500 rows, PostgreSQL 2,000).
       const instances = [await seedInstance(storage, "a"), await seedInstance(storage, "b")];
       for (const { instance } of instances) {
         const events = Array.from({ length: 1300 }, (_, i) => makeEvent(instance.id, { model: `m-${i % 650}`, complexity: i % 2 === 0 ? "low" : "high" }));

@@ -246,8 +246,12 @@ export function createPrivatePredictor(store: PredictionStore, options: PrivateP
   };
 }
 
-/** Groups whose snapshots one refresh-all step reads and saves together. */
-const REFRESH_PAGE_GROUPS = 100;
+/**
+ * Groups whose snapshots one refresh-all step reads and saves together. 20, not 100: a page's
+ * aggregates stay alive until it is saved, and the garbage collector's copying of 100 groups'
+ * held the event loop for up to 100 ms (docs/benchmarks/server-predictions.md).
+ */
+const REFRESH_PAGE_GROUPS = 20;
 
 /** What a refresh of every group did. */
 export interface RefreshReport {

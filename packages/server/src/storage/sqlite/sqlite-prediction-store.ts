@@ -4,8 +4,13 @@ import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 import { instanceAggregateOfValues, type AggregateValues } from "./sqlite-rows.js";
 import { AGGREGATE_COLUMNS, KEYS_PARAM } from "./sqlite-sql.js";
 
-/** Rows per chunk of the read of every aggregate: it yields to the event loop between chunks, so ingest goes on. */
-export const AGGREGATE_CHUNK_ROWS = 2_000;
+/**
+ * Rows per chunk of the read of every aggregate: it yields to the event loop between chunks, so
+ * ingest goes on. 500, not more: a chunk's rows stay alive until their groups are computed, and
+ * with 2,000 the young-generation collections that copied them held the loop for 40-100 ms
+ * (docs/benchmarks/server-predictions.md).
+ */
+export const AGGREGATE_CHUNK_ROWS = 500;
 
 /** A lease given back is held until the epoch: run out at any clock. */
 const RELEASED_UNTIL_MS = 0;
