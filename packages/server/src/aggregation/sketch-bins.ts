@@ -53,6 +53,24 @@ export class SketchBins implements ReadonlyMap<number, number> {
     return -1;
   }
 
+  /**
+   * Writes the entries into `target` from byte `at`, little-endian whatever this sketch's order
+   * (a copy of the bytes when they already are); returns the byte after them. What a snapshot's
+   * fingerprint hashes: the same sketch gives the same bytes on either engine.
+   */
+  writeLittleEndian(target: DataView, at: number): number {
+    const length = this.size * SKETCH_ENTRY_BYTES;
+    if (this.#littleEndian) {
+      new Uint8Array(target.buffer, target.byteOffset + at, length).set(new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#start, length));
+    } else {
+      for (let i = 0; i < this.size; i++) {
+        target.setInt32(at + i * SKETCH_ENTRY_BYTES, this.binAt(i), true);
+        target.setFloat64(at + i * SKETCH_ENTRY_BYTES + 4, this.countAt(i), true);
+      }
+    }
+    return at + length;
+  }
+
   get(bin: number): number | undefined {
     const index = this.#indexOf(bin);
     return index < 0 ? undefined : this.countAt(index);

@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto";
-import { endianness } from "node:os";
 import { SKETCH_METRICS } from "../../aggregation/sketch-metrics.js";
 import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js";
-
-const BIG_ENDIAN_HOST = endianness() === "BE";
+import { SKETCH_ENTRY_BYTES, SketchBins } from "../../aggregation/sketch-bins.js";
 
 /**
  * The fingerprint of a crowd snapshot's input: SHA-256 of the contributing instances'
@@ -15,58 +13,59 @@ const BIG_ENDIAN_HOST = endianness() === "BE";
  */
 export function snapshotFingerprint(instances: readonly InstanceAggregate[]): Buffer {
   const sorted = instances.filter((instance) => instance.events > 0).sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
-  // The ids as one JSON array, then one run of float64s (per instance the seven counts and sums;
-  // per metric its bin count, then bin and count pairs in bin order), little-endian: a canonical
-  // layout hashed in three calls per snapshot (a call per instance cost more than the hashing).
+  // The ids as one JSON array, then one run of bytes, little-endian: per instance the seven counts
+  // and sums as float64s, per metric its entry count (uint32) and its entries as the sketches are
+  // stored (int32 bin, float64 count; ascending, counts above 0). A stored sketch is copied as it
+  // is; hashed in three calls per snapshot (a call per instance cost more than the hashing).
   let size = 0;
   for (const instance of sorted) {
-    size += 7;
-    for (const metric of SKETCH_METRICS) size += 1 + 2 * instance.bins[metric].size;
+    size += SUMS * 8;
+    for (const metric of SKETCH_METRICS) size += 4 + instance.bins[metric].size * SKETCH_ENTRY_BYTES;
   }
-  const values = new Float64Array(size);
+  const bytes = Buffer.alloc(size);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   let at = 0;
   for (const instance of sorted) {
-    values[at++] = instance.events;
-    values[at++] = instance.sumEstimatedInputTokens;
-    values[at++] = instance.sumActualInputTokens;
-    values[at++] = instance.sumEstimatedOutputTokens;
-    values[at++] = instance.sumActualOutputTokens;
-    values[at++] = instance.gatePassed;
-    values[at++] = instance.successes;
-    for (const metric of SKETCH_METRICS) at = writeBins(values, at, instance.bins[metric]);
+    for (const value of [
+      instance.events,
+      instance.sumEstimatedInputTokens,
+      instance.sumActualInputTokens,
+      instance.sumEstimatedOutputTokens,
+      instance.sumActualOutputTokens,
+      instance.gatePassed,
+      instance.successes,
+    ]) {
+      view.setFloat64(at, value, true);
+      at += 8;
+    }
+    for (const metric of SKETCH_METRICS) at = writeSketch(view, at, instance.bins[metric]);
   }
-  const bytes = Buffer.from(values.buffer, 0, at * 8);
-  // Float64Array writes in the host's byte order: the layout is little-endian on every host.
-  if (BIG_ENDIAN_HOST) bytes.swap64();
   return createHash("sha256")
-    .update("mosaic-snapshot-fingerprint-v2\n")
+    .update("mosaic-snapshot-fingerprint-v3\n")
     .update(JSON.stringify(sorted.map((instance) => instance.instanceId)))
-    .update(bytes)
+    .update(bytes.subarray(0, at))
     .digest();
 }
 
-/** Writes a sketch's bins with a count above 0 (their number, then bin and count pairs in bin order) from `at`; returns the next index. */
-function writeBins(values: Float64Array, at: number, bins: ReadonlyMap<number, number>): number {
-  const countAt = at++;
-  let previous = -Infinity;
-  let ordered = true;
-  // forEach, not for-of: a stored sketch (aggregation/sketch-bins.ts) walks its bytes without an iterator.
-  bins.forEach((count, bin) => {
-    if (count <= 0) return;
-    if (bin < previous) ordered = false;
-    previous = bin;
-    values[at++] = bin;
-    values[at++] = count;
-  });
-  const written = (at - countAt - 1) / 2;
-  values[countAt] = written;
-  if (!ordered) {
-    // Sketches come from storage in bin order; a Map built in another order is sorted here.
-    const pairs = Array.from({ length: written }, (_, i) => [values[countAt + 1 + 2 * i] as number, values[countAt + 2 + 2 * i] as number] as const).sort(([a], [b]) => a - b);
-    pairs.forEach(([bin, count], i) => {
-      values[countAt + 1 + 2 * i] = bin;
-      values[countAt + 2 + 2 * i] = count;
-    });
+/** The counts and sums written per instance. */
+const SUMS = 7;
+
+/** Writes a sketch's entry count and its entries with a count above 0, in bin order, from byte `at`; returns the byte after. */
+function writeSketch(view: DataView, at: number, bins: ReadonlyMap<number, number>): number {
+  const countAt = at;
+  if (bins instanceof SketchBins) {
+    // Stored sketches are in bin order with no zero counts (sparse-sketch.ts, sketch-bytes.ts): their entries as they are.
+    view.setUint32(countAt, bins.size, true);
+    return bins.writeLittleEndian(view, at + 4);
+  }
+  // A Map (a test's, or a fold's): its positive counts, sorted.
+  const entries = [...bins].filter(([, count]) => count > 0).sort(([a], [b]) => a - b);
+  view.setUint32(countAt, entries.length, true);
+  at += 4;
+  for (const [bin, count] of entries) {
+    view.setInt32(at, bin, true);
+    view.setFloat64(at + 4, count, true);
+    at += SKETCH_ENTRY_BYTES;
   }
   return at;
 }
