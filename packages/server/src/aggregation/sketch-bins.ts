@@ -22,7 +22,7 @@ export class SketchBins implements ReadonlyMap<number, number> {
    */
   constructor(bytes: Uint8Array | DataView, littleEndian: boolean, start = 0, end = bytes.byteLength) {
     const length = end - start;
-    if (length < 0 || end > bytes.byteLength || length % SKETCH_ENTRY_BYTES !== 0) throw new RangeError(`a stored sketch has ${length} bytes, not a multiple of ${SKETCH_ENTRY_BYTES}`);
+    if (!Number.isInteger(start) || start < 0 || length < 0 || end > bytes.byteLength || length % SKETCH_ENTRY_BYTES !== 0) throw new RangeError(`a stored sketch has ${length} bytes, not a multiple of ${SKETCH_ENTRY_BYTES}`);
     this.#view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     this.#start = start;
     this.#littleEndian = littleEndian;

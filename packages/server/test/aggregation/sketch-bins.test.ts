@@ -59,5 +59,8 @@ describe("SketchBins: a stored sketch read in place", () => {
   it("refuses a length that is not whole entries with a RangeError", () => {
     expect(() => new SketchBins(new Uint8Array(13), true)).toThrow(/not a multiple of 12/);
     expect(() => new SketchBins(new Uint8Array(24), true, 12, 0)).toThrow(RangeError);
+    expect(() => new SketchBins(new Uint8Array(24), true, -12, 0)).toThrow(RangeError);
+    expect(() => new SketchBins(new Uint8Array(24), true, 12, 36)).toThrow(RangeError);
+    expect(() => new SketchBins(new Uint8Array(24), true, 0.5, 12.5)).toThrow(RangeError);
   });
 });
