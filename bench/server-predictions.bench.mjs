@@ -7,7 +7,11 @@
  * the two so both meet the same machine noise.
  *
  *   flock /tmp/bench.lock node --expose-gc bench/server-predictions.bench.mjs [--large 1000000] [--small 10000] [--requests 300]
- *     [--instances 300] [--profile <dir>] [--keep <dir>] [--base <dir>]
+ *     [--instances 300] [--profile <dir>] [--keep <dir>] [--base <dir>] [--refresh-runs 1]
+ *
+ * --refresh-runs <n>: run the refresh of every group n times in a row (each recomputes every group)
+ * and report each run's CPU; the target reads their median (this machine's speed moves by a third
+ * from one minute to the next).
  *
  * --base <dir>: also serve both databases with another build (its packages/server/dist, e.g. of the
  * commit before a change, built in a worktree of its own); its requests alternate with this
@@ -122,24 +126,30 @@ await Promise.all(Object.values(servers).map((server) => server.close()));
 // saved. An interval of 0 makes every stored snapshot stale, so all groups are computed. The event
 // loop's delay is sampled meanwhile: its maximum is the longest an ingest request could wait.
 const { refreshAllSnapshots } = await loadServerModule("predictions/privacy/private-predictor.js");
-const allGroups = {};
+const REFRESH_RUNS = Math.max(1, intArg("refresh-runs", 1));
+const refreshRuns = [];
 {
   const storage = await openSeedingStorage(large.db);
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
-  const cpu = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  const report = await refreshAllSnapshots(storage, { snapshotIntervalMs: 0 });
-  const used = process.cpuUsage(cpu);
-  delay.disable();
-  Object.assign(allGroups, report, {
-    cpuSeconds: (used.user + used.system) / 1e6,
-    wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
-    maxDelayMs: delay.max / 1e6,
-    p99DelayMs: delay.percentile(99) / 1e6,
-  });
+  for (let run = 0; run < REFRESH_RUNS; run++) {
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    const cpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    const report = await refreshAllSnapshots(storage, { snapshotIntervalMs: 0 });
+    const used = process.cpuUsage(cpu);
+    delay.disable();
+    refreshRuns.push({
+      ...report,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+      maxDelayMs: delay.max / 1e6,
+      p99DelayMs: delay.percentile(99) / 1e6,
+    });
+  }
   await storage.close();
 }
+// The run with the median CPU stands for them all.
+const allGroups = [...refreshRuns].sort((a, b) => a.cpuSeconds - b.cpuSeconds)[Math.floor((refreshRuns.length - 1) / 2)];
 if (!KEEP_DIR) rmSync(dir, { recursive: true, force: true });
 
 const quantile = (list, q) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))];
@@ -155,6 +165,9 @@ printTable(
     fmt(cold[name], 0),
   ]),
 );
+if (refreshRuns.length > 1) {
+  console.log(`\n${refreshRuns.length} refreshes of every group, s of CPU: ${refreshRuns.map((run) => fmt(run.cpuSeconds, 2)).join(", ")}; longest event loop delay: ${refreshRuns.map((run) => fmt(run.maxDelayMs, 0)).join(", ")} ms`);
+}
 console.log(
   `\nsnapshot of all ${fmt(allGroups.groups)} groups of the ${fmt(LARGE)}-event database (${fmt(allGroups.answering)} answering): ` +
     `${fmt(allGroups.cpuSeconds, 2)} s of CPU, ${fmt(allGroups.wallSeconds, 2)} s wall; event loop delay during it: max ${fmt(allGroups.maxDelayMs, 1)} ms, p99 ${fmt(allGroups.p99DelayMs, 1)} ms`,
@@ -170,4 +183,4 @@ if (BASE !== "") {
 console.log("");
 printTarget(`p50 at ${fmt(LARGE)} / p50 at ${fmt(SMALL)} events`, median(times.large) / median(times.small), "<=", 1.5);
 if (BASE !== "") printTarget(`base build: p50 at ${fmt(LARGE)} / p50 at ${fmt(SMALL)} events`, median(times["base large"]) / median(times["base small"]), "<=", 1.5);
-printTarget(`snapshot of all groups at ${fmt(LARGE)} events, CPU`, allGroups.cpuSeconds, "<=", 10, " s");
+printTarget(`snapshot of all groups at ${fmt(LARGE)} events, CPU${refreshRuns.length > 1 ? " (median run)" : ""}`, allGroups.cpuSeconds, "<=", 10, " s");
