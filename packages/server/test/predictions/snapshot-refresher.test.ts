@@ -125,13 +125,14 @@ for (const engine of ENGINES) {
       clock: { now: Date } | null,
       timers: RefresherTimers,
       log: RecordingLog,
-      extra: { refresh?: (signal: AbortSignal) => Promise<RefreshReport>; calls?: string[] } = {},
+      extra: { refresh?: (signal: AbortSignal) => Promise<RefreshReport>; calls?: string[]; intervalMs?: number } = {},
     ): SnapshotRefresher {
       const now = (): Date => clock?.now ?? new Date();
-      const predictor = createPredictor(storage, { minEvents: 10, minContributors: 5, snapshotIntervalMs: INTERVAL }, { now, noise: seededSnapshotNoise("refresher") });
+      const intervalMs = extra.intervalMs ?? INTERVAL;
+      const predictor = createPredictor(storage, { minEvents: 10, minContributors: 5, snapshotIntervalMs: intervalMs }, { now, noise: seededSnapshotNoise("refresher") });
       const refresher = startSnapshotRefresher({
         store: extra.calls === undefined ? storage : recordingLease(storage, extra.calls),
-        intervalMs: INTERVAL,
+        intervalMs,
         refresh: extra.refresh ?? ((signal) => (predictor.refreshAll as NonNullable<typeof predictor.refreshAll>)(signal)),
         log,
         ...(clock === null ? {} : { now }),
@@ -294,6 +295,29 @@ for (const engine of ENGINES) {
       expect(log.lines.map((line) => line.message)).toEqual(["prediction snapshot refresh lease could not be renewed", "prediction snapshots refreshed"]);
       // The second check's renewal holds the lease an interval past it.
       expect(await second.takeRefreshLease(INTERVAL, new Date(clock.now.getTime() + INTERVAL - 1))).toBeNull();
+    });
+
+    it("at the shortest interval (1 s) the lease is taken for two checks, so a late first check still finds it held", async () => {
+      const [first, second] = await twoHandles();
+      const clock = { now: START };
+      const log = new RecordingLog();
+      const timersA = new ManualTimers();
+      const calls: string[] = [];
+      const long = heldRefresh();
+      const a = refresherOn(first, clock, timersA, log, { refresh: long.refresh, calls, intervalMs: 1_000 });
+      const b = refresherOn(second, clock, new ManualTimers(), log, { refresh: () => Promise.resolve(EMPTY_REPORT), intervalMs: 1_000 });
+      expect([...timersA.pending.values()].map((timer) => timer.ms)).toEqual([1_000]);
+      const run = a.runOnce();
+      await expect.poll(() => long.calls()).toBe(1);
+      // The holder's first check is a little late: the other process asks first, and gets nothing.
+      clock.now = new Date(START.getTime() + 1_001);
+      expect(await b.runOnce()).toBeNull();
+      timersA.fire();
+      await expect.poll(() => calls).toEqual(["take", "renew"]);
+      expect(long.signal()?.aborted).toBe(false);
+      long.finish();
+      expect(await run).toEqual({ groups: 1, computed: 1, answering: 0 });
+      expect(log.lines.map((line) => line.message)).toEqual(["prediction snapshots refreshed"]);
     });
 
     it("keeps the lease through a run longer than the interval: the holder's checks renew it and start no second run, the other process's checks get nothing", async () => {
