@@ -17,7 +17,7 @@ export interface RefresherTimers {
 export interface SnapshotRefresherOptions {
   /** Where the lease lives: one process at a time refreshes every group. */
   store: Pick<PredictionStore, "takeRefreshLease" | "renewRefreshLease" | "releaseRefreshLease">;
-  /** The snapshot interval; a lease lasts this long past its taking or its last renewal. */
+  /** The snapshot interval; a lease lasts this long (at least two checks) past its taking or its last renewal. */
   intervalMs: number;
   /** Recomputes every stale group's snapshot; stops early once `signal` is aborted. */
   refresh(signal: AbortSignal): Promise<RefreshReport>;
@@ -72,9 +72,9 @@ interface HeldRun {
  * on, the holder's checks renew the lease, so a run longer than the interval is never joined by a
  * second process; if a renewal finds another process has taken the lease (this one ran out, e.g.
  * the process was paused), the run stops early and says so in the log. A finished run keeps the
- * lease to its end (one interval past its taking or last renewal); a failed run, or one cut short
- * by stop(), gives it back, so the next check retries. A failure is logged and nothing is thrown
- * out of the timer.
+ * lease to its end (one interval, at least two checks, past its taking or last renewal); a failed
+ * run, or one cut short by stop(), gives it back, so the next check retries. A failure is logged
+ * and nothing is thrown out of the timer.
  *
  * The lease is timed by the store's clock, not the hosts': PostgreSQL's for a PostgreSQL
  * deployment, the host's for SQLite (whose processes share one host); so are the snapshots'
@@ -85,8 +85,9 @@ export function startSnapshotRefresher(options: SnapshotRefresherOptions): Snaps
   const leaseNow = (): Date | undefined => options.now?.();
   const timers = options.timers ?? NODE_TIMERS;
   const every = leaseCheckEveryMs(options.intervalMs);
-  // A renewed lease outlasts the next check even when checks come once an interval (a 1 s interval).
-  const renewForMs = Math.max(options.intervalMs, 2 * every);
+  // A lease, taken or renewed, outlasts the next check even when checks come once an interval (a
+  // 1 s interval): a timer a little late must not let another process take it and abort the run.
+  const leaseForMs = Math.max(options.intervalMs, 2 * every);
   let stopped = false;
   let running: Promise<RefreshReport | null> | null = null;
   let held: HeldRun | null = null;
@@ -94,7 +95,7 @@ export function startSnapshotRefresher(options: SnapshotRefresherOptions): Snaps
 
   async function run(): Promise<RefreshReport | null> {
     if (stopped) return null;
-    const lease = await store.takeRefreshLease(options.intervalMs, leaseNow());
+    const lease = await store.takeRefreshLease(leaseForMs, leaseNow());
     if (lease === null) return null;
     const current: HeldRun = { lease, abort: new AbortController(), lost: false, renewing: null };
     if (stopped) {
@@ -132,7 +133,7 @@ export function startSnapshotRefresher(options: SnapshotRefresherOptions): Snaps
   /** A check during a run: keeps its lease, or stops the run when another process has taken it. */
   async function renew(current: HeldRun): Promise<void> {
     try {
-      const renewed = await store.renewRefreshLease(current.lease, renewForMs, leaseNow());
+      const renewed = await store.renewRefreshLease(current.lease, leaseForMs, leaseNow());
       if (renewed !== null) {
         current.lease = renewed;
         return;

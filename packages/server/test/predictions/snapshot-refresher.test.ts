@@ -125,13 +125,14 @@ for (const engine of ENGINES) {
       clock: { now: Date } | null,
       timers: RefresherTimers,
       log: RecordingLog,
-      extra: { refresh?: (signal: AbortSignal) => Promise<RefreshReport>; calls?: string[] } = {},
+      extra: { refresh?: (signal: AbortSignal) => Promise<RefreshReport>; calls?: string[]; intervalMs?: number } = {},
     ): SnapshotRefresher {
       const now = (): Date => clock?.now ?? new Date();
-      const predictor = createPredictor(storage, { minEvents: 10, minContributors: 5, snapshotIntervalMs: INTERVAL }, { now, noise: seededSnapshotNoise("refresher") });
+      const intervalMs = extra.intervalMs ?? INTERVAL;
+      const predictor = createPredictor(storage, { minEvents: 10, minContributors: 5, snapshotIntervalMs: intervalMs }, { now, noise: seededSnapshotNoise("refresher") });
       const refresher = startSnapshotRefresher({
         store: extra.calls === undefined ? storage : recordingLease(storage, extra.calls),
-        intervalMs: INTERVAL,
+        intervalMs,
         refresh: extra.refresh ?? ((signal) => (predictor.refreshAll as NonNullable<typeof predictor.refreshAll>)(signal)),
         log,
         ...(clock === null ? {} : { now }),
@@ -219,6 +220,104 @@ for (const engine of ENGINES) {
       expect(await refresher.runOnce()).toBeNull();
       // Another process takes the lease at once instead of waiting out the interval.
       expect(await other.takeRefreshLease(INTERVAL, new Date(START.getTime() + 1))).not.toBeNull();
+    });
+
+    it("stop() while the lease is being taken: the lease, once taken, is given back and refresh is never called", async () => {
+      const [first, second] = await twoHandles();
+      const clock = { now: START };
+      // The take reaches the database, but its answer is held until the test lets it through.
+      let answer: (() => void) | null = null;
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      let taken: Date | null = null;
+      let released = 0;
+      const store: SnapshotRefresherOptions["store"] = {
+        takeRefreshLease: async (forMs, now) => {
+          taken = await first.takeRefreshLease(forMs, now);
+          await answered;
+          return taken;
+        },
+        renewRefreshLease: (lease, forMs, now) => first.renewRefreshLease(lease, forMs, now),
+        releaseRefreshLease: async (lease) => {
+          released += 1;
+          await first.releaseRefreshLease(lease);
+        },
+      };
+      let refreshed = 0;
+      const refresh = (): Promise<RefreshReport> => ((refreshed += 1), Promise.resolve(EMPTY_REPORT));
+      const refresher = startSnapshotRefresher({ store, intervalMs: INTERVAL, refresh, log: new RecordingLog(), now: () => clock.now, timers: new ManualTimers() });
+      cleanup.push(() => refresher.stop());
+      const run = refresher.runOnce();
+      await expect.poll(() => taken).toEqual(new Date(START.getTime() + INTERVAL));
+      const stopping = refresher.stop();
+      (answer as (() => void) | null)?.();
+      await stopping;
+      expect(await run).toBeNull();
+      expect([refreshed, released]).toEqual([0, 1]);
+      // Another process takes the lease at once instead of waiting out the interval.
+      expect(await second.takeRefreshLease(INTERVAL, new Date(START.getTime() + 1))).not.toBeNull();
+    });
+
+    it("a renewal that throws (storage down) is logged, the run goes on, and the next check renews again", async () => {
+      const [first, second] = await twoHandles();
+      const clock = { now: START };
+      const log = new RecordingLog();
+      const timers = new ManualTimers();
+      const calls: string[] = [];
+      const recorded = recordingLease(first, calls);
+      let failures = 1;
+      const store: SnapshotRefresherOptions["store"] = {
+        ...recorded,
+        renewRefreshLease: (lease, forMs, now) => {
+          if (failures === 0) return recorded.renewRefreshLease(lease, forMs, now);
+          failures -= 1;
+          calls.push("renew: failed");
+          return Promise.reject(new Error("connection refused"));
+        },
+      };
+      const long = heldRefresh();
+      const refresher = startSnapshotRefresher({ store, intervalMs: INTERVAL, refresh: long.refresh, log, now: () => clock.now, timers });
+      cleanup.push(() => refresher.stop());
+      const run = refresher.runOnce();
+      await expect.poll(() => long.calls()).toBe(1);
+      const every = leaseCheckEveryMs(INTERVAL);
+      clock.now = new Date(START.getTime() + every);
+      timers.fire();
+      await expect.poll(() => log.lines.length).toBe(1);
+      expect(log.lines[0]).toMatchObject({ level: "error", message: "prediction snapshot refresh lease could not be renewed" });
+      expect((log.lines[0]?.fields as { err: Error }).err.message).toBe("connection refused");
+      expect(long.signal()?.aborted).toBe(false);
+      clock.now = new Date(START.getTime() + 2 * every);
+      timers.fire();
+      await expect.poll(() => calls).toEqual(["take", "renew: failed", "renew"]);
+      expect(long.signal()?.aborted).toBe(false);
+      long.finish();
+      expect(await run).toEqual({ groups: 1, computed: 1, answering: 0 });
+      expect(log.lines.map((line) => line.message)).toEqual(["prediction snapshot refresh lease could not be renewed", "prediction snapshots refreshed"]);
+      // The second check's renewal holds the lease an interval past it.
+      expect(await second.takeRefreshLease(INTERVAL, new Date(clock.now.getTime() + INTERVAL - 1))).toBeNull();
+    });
+
+    it("at the shortest interval (1 s) the lease is taken for two checks, so a late first check still finds it held", async () => {
+      const [first, second] = await twoHandles();
+      const clock = { now: START };
+      const log = new RecordingLog();
+      const timersA = new ManualTimers();
+      const calls: string[] = [];
+      const long = heldRefresh();
+      const a = refresherOn(first, clock, timersA, log, { refresh: long.refresh, calls, intervalMs: 1_000 });
+      const b = refresherOn(second, clock, new ManualTimers(), log, { refresh: () => Promise.resolve(EMPTY_REPORT), intervalMs: 1_000 });
+      expect([...timersA.pending.values()].map((timer) => timer.ms)).toEqual([1_000]);
+      const run = a.runOnce();
+      await expect.poll(() => long.calls()).toBe(1);
+      // The holder's first check is a little late: the other process asks first, and gets nothing.
+      clock.now = new Date(START.getTime() + 1_001);
+      expect(await b.runOnce()).toBeNull();
+      timersA.fire();
+      await expect.poll(() => calls).toEqual(["take", "renew"]);
+      expect(long.signal()?.aborted).toBe(false);
+      long.finish();
+      expect(await run).toEqual({ groups: 1, computed: 1, answering: 0 });
+      expect(log.lines.map((line) => line.message)).toEqual(["prediction snapshots refreshed"]);
     });
 
     it("keeps the lease through a run longer than the interval: the holder's checks renew it and start no second run, the other process's checks get nothing", async () => {

@@ -4,8 +4,10 @@ import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../hel
 import { groupKey, groupKeysOfEvent } from "../../src/aggregation/group-key.js";
 import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
+import { AGGREGATE_PAGE_ROWS } from "../../src/storage/postgres/postgres-prediction-store.js";
+import { AGGREGATE_CHUNK_ROWS } from "../../src/storage/sqlite/sqlite-prediction-store.js";
 import { StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
-import { allAggregates, makeEvent, makeKey, seedInstance } from "./storage-fixtures.js";
+import { makeEvent, makeKey, seedInstance } from "./storage-fixtures.js";
 import { toStore } from "../helpers/events-to-store.js";
 
 const RECEIVED = new Date("2026-11-28T12:30:00.000Z");
@@ -241,19 +243,34 @@ describe.skipIf(engine.skip !== null)(engineTitle(engine, `storage contract: ${e
 
     it("reads every group's aggregates whole, group by group, across chunk boundaries", async () => {
       const storage = await open();
-      // 2 instances x 1,951 groups: more rows than one chunk of the read (SQLite 500 rows, PostgreSQL 2,000).
-      const instances = [await seedInstance(storage, "a"), await seedInstance(storage, "b")];
-      for (const { instance } of instances) {
-        const events = Array.from({ length: 1300 }, (_, i) => makeEvent(instance.id, { model: `m-${i % 650}`, complexity: i % 2 === 0 ? "low" : "high" }));
+      // Instances a and b have events in each of 650 models, c in every third: groups of 2 and 3
+      // rows, so chunk ends fall inside groups.
+      const chunkRows = engine.name === "postgres" ? AGGREGATE_PAGE_ROWS : AGGREGATE_CHUNK_ROWS;
+      const instances = [await seedInstance(storage, "a"), await seedInstance(storage, "b"), await seedInstance(storage, "c")];
+      const expected = new Map<string, Set<string>>();
+      for (const [n, { instance }] of instances.entries()) {
+        const models = Array.from({ length: 650 }, (_, i) => i).filter((i) => n < 2 || i % 3 === 0);
+        const events = models.flatMap((i) => [0, 1].map(() => makeEvent(instance.id, { model: `m-${i}`, complexity: i % 2 === 0 ? "low" : "high" })));
         await storage.ingestEvents(instance.id, toStore(events), RECEIVED);
+        for (const key of events.flatMap((event) => groupKeysOfEvent(event))) expected.set(key, (expected.get(key) ?? new Set()).add(instance.id));
       }
-      const groups = await allAggregates(storage);
-      expect(new Set(groups.map((group) => group.groupKey)).size).toBe(groups.length); // each group handed over once
-      expect(groups).toHaveLength(650 * 3 + 1); // each model has one complexity (650 is even): 650 groups at levels 0, 1 and 2, one at 3
-      expect(groups.every((group) => group.instances.length === 2)).toBe(true);
-      const keys = groups.map((group) => group.groupKey);
+      const handed: { groupKey: string; instances: number }[] = [];
+      for await (const group of storage.readAllInstanceAggregates()) handed.push({ groupKey: group.groupKey, instances: group.instances.length });
+      expect(new Set(handed.map((group) => group.groupKey)).size).toBe(handed.length); // each group handed over once
+      expect(handed).toHaveLength(650 * 3 + 1); // each model has one complexity: 650 groups at levels 0, 1 and 2, one at 3
+      expect(new Map(handed.map((group) => [group.groupKey, group.instances]))).toEqual(new Map([...expected].map(([key, ids]) => [key, ids.size])));
+      // The read's chunks end inside groups (rows before a group's first < a chunk's end < rows through its last).
+      let rows = 0;
+      let split = 0;
+      for (const group of handed) {
+        if (Math.floor(rows / chunkRows) < Math.floor((rows + group.instances - 1) / chunkRows)) split += 1;
+        rows += group.instances;
+      }
+      expect(rows).toBe(1951 * 2 + 217 * 3 + 1);
+      expect(split).toBeGreaterThan(3);
+      const keys = handed.map((group) => group.groupKey);
       const read = await storage.readInstanceAggregates(keys);
-      expect(keys.every((key) => read.get(key)?.length === 2)).toBe(true);
+      expect(keys.every((key) => read.get(key)?.length === expected.get(key)?.size)).toBe(true);
     });
   });
 

@@ -6,8 +6,13 @@ import { READ_INSTANCE_AGGREGATES, READ_OWN_AGGREGATES, readAggregatePageSql } f
 
 type Query = (text: string, values?: unknown[]) => Promise<PgQueryResult>;
 
-/** Aggregate rows per page of the read of every aggregate: each page is one short query. */
-export const AGGREGATE_PAGE_ROWS = 2_000;
+/**
+ * Aggregate rows per page of the read of every aggregate: each page is one short query. 500, as
+ * SQLite's chunk (AGGREGATE_CHUNK_ROWS), for the same reason: a page's rows stay alive until their
+ * groups are computed, and with 2,000 the young-generation collections that copied them held the
+ * event loop for 40-100 ms (docs/benchmarks/server-predictions.md, measured on SQLite).
+ */
+export const AGGREGATE_PAGE_ROWS = 500;
 
 /**
  * The stored snapshots of $1, each row with the database's clock: the clock comes with the read

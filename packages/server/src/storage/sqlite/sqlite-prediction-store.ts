@@ -127,7 +127,7 @@ export class SqlitePredictionStore implements PredictionStore {
     let current: GroupInstanceAggregates | null = null;
     for (;;) {
       const cursor = after;
-      // Raw rows (arrays): a chunk of 2,000 rows costs the driver no object per row.
+      // Raw rows (arrays): a chunk's rows cost the driver no object per row.
       const rows = this.#run(() => (cursor === null ? this.#rawStatement(first).all() : this.#rawStatement(next).all(...cursor))) as AggregateValues[];
       const done: GroupInstanceAggregates[] = [];
       for (const row of rows) {

@@ -6,7 +6,7 @@ import { openStorage } from "../../../src/storage/open-storage.js";
 import { privatePredictorCases } from "./private-predictor-cases.js";
 
 describe("private predictor over a real SQLite file", () => {
-  privatePredictorCases(async () => {
+  privatePredictorCases("sqlite", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mosaic-private-predictor-"));
     const storage = await openStorage({ engine: "sqlite", path: join(dir, "telemetry.db") });
     return {
