@@ -1,28 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { SketchBins } from "../../src/aggregation/sketch-bins.js";
 import { ZERO_BIN } from "../../src/aggregation/sketch-mapping.js";
-
-/** Entries as an engine writes them: an int32 bin and a float64 count, 12 bytes each. */
-function entries(pairs: readonly (readonly [number, number])[], littleEndian: boolean): Buffer {
-  const bytes = Buffer.alloc(pairs.length * 12);
-  pairs.forEach(([bin, count], i) => {
-    if (littleEndian) {
-      bytes.writeInt32LE(bin, i * 12);
-      bytes.writeDoubleLE(count, i * 12 + 4);
-    } else {
-      bytes.writeInt32BE(bin, i * 12);
-      bytes.writeDoubleBE(count, i * 12 + 4);
-    }
-  });
-  return bytes;
-}
+import { sketchEntries } from "../helpers/sketch-entries.js";
 
 const PAIRS = [[ZERO_BIN, 2], [0, 1], [17, 4.5], [300, 2 ** 53 - 1], [1_800, 7]] as const;
 
 describe("SketchBins: a stored sketch read in place", () => {
   for (const littleEndian of [true, false]) {
     it(`reads every entry, ${littleEndian ? "little" : "big"}-endian, like the Map of its pairs`, () => {
-      const bins = new SketchBins(entries(PAIRS, littleEndian), littleEndian);
+      const bins = new SketchBins(sketchEntries(PAIRS, littleEndian), littleEndian);
       expect(bins.size).toBe(PAIRS.length);
       expect([...bins]).toEqual(PAIRS.map(([bin, count]) => [bin, count]));
       expect([...bins.keys()]).toEqual(PAIRS.map(([bin]) => bin));
@@ -45,8 +31,8 @@ describe("SketchBins: a stored sketch read in place", () => {
   }
 
   it("reads one sketch out of several joined (SQLite reads a row's four as one BLOB)", () => {
-    const first = entries([[1, 1], [2, 2]], true);
-    const second = entries([[5, 3]], true);
+    const first = sketchEntries([[1, 1], [2, 2]], true);
+    const second = sketchEntries([[5, 3]], true);
     const joined = Buffer.concat([first, second, Buffer.alloc(0)]);
     expect([...new SketchBins(joined, true, 0, first.length)]).toEqual([[1, 1], [2, 2]]);
     expect([...new SketchBins(joined, true, first.length, first.length + second.length)]).toEqual([[5, 3]]);

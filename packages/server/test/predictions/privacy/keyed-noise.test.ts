@@ -4,6 +4,7 @@ import { discreteLaplace } from "../../../src/predictions/privacy/discrete-lapla
 import type { InstanceAggregate } from "../../../src/aggregation/instance-aggregate.js";
 import { SketchBins } from "../../../src/aggregation/sketch-bins.js";
 import { ZERO_BIN } from "../../../src/aggregation/sketch-mapping.js";
+import { sketchEntries } from "../../helpers/sketch-entries.js";
 import { keyedSnapshotNoise } from "../../../src/predictions/privacy/keyed-noise.js";
 import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
 import type { RandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
@@ -73,19 +74,7 @@ describe("keyed snapshot noise", () => {
 
   it("the fingerprint of a sketch is the same from either engine's stored bytes and from a Map, and moves with one bin", () => {
     const pairs = [[ZERO_BIN, 2], [5, 1], [9, 4], [300, 7]] as const;
-    const stored = (littleEndian: boolean): SketchBins => {
-      const bytes = Buffer.alloc(pairs.length * 12);
-      pairs.forEach(([bin, count], i) => {
-        if (littleEndian) {
-          bytes.writeInt32LE(bin, i * 12);
-          bytes.writeDoubleLE(count, i * 12 + 4);
-        } else {
-          bytes.writeInt32BE(bin, i * 12);
-          bytes.writeDoubleBE(count, i * 12 + 4);
-        }
-      });
-      return new SketchBins(bytes, littleEndian);
-    };
+    const stored = (littleEndian: boolean): SketchBins => new SketchBins(sketchEntries(pairs, littleEndian), littleEndian);
     const withInput = (bins: ReadonlyMap<number, number>): InstanceAggregate[] => crowd().map((instance, i) => (i === 0 ? { ...instance, bins: { ...instance.bins, input_tokens: bins } } : instance));
     const sqlite = snapshotFingerprint(withInput(stored(true)));
     expect(snapshotFingerprint(withInput(stored(false)))).toEqual(sqlite);
