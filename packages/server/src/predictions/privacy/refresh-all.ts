@@ -31,6 +31,7 @@ export function refreshAllSnapshots(store: PredictionStore, options: PrivatePred
   return refreshAllWith(store, settingsOf(store, options), signal);
 }
 
+/** refreshAllSnapshots with settings already normalised: the predictor's own (its refreshAll). */
 export async function refreshAllWith(store: PredictionStore, settings: SnapshotSettings, signal?: AbortSignal): Promise<RefreshReport> {
   const noise = await settings.noise();
   const stopped = (): boolean => signal?.aborted === true;
