@@ -2,9 +2,9 @@ import type { Migration } from "./migration.js";
 
 /**
  * Migration 7 on both engines: the state the predictor shares between server processes.
- * - The noise key: crowd-snapshot noise is drawn from (this key, the snapshot's data), so the
- *   same data gives the same noise in every interval, at every level and in every process
- *   (docs/predictions.md). Made by the first process that needs it (a random value from
+ * - The noise key: crowd-snapshot noise is drawn from (this key, the snapshot window, the
+ *   snapshot's data), so within an interval the same data gives the same noise at every level
+ *   and in every process, and each interval draws afresh (docs/predictions.md). Made by the first process that needs it (a random value from
  *   node:crypto; never in a migration's text, which is the same for every install).
  * - The refresh lease: which process recomputes every group's snapshot this interval. One row,
  *   taken by a conditional upsert when the previous lease has run out.
