@@ -40,16 +40,23 @@ export async function loadServerModule(path) {
 
 /**
  * `storage` with ingestEvents(instanceId, events, receivedAt, texts?) taking events and their
- * stored texts as two arrays, whichever build it comes from: a build before the ingest layer took
- * them so; a build with it takes one { event, payload } record per event (texts, or each
- * event's known fields). So one bench seeds and measures either build alike.
+ * texts as sent as two arrays, whichever build it comes from: a build before the ingest layer took
+ * them so; a build with it takes one record per event, { event, payload } (texts, or each event's
+ * known fields) before the engines wrote their own forms, { event, sentText } (texts or null)
+ * since. So one bench seeds and measures either build alike.
  */
 export async function withEventArrays(storage, serverDist = SERVER_DIST) {
   const dist = serverDist.endsWith("/") ? serverDist : `${serverDist}/`;
-  if (!existsSync(`${dist}ingest/event-payload.js`)) return storage;
-  const { eventPayload } = await import(`${dist}ingest/event-payload.js`);
-  const ingestEvents = (instanceId, events, receivedAt, texts) =>
-    storage.ingestEvents(instanceId, events.map((event, i) => ({ event, payload: texts?.[i] ?? eventPayload(event) })), receivedAt);
+  let records;
+  if (existsSync(`${dist}storage/event-json.js`)) {
+    records = (events, texts) => events.map((event, i) => ({ event, sentText: texts?.[i] ?? null }));
+  } else if (existsSync(`${dist}ingest/event-payload.js`)) {
+    const { eventPayload } = await import(`${dist}ingest/event-payload.js`);
+    records = (events, texts) => events.map((event, i) => ({ event, payload: texts?.[i] ?? eventPayload(event) }));
+  } else {
+    return storage;
+  }
+  const ingestEvents = (instanceId, events, receivedAt, texts) => storage.ingestEvents(instanceId, records(events, texts), receivedAt);
   // A Proxy, not Object.create: the engines' methods read private fields, so `this` must stay the engine.
   return new Proxy(storage, {
     get: (target, name) => (name === "ingestEvents" ? ingestEvents : typeof target[name] === "function" ? target[name].bind(target) : target[name]),

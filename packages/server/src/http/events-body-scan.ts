@@ -7,9 +7,10 @@ import { closingQuote } from "./json-depth.js";
  * - where each element of the top-level "events" array begins and ends, and how many keys its
  *   top level holds (a key sent twice counts twice).
  *
- * With those, ingest can store an event's own text when that text holds exactly the known
- * fields, once each (ingest/stored-payload.ts), instead of serialising the event again, which costs
- * more than the whole scan (docs/benchmarks/server-ingest.md). Written by hand: no JSON library on npm
+ * With those, an engine that stores events as JSON objects (PostgreSQL) can store an event's own
+ * text when that text holds exactly the known fields, once each (ingest/reusable-sent-text.ts),
+ * instead of serialising the event again, which costs more than the whole scan
+ * (docs/decisions/0003-written-by-hand.md). Written by hand: no JSON library on npm
  * reports where values begin and end (JSON.parse's source-text access comes with V8 11.4, after
  * Node 20's), and one pass does both jobs for the price of one.
  *

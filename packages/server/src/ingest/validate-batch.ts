@@ -1,7 +1,7 @@
 import { SCHEMA_VERSION, validateEvent, type EventResult } from "@mosaicstack/telemetry-protocol";
 import type { EventToStore } from "../storage/storage.js";
 import { canonicalizeEvent } from "./canonical-event.js";
-import { storedPayload } from "./stored-payload.js";
+import { reusableSentText } from "./reusable-sent-text.js";
 
 /** Each event's text as sent and its top-level key count, from the body scan (http/events-body-scan.ts). */
 export interface SentTexts {
@@ -11,7 +11,7 @@ export interface SentTexts {
 
 /** One batch judged event by event: what to store, and the answer of each refused event. */
 export interface ValidatedBatch {
-  /** The valid events, canonical, with their stored text: in batch order. */
+  /** The valid events, canonical, each with its reusable text as sent or null: in batch order. */
   toStore: EventToStore[];
   /** Per stored event, its index in the batch and its event_id as sent (results echo it). */
   indexes: number[];
@@ -35,8 +35,9 @@ export function foreignEventIndex(events: readonly unknown[], instanceId: string
 
 /**
  * Validates each event on its own (the protocol's validateEvent); a valid one becomes canonical
- * (ids in lower case) with its stored text, a refused one gets its result: invalid_event, or
- * unsupported_schema_version when it names another schema version than this server's.
+ * (ids in lower case), with its text as sent where that may be stored; a refused one gets its
+ * result: invalid_event, or unsupported_schema_version when it names another schema version than
+ * this server's.
  *
  * @param instanceId the API key's instance, in lower case
  * @param sent the events' texts from the body scan, or null when another parser read the body
@@ -51,9 +52,9 @@ export function validateBatch(events: readonly unknown[], instanceId: string, se
       const validated = checked.event;
       batch.sentIds.push(validated.event_id);
       const asSent = canonicalizeEvent(validated, instanceId);
-      // What is stored is the validated event's known fields (stored-payload.ts).
+      // What is stored is the validated event's known fields; its text as sent may serve (reusable-sent-text.ts).
       const text = asSent && sent !== null ? { text: sent.texts[index] as string, keyCount: sent.keyCounts[index] as number } : null;
-      batch.toStore.push({ event: validated, payload: storedPayload(validated, text) });
+      batch.toStore.push({ event: validated, sentText: reusableSentText(validated, text) });
       batch.indexes.push(index);
       continue;
     }

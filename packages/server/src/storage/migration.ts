@@ -88,6 +88,19 @@ type MigrationStep =
   | { kind: "record"; migration: Migration }
   | BackfillStep;
 
+/** The database was migrated by a later build than this one. */
+export class NewerSchemaError extends Error {
+  constructor(
+    readonly version: number,
+    readonly known: number,
+  ) {
+    super(
+      `the database's schema is at version ${version}, newer than this build knows (${known}): run the build that migrated it or a later one (a downgrade needs a backup taken before the upgrade)`,
+    );
+    this.name = "NewerSchemaError";
+  }
+}
+
 /**
  * The one algorithm: under the lock, apply every migration above the recorded version, in order,
  * each with its version record, inside the caller's transaction; a second process starting at the
@@ -97,6 +110,9 @@ function* migrationPlan(migrations: readonly Migration[]): Generator<MigrationSt
   yield { kind: "lock" };
   yield { kind: "createVersionTable" };
   let version = (yield { kind: "currentVersion" }) as number;
+  const known = Math.max(0, ...migrations.map((migration) => migration.version));
+  // A later build's schema may store rows this build would misread (migration 9's compact events).
+  if (version > known) throw new NewerSchemaError(version, known);
   const applied: number[] = [];
   for (const migration of migrations) {
     if (migration.version <= version) continue;

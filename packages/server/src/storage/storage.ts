@@ -35,12 +35,17 @@ export type NewApiKey = Omit<ApiKeyRecord, "revokedAt">;
 export type IngestStatus = "accepted" | "duplicate";
 
 /**
- * One event to store: the validated, canonical event (ids in lower case: ingest/canonical-event.ts)
- * and the JSON text stored for it (ingest/stored-payload.ts: its known fields only).
+ * One event to store: the validated, canonical event (ids in lower case: ingest/canonical-event.ts).
+ * Each engine stores its known fields only, in a form of its own (PostgreSQL: a JSON object,
+ * event-json.ts; SQLite: a compact array, sqlite/compact-event.ts).
  */
 export interface EventToStore {
   event: TaskCompletionEvent;
-  payload: string;
+  /**
+   * The event's text as sent when it is provably the same JSON value as the event's known fields
+   * (ingest/reusable-sent-text.ts), else null: an engine storing JSON objects may store it as it is.
+   */
+  sentText: string | null;
 }
 
 export interface InstanceUsage {

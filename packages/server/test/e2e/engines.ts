@@ -1,12 +1,13 @@
 import { freshDatabase, type EngineName } from "../helpers/engines.js";
+import { eventOfRow, readStoredRow } from "../helpers/stored-event.js";
 import { startLiveServer, type LiveServer, type LiveServerOptions } from "./live-server.js";
 
 /** A live server on one engine, and a way to read stored event payloads back with plain SQL. */
 export interface EngineServer {
   server: LiveServer;
-  /** The stored payload of an event, parsed, or undefined when it is not stored. */
+  /** The stored event, read back as its engine reads it, or undefined when it is not stored. */
   storedEvent(instanceId: string, eventId: string): Promise<Record<string, unknown> | undefined>;
-  /** The stored payload of an event as text, or undefined when it is not stored. */
+  /** The stored payload of an event as text (SQLite: compact-event.ts), or undefined when it is not stored. */
   storedText(instanceId: string, eventId: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
@@ -15,17 +16,14 @@ export interface EngineServer {
 export async function startOn(engine: EngineName, options: Omit<LiveServerOptions, "target"> = {}): Promise<EngineServer> {
   const database = await freshDatabase(engine, "live");
   const server = await startLiveServer({ ...options, target: database.target });
-  const payload = engine === "sqlite" ? "payload" : "payload::text AS payload";
-  const storedText = async (instanceId: string, eventId: string): Promise<string | undefined> => {
-    const rows = await database.query<{ payload: string }>(`SELECT ${payload} FROM events WHERE instance_id = ? AND event_id = ?`, [instanceId, eventId]);
-    return rows[0]?.payload;
-  };
   return {
     server,
-    storedText,
+    async storedText(instanceId, eventId) {
+      return (await readStoredRow(database, engine, instanceId, eventId))?.payload;
+    },
     async storedEvent(instanceId, eventId) {
-      const text = await storedText(instanceId, eventId);
-      return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+      const row = await readStoredRow(database, engine, instanceId, eventId);
+      return row === undefined ? undefined : eventOfRow(engine, row);
     },
     async close() {
       await server.close();

@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The built SDK, as a user installs it: `npm test` builds packages/client/dist first.
 import { Complexity, Harness, Outcome, Provider, QualityGate, TaskType, TelemetryClient } from "../../../client/dist/index.js";
+import { storedEvent, type StoredEventRow } from "../../src/storage/sqlite/compact-event.js";
 import { createInstance, startLiveServer, usageOf, type CreatedInstance, type LiveServer } from "./live-server.js";
 
 const BATCH = "/v1/events/batch";
@@ -77,7 +78,7 @@ describe("the built SDK against the real server on loopback (guide's Node.js ser
     // The table itself: one row per event_id, with the payload the SDK built.
     const rows = readEventRows(server, alpha.instanceId);
     expect(rows.length).toBe(N);
-    const byId = new Map(rows.map((row) => [row.event_id, JSON.parse(row.payload) as Record<string, unknown>]));
+    const byId = new Map(rows.map((row) => [row.event_id, storedEvent(row) as unknown as Record<string, unknown>]));
     expect(byId.size).toBe(N);
     for (const event of sent) expect(byId.get(event["event_id"] as string)).toEqual(event);
   });
@@ -129,10 +130,10 @@ async function postBatch(baseUrl: string, key: string, body: unknown): Promise<{
   return { status: response.status, body: await response.json() };
 }
 
-function readEventRows(server: LiveServer, instanceId: string): { event_id: string; payload: string }[] {
+function readEventRows(server: LiveServer, instanceId: string): StoredEventRow[] {
   const db = new Database(server.dbPath as string, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("SELECT event_id, payload FROM events WHERE instance_id = ?").all(instanceId) as { event_id: string; payload: string }[];
+    return db.prepare("SELECT instance_id, event_id, timestamp, payload FROM events WHERE instance_id = ?").all(instanceId) as StoredEventRow[];
   } finally {
     db.close();
   }

@@ -4,6 +4,7 @@ import { createPredictor } from "../../src/predictions/predictor.js";
 import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { validEvent } from "../fuzz/bad-bodies.js";
 import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
+import { eventOfRow, readStoredRow } from "../helpers/stored-event.js";
 import { ADMIN_TOKEN, injectJson, injectRequest, startTestServer, type Json, type TestServer } from "../http/test-server.js";
 
 /** Strings that would break a query built by concatenation, or a careless encoder. */
@@ -56,11 +57,10 @@ for (const engine of ENGINES) {
 
     const post = (path: string, token: string, body: unknown) => injectJson(server.app, path, token, body);
     const listInstances = async (): Promise<Json> => (await injectRequest(server.app, "GET", "/v1/admin/instances", ADMIN_TOKEN)).body;
-    /** The stored payload of an event, parsed, read with plain SQL; undefined when it is not stored. */
+    /** The stored event read with plain SQL, as its engine reads it; undefined when it is not stored. */
     const storedEvent = async (instanceId: string, eventId: string): Promise<Record<string, unknown> | undefined> => {
-      const payload = engine.name === "sqlite" ? "payload" : "payload::text AS payload";
-      const rows = await database.query<{ payload: string }>(`SELECT ${payload} FROM events WHERE instance_id = ? AND event_id = ?`, [instanceId, eventId]);
-      return rows[0] === undefined ? undefined : (JSON.parse(rows[0].payload) as Record<string, unknown>);
+      const row = await readStoredRow(database, engine.name, instanceId, eventId);
+      return row === undefined ? undefined : eventOfRow(engine.name, row);
     };
 
     it("in instance names: created, listed and read back exactly", async () => {

@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { eventPayload } from "../../src/ingest/event-payload.js";
+import { eventJson } from "../../src/storage/event-json.js";
 import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
 import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js";
 import { SQLITE_MIGRATIONS } from "../../src/storage/sqlite/sqlite-migrations.js";
@@ -46,7 +46,7 @@ async function storeAtVersion5(database: EngineDatabase, stored: ReturnType<type
     expect(await storage.applyMigrations()).toEqual({ applied: [1, 2, 3, 4, 5], version: 5 });
     const insert = db.prepare("INSERT INTO events (instance_id, event_id, received_at, timestamp, payload, occurred_at, cost_usd_micros) VALUES (?, ?, ?, ?, ?, ?, ?)");
     for (const { instanceId, receivedAt, events } of stored) {
-      for (const event of events) insert.run(instanceId, event.event_id, receivedAt.getTime(), event.timestamp, eventPayload(event), Date.parse(event.timestamp), event.actual_cost_usd_micros);
+      for (const event of events) insert.run(instanceId, event.event_id, receivedAt.getTime(), event.timestamp, eventJson(event), Date.parse(event.timestamp), event.actual_cost_usd_micros);
     }
     await storage.close();
     return;
@@ -65,7 +65,7 @@ async function storeAtVersion5(database: EngineDatabase, stored: ReturnType<type
             event.event_id,
             receivedAt,
             event.timestamp,
-            eventPayload(event),
+            eventJson(event),
             event.actual_cost_usd_micros,
           ]);
         }

@@ -114,8 +114,8 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
       const storages = await Promise.all(Array.from({ length: 4 }, () => openIn(schema, { poolSize: 1 })));
       await Promise.all(storages.map((storage) => storage.close()));
       const { rows } = await admin!.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }]);
-      expect(await migrate({ engine: "postgres", url: schemaUrl(schema) })).toEqual({ applied: [], version: 8 });
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }]);
+      expect(await migrate({ engine: "postgres", url: schemaUrl(schema) })).toEqual({ applied: [], version: 9 });
     });
   });
 

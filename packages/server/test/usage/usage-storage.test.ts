@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { eventPayload } from "../../src/ingest/event-payload.js";
+import { eventJson } from "../../src/storage/event-json.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
 import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js";
@@ -63,7 +63,7 @@ const USAGE_ENGINES: Engine[] = [
       const raw = new Database(path);
       const insert = raw.prepare("INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?)");
       raw.transaction(() => {
-        for (const { instanceId, event } of events) insert.run(instanceId, event.event_id, Date.now(), event.timestamp, eventPayload(event));
+        for (const { instanceId, event } of events) insert.run(instanceId, event.event_id, Date.now(), event.timestamp, eventJson(event));
       })();
       raw.close();
       const storage = await openStorage({ engine: "sqlite", path });
@@ -80,7 +80,7 @@ const USAGE_ENGINES: Engine[] = [
       for (const { instanceId, event } of events) {
         await schema.admin.query(
           `INSERT INTO ${schema.name}.events (instance_id, event_id, received_at, "timestamp", payload) VALUES ($1, $2, now(), $3::timestamptz, $4::json)`,
-          [instanceId, event.event_id, event.timestamp, eventPayload(event)],
+          [instanceId, event.event_id, event.timestamp, eventJson(event)],
         );
       }
       await old.close();

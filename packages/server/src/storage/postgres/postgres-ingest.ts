@@ -1,5 +1,6 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { foldAccepted, type AcceptedBatch, type InstanceAggregateDelta, type RowChanges } from "../../aggregation/fold-accepted.js";
+import { eventJson } from "../event-json.js";
 import type { EventToStore } from "../storage.js";
 import { ROLLUP_ADDITIVE_COLUMNS, additiveValues } from "../usage-rollup.js";
 import type { PgQueryable } from "./postgres-driver.js";
@@ -32,7 +33,7 @@ export async function ingestTogether(client: PgQueryable, jobs: readonly Postgre
   const rows = { instanceIds: [] as string[], eventIds: [] as string[], receivedAts: [] as Date[], timestamps: [] as string[], payloads: [] as string[], costs: [] as number[] };
   const claimed = new Set<string>();
   const sentBy = jobs.map((job) =>
-    job.events.map(({ event, payload }) => {
+    job.events.map(({ event, sentText }) => {
       const pair = JSON.stringify([job.instanceId, event.event_id]);
       if (claimed.has(pair)) return false;
       claimed.add(pair);
@@ -40,7 +41,7 @@ export async function ingestTogether(client: PgQueryable, jobs: readonly Postgre
       rows.eventIds.push(event.event_id);
       rows.receivedAts.push(job.receivedAt);
       rows.timestamps.push(event.timestamp);
-      rows.payloads.push(payload);
+      rows.payloads.push(sentText ?? eventJson(event));
       rows.costs.push(event.actual_cost_usd_micros);
       return true;
     }),

@@ -1,4 +1,5 @@
 import type { Migration } from "../migration.js";
+import { COMPACT_EVENTS_MIGRATION } from "../compact-events-migration.js";
 import { POSTGRES_PREDICTION_MIGRATION } from "../prediction-migration.js";
 import { POSTGRES_PREDICTION_STATE_MIGRATION } from "../prediction-state-migration.js";
 import { POSTGRES_SKETCHES_IN_ROW_MIGRATION } from "../sketches-in-row-migration.js";
@@ -245,4 +246,5 @@ DROP INDEX events_instance_dimensions;
   },
   POSTGRES_PREDICTION_STATE_MIGRATION,
   POSTGRES_SKETCHES_IN_ROW_MIGRATION,
+  COMPACT_EVENTS_MIGRATION,
 ];

@@ -1,3 +1,6 @@
+import { eventJson } from "../event-json.js";
+import { isCompact, storedEvent, type StoredEventRow } from "./compact-event.js";
+
 /**
  * The operator's tools on a SQLite file a server may be writing: an online backup and an
  * instance's events as JSON lines. They run on a connection of their own (the CLI's), never the
@@ -24,13 +27,15 @@ export async function backupSqlite(db: SqliteToolDatabase, destination: string):
 }
 
 /**
- * The stored events of one instance as JSON texts, in event_id order (the primary key's, so the
- * rows stream from the index without a sort; the SDK's UUIDv7 ids are in time order).
+ * The stored events of one instance, each as the text of its JSON object (its known fields), in
+ * event_id order (the primary key's, so the rows stream from the index without a sort; the SDK's
+ * UUIDv7 ids are in time order).
  * `sinceMs`: only events received at or after it.
  */
 export function* sqliteInstanceEvents(db: SqliteToolDatabase, instanceId: string, sinceMs: number): Generator<string> {
   const rows = db
-    .prepare("SELECT payload FROM events WHERE instance_id = ? AND received_at >= ? ORDER BY event_id")
+    .prepare("SELECT instance_id, event_id, timestamp, payload FROM events WHERE instance_id = ? AND received_at >= ? ORDER BY event_id")
     .iterate(instanceId.toLowerCase(), sinceMs);
-  for (const row of rows) yield (row as { payload: string }).payload;
+  // A row stored as an object is the event's text already; a compact one is written out as one.
+  for (const row of rows as IterableIterator<StoredEventRow>) yield isCompact(row) ? eventJson(storedEvent(row)) : row.payload;
 }

@@ -2,6 +2,7 @@ import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { foldAccepted, type AcceptedBatch, type InstanceAggregateDelta, type RowChanges } from "../../aggregation/fold-accepted.js";
 import type { EventToStore, IngestStatus } from "../storage.js";
 import { additiveValues } from "../usage-rollup.js";
+import { compactEvent } from "./compact-event.js";
 import { sparseSketchOfBins } from "./sparse-sketch.js";
 import { INSERT_EVENT, UPSERT_ALL_INSTANCES_ROLLUP, UPSERT_INSTANCE_AGGREGATE, UPSERT_ROLLUP, UPSERT_USAGE } from "./sqlite-sql.js";
 import type { SqliteConnection } from "./sqlite-transaction.js";
@@ -30,12 +31,12 @@ export function ingestTogether(c: SqliteConnection, jobs: readonly SqliteIngestJ
     const statuses = new Array<IngestStatus>(events.length);
     const stored: TaskCompletionEvent[] = [];
     for (let index = 0; index < events.length; index++) {
-      const { event, payload } = events[index] as EventToStore;
+      const { event } = events[index] as EventToStore;
       if (event.timestamp !== lastTimestamp) {
         lastTimestamp = event.timestamp;
         lastOccurredMs = Date.parse(event.timestamp);
       }
-      const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, payload, lastOccurredMs, event.actual_cost_usd_micros);
+      const { changes } = insertEvent.run(instanceId, event.event_id, receivedMs, event.timestamp, compactEvent(event), lastOccurredMs, event.actual_cost_usd_micros);
       if (changes === 1) {
         statuses[index] = "accepted";
         stored.push(event);

@@ -1,4 +1,5 @@
 import type { Migration } from "../migration.js";
+import { COMPACT_EVENTS_MIGRATION } from "../compact-events-migration.js";
 import { SQLITE_PREDICTION_MIGRATION } from "../prediction-migration.js";
 import { SQLITE_PREDICTION_STATE_MIGRATION } from "../prediction-state-migration.js";
 import { SQLITE_SKETCHES_IN_ROW_MIGRATION } from "../sketches-in-row-migration.js";
@@ -254,4 +255,5 @@ DROP INDEX events_instance_dimensions;
   },
   SQLITE_PREDICTION_STATE_MIGRATION,
   SQLITE_SKETCHES_IN_ROW_MIGRATION,
+  COMPACT_EVENTS_MIGRATION,
 ];

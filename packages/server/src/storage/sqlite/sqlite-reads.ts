@@ -1,5 +1,6 @@
 import type { InstanceUsage, StoredEvent, TopEventsQuery, UsageSeriesQuery, UsageSeriesRow } from "../storage.js";
 import { DAY_MS, HOUR_MS, ROLLUP_ADDITIVE_COLUMNS, sumsOfValues } from "../usage-rollup.js";
+import { storedEvent, type StoredEventRow } from "./compact-event.js";
 import { SERIES_SUMS, topEventsSql } from "./sqlite-sql.js";
 import type { SqliteConnection } from "./sqlite-transaction.js";
 
@@ -34,6 +35,6 @@ export function readTopEvents(c: SqliteConnection, query: TopEventsQuery): Store
   const range = [query.from.getTime(), query.to.getTime(), query.limit];
   const rows = c.run(() =>
     query.instanceId === null ? c.statement(topEventsSql(true)).all(...range) : c.statement(topEventsSql(false)).all(query.instanceId, ...range),
-  ) as { instance_id: string; payload: string }[];
-  return rows.map((row) => ({ instanceId: row.instance_id, event: JSON.parse(row.payload) as Record<string, unknown> }));
+  ) as StoredEventRow[];
+  return rows.map((row) => ({ instanceId: row.instance_id, event: storedEvent(row) as unknown as Record<string, unknown> }));
 }

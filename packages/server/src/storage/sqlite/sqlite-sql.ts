@@ -74,12 +74,12 @@ export const SERIES_SUMS = ROLLUP_ADDITIVE_COLUMNS.map((column, i) => `${/_token
 /**
  * The costliest events of a range: the inner query walks only the index (instance_id,
  * occurred_at, cost_usd_micros), covering, and keeps the top rows by rowid; only those rows'
- * payloads are read.
+ * payloads are read, with the columns a compact payload leaves out (compact-event.ts).
  */
 export function topEventsSql(allInstances: boolean): string {
   const instances = allInstances ? "instance_id IN (SELECT id FROM instances)" : "instance_id = ?";
   return `
-  SELECT e.instance_id, e.payload FROM events e JOIN (
+  SELECT e.instance_id, e.event_id, e.timestamp, e.payload FROM events e JOIN (
     SELECT rowid AS id FROM events INDEXED BY events_instance_occurred
     WHERE ${instances} AND occurred_at >= ? AND occurred_at < ?
     ORDER BY cost_usd_micros DESC, occurred_at DESC LIMIT ?

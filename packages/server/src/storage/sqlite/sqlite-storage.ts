@@ -1,4 +1,3 @@
-import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { runMigrations, type BackfillEvent, type EventCursor, type Migration, type MigrationResult } from "../migration.js";
 import type {
   ApiKeyRecord,
@@ -15,6 +14,7 @@ import type {
 } from "../storage.js";
 import { StorageUnavailableError } from "../storage.js";
 import { CheckpointThread, walBoundPages } from "./checkpoint-thread.js";
+import { storedEvent, type StoredEventRow } from "./compact-event.js";
 import type { SqliteDatabase } from "./sqlite-driver.js";
 import { mapSqliteError } from "./sqlite-errors.js";
 import { ingestTogether, writeInstanceAggregates, type SqliteIngestJob } from "./sqlite-ingest.js";
@@ -213,16 +213,18 @@ export class SqliteStorage implements Storage {
   }
 }
 
+const EVENT_PAGE_COLUMNS = "instance_id, event_id, received_at, timestamp, payload";
+
 /** A page of stored events in primary-key order, for a migration's backfill. */
 function readEventPage(c: SqliteConnection, after: EventCursor, limit: number): BackfillEvent[] {
   const rows = (
     after === null
-      ? c.db.prepare("SELECT instance_id, event_id, received_at, payload FROM events ORDER BY instance_id, event_id LIMIT ?").all(limit)
+      ? c.db.prepare(`SELECT ${EVENT_PAGE_COLUMNS} FROM events ORDER BY instance_id, event_id LIMIT ?`).all(limit)
       : c.db
-          .prepare("SELECT instance_id, event_id, received_at, payload FROM events WHERE (instance_id, event_id) > (?, ?) ORDER BY instance_id, event_id LIMIT ?")
+          .prepare(`SELECT ${EVENT_PAGE_COLUMNS} FROM events WHERE (instance_id, event_id) > (?, ?) ORDER BY instance_id, event_id LIMIT ?`)
           .all(after.instanceId, after.eventId, limit)
-  ) as { instance_id: string; event_id: string; received_at: number; payload: string }[];
-  return rows.map((row) => ({ instanceId: row.instance_id, eventId: row.event_id, receivedMs: row.received_at, event: JSON.parse(row.payload) as TaskCompletionEvent }));
+  ) as (StoredEventRow & { received_at: number })[];
+  return rows.map((row) => ({ instanceId: row.instance_id, eventId: row.event_id, receivedMs: row.received_at, event: storedEvent(row) }));
 }
 
 /** Checkpoints move to their thread; the writer's own threshold becomes the bound (checkpoint-thread.ts). */

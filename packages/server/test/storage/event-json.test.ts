@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { EVENT_FIELDS, type TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { describe, expect, it } from "vitest";
-import { eventPayload } from "../../src/ingest/event-payload.js";
+import { eventJson } from "../../src/storage/event-json.js";
 import { makeEvent } from "../storage/storage-fixtures.js";
 
-/** JSON.stringify of the event's known fields in the field table's order: what eventPayload must write, byte for byte. */
+/** JSON.stringify of the event's known fields in the field table's order: what eventJson must write, byte for byte. */
 function reference(event: Record<string, unknown>): string {
   const known: Record<string, unknown> = {};
   for (const { name } of EVENT_FIELDS) if (event[name] !== undefined) known[name] = event[name];
@@ -13,7 +13,7 @@ function reference(event: Record<string, unknown>): string {
 
 const id = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
 
-describe("eventPayload", () => {
+describe("eventJson", () => {
   it("writes what JSON.stringify writes of the known fields, for any strings and numbers a valid event holds", () => {
     fc.assert(
       fc.property(
@@ -32,7 +32,7 @@ describe("eventPayload", () => {
           else event["language"] = language;
           if (size === undefined) delete event["repo_size_category"];
           else event["repo_size_category"] = size;
-          const payload = eventPayload(event as unknown as TaskCompletionEvent);
+          const payload = eventJson(event as unknown as TaskCompletionEvent);
           expect(payload).toBe(reference(event));
         },
       ),
@@ -42,7 +42,7 @@ describe("eventPayload", () => {
 
   it("keeps no unknown field, however large", () => {
     const event = { ...makeEvent(id), junk: "x".repeat(100_000), nested: { a: [1, 2, { b: 3 }] } };
-    const payload = eventPayload(event);
+    const payload = eventJson(event);
     expect(payload.length).toBeLessThan(1_000);
     expect(JSON.parse(payload)).not.toHaveProperty("junk");
   });

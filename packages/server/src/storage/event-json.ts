@@ -1,8 +1,10 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 
 /**
- * The JSON text stored for an event: its known fields of schema 1.0 only, in the wire order of
- * the field table, whatever else the event object carries. So what is stored is exactly what the
+ * An event as a JSON object: its known fields of schema 1.0 only, in the wire order of the field
+ * table, whatever else the event object carries. What PostgreSQL stores for an event sent in
+ * another form than this (ingest/reusable-sent-text.ts), and what the SQLite engine's export
+ * writes of its compact rows (sqlite/compact-event.ts). So what is stored is exactly what the
  * validator judged: an unknown field (junk of any size or depth) is not kept, and a key sent twice
  * is stored once, with the value JSON.parse kept and the validator read (the last).
  *
@@ -11,12 +13,11 @@ import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
  * JSON.stringify writes; byte for byte JSON.stringify of the known fields in table order, which
  * would first need a copy of the event without its unknown fields. Optional fields absent from
  * the event are absent from the text. About 1.5 µs per event, as much as JSON.stringify of the
- * whole event: ingest stores an event's own text instead when that is provably the same value
- * (ingest/stored-payload.ts), and this for every other event.
+ * whole event: PostgreSQL stores an event's own text instead when that is provably the same value.
  *
  * @param event an event validateEvent accepted (a number that is not finite would not be JSON)
  */
-export function eventPayload(event: TaskCompletionEvent): string {
+export function eventJson(event: TaskCompletionEvent): string {
   const e = event;
   const language = e.language === undefined ? "" : `,"language":${e.language === null ? "null" : JSON.stringify(e.language)}`;
   const size =
