@@ -5,8 +5,7 @@ import { EVENT_FIELDS, type TaskCompletionEvent } from "@mosaicstack/telemetry-p
  * known fields in the order of the field table, without the three the row holds in columns of its
  * own (event_id, instance_id, timestamp). About 220 bytes instead of the ~800 of the event as an
  * object: keys are most of an event's text, and every stored byte is copied again by the WAL, its
- * sync and its checkpoint. The file grows half as fast, and storage alone spends about 40 % less
- * CPU per event (docs/decisions/0012-compact-stored-events.md).
+ * sync and its checkpoint. The file grows half as fast (docs/decisions/0012-compact-stored-events.md).
  *
  * The array's first element is the event's schema_version, which names the layout: a later
  * schema gets a layout of its own under its own version, and rows already stored keep theirs.
