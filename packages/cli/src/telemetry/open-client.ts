@@ -1,6 +1,7 @@
 import { TelemetryClient, type TelemetryClientOptions, type TelemetryError } from "@mosaicstack/telemetry-client";
 import type { Paths } from "../config/paths.js";
 import type { ResolvedConfig } from "../config/user-config.js";
+import { httpFetch } from "./http-fetch.js";
 
 /** How long a command may wait for the server, by what it is doing. */
 export interface SendLimits {
@@ -91,6 +92,8 @@ export function openClient(
     spoolDir: paths.spoolDir,
     sendOnExit,
     onError,
+    // Not the global fetch: its first use costs a short process about 200 ms at exit (http-fetch.ts).
+    fetch: httpFetch,
   };
   return new TelemetryClient(options);
 }
