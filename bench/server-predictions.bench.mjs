@@ -83,7 +83,9 @@ const PROFILE_DIR = stringArg("profile", "");
 const BASE = stringArg("base", "");
 const servers = { small: await startServerChild({ db: small.db }), large: await startServerChild({ db: large.db, profileDir: PROFILE_DIR }) };
 if (BASE !== "") {
-  // The same files: both builds share the schema, and a predictions read writes nothing.
+  // The same files, and a predictions read writes nothing. The base build must know the files'
+  // schema: a build that refuses newer SQLite schemas (migration 9 on) cannot serve files this
+  // build migrated further, so measure such a pair with the older build as this one.
   servers["base small"] = await startServerChild({ db: small.db, serverDist: BASE });
   servers["base large"] = await startServerChild({ db: large.db, serverDist: BASE });
 }

@@ -68,6 +68,29 @@ describe("httpFetch: the SDK's fetch subset over node:http", () => {
     await expect(pending).rejects.toBe(reason);
   });
 
+  it("rejects with the signal's reason whatever it is, as undici does", async () => {
+    const controller = new AbortController();
+    const pending = httpFetch(`${base}/never`, { method: "POST", headers: {}, body: "{}", signal: controller.signal });
+    controller.abort("not an Error");
+    await expect(pending).rejects.toBe("not an Error");
+  });
+
+  it("fails as undici does when the server closes in the middle of the body", async () => {
+    const cut = createServer((_request, response) => {
+      response.writeHead(200, { "content-length": "100" });
+      response.write("{\"partial\":");
+      setImmediate(() => response.socket?.destroy());
+    });
+    await new Promise<void>((resolve) => cut.listen(0, "127.0.0.1", resolve));
+    try {
+      const failure = httpFetch(`http://127.0.0.1:${(cut.address() as AddressInfo).port}/`, { method: "POST", headers: {}, body: "{}", signal: new AbortController().signal });
+      await expect(failure).rejects.toThrow("fetch failed");
+      await expect(failure).rejects.toMatchObject({ cause: { code: "ECONNRESET" } });
+    } finally {
+      await new Promise((resolve) => cut.close(resolve));
+    }
+  });
+
   it("rejects at once on a signal aborted before the call", async () => {
     const controller = new AbortController();
     controller.abort();

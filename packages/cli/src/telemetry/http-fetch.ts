@@ -25,17 +25,20 @@ export const httpFetch: FetchLike = (url, init) =>
     const send = target.protocol === "https:" ? httpsRequest : httpRequest;
     const body = typeof init.body === "string" ? Buffer.from(init.body) : init.body;
     const request = send(target, { method: init.method, headers: { ...init.headers, "content-length": String(body.byteLength) } }, (response) => {
-      readBody(response).then((text) => resolve(responseOf(response, text)), reject);
+      readBody(response).then(
+        (text) => resolve(responseOf(response, text)),
+        (error: unknown) => reject(failure(error, signal)),
+      );
     });
+    // Destroyed with an error so that the request (or the response being read) fails at once;
+    // failure() then rejects with the signal's reason.
     const onAbort = (): void => {
-      request.destroy(abortError(signal));
+      request.destroy(new Error("aborted"));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     request.on("error", (error) => {
       signal.removeEventListener("abort", onAbort);
-      // As undici rejects: "fetch failed" with the system error as the cause, whose code the SDK
-      // reports (ECONNREFUSED…); the system error's own message would name the host and port.
-      reject(signal.aborted ? error : new TypeError("fetch failed", { cause: error }));
+      reject(failure(error, signal));
     });
     request.on("close", () => signal.removeEventListener("abort", onAbort));
     request.end(body);
@@ -63,6 +66,16 @@ function responseOf(response: IncomingMessage, text: string): FetchResponseLike 
   };
 }
 
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException("This operation was aborted", "AbortError");
+/** What an aborted request rejects with: the signal's reason, as undici does. */
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+/**
+ * A failed request or response, as undici rejects: the abort's reason when the signal ended it,
+ * else "fetch failed" with the system error as the cause, whose code the SDK reports
+ * (ECONNREFUSED, ECONNRESET…); the system error's own message would name the host and port.
+ */
+function failure(error: unknown, signal: AbortSignal): unknown {
+  return signal.aborted ? abortError(signal) : new TypeError("fetch failed", { cause: error });
 }

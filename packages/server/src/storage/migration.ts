@@ -26,7 +26,7 @@ export interface BackfillEvent {
   instanceId: string;
   eventId: string;
   receivedMs: number;
-  /** The stored payload, parsed. */
+  /** The event the row holds, as its engine reads it back. */
   event: TaskCompletionEvent;
 }
 
@@ -88,6 +88,22 @@ type MigrationStep =
   | { kind: "record"; migration: Migration }
   | BackfillStep;
 
+/**
+ * What a run does with a database a later build migrated (its recorded version above every
+ * migration this build knows). SQLite refuses: migration 9 changed the form its rows are stored
+ * in, so an older build would misread them, and one machine has no rolling deploy to keep going.
+ * PostgreSQL accepts: its migrations so far only add, its stored forms have not changed, and
+ * during a rolling deploy the old processes keep starting after the deploy job migrated
+ * (docs/operations.md).
+ */
+export type NewerSchemaPolicy = "refuse" | "accept";
+
+/** Throws NewerSchemaError when `version` is above every migration in `migrations`. */
+export function refuseNewerSchema(version: number, migrations: readonly Migration[]): void {
+  const known = Math.max(0, ...migrations.map((migration) => migration.version));
+  if (version > known) throw new NewerSchemaError(version, known);
+}
+
 /** The database was migrated by a later build than this one. */
 export class NewerSchemaError extends Error {
   constructor(
@@ -106,13 +122,11 @@ export class NewerSchemaError extends Error {
  * each with its version record, inside the caller's transaction; a second process starting at the
  * same moment waits, then finds the schema current; a failure rolls the whole run back.
  */
-function* migrationPlan(migrations: readonly Migration[]): Generator<MigrationStep, MigrationResult, unknown> {
+function* migrationPlan(migrations: readonly Migration[], newerSchema: NewerSchemaPolicy): Generator<MigrationStep, MigrationResult, unknown> {
   yield { kind: "lock" };
   yield { kind: "createVersionTable" };
   let version = (yield { kind: "currentVersion" }) as number;
-  const known = Math.max(0, ...migrations.map((migration) => migration.version));
-  // A later build's schema may store rows this build would misread (migration 9's compact events).
-  if (version > known) throw new NewerSchemaError(version, known);
+  if (newerSchema === "refuse") refuseNewerSchema(version, migrations);
   const applied: number[] = [];
   for (const migration of migrations) {
     if (migration.version <= version) continue;
@@ -145,16 +159,20 @@ function perform(session: MigrationSession | AsyncMigrationSession, step: Migrat
 }
 
 /** Runs the plan on a synchronous driver (SQLite), in the caller's transaction. */
-export function runMigrations(session: MigrationSession, migrations: readonly Migration[]): MigrationResult {
-  const plan = migrationPlan(migrations);
+export function runMigrations(session: MigrationSession, migrations: readonly Migration[], newerSchema: NewerSchemaPolicy): MigrationResult {
+  const plan = migrationPlan(migrations, newerSchema);
   let next = plan.next();
   while (!next.done) next = plan.next(perform(session, next.value));
   return next.value;
 }
 
 /** Runs the plan on an asynchronous driver (PostgreSQL), in the caller's transaction. */
-export async function runMigrationsAsync(session: AsyncMigrationSession, migrations: readonly Migration[]): Promise<MigrationResult> {
-  const plan = migrationPlan(migrations);
+export async function runMigrationsAsync(
+  session: AsyncMigrationSession,
+  migrations: readonly Migration[],
+  newerSchema: NewerSchemaPolicy,
+): Promise<MigrationResult> {
+  const plan = migrationPlan(migrations, newerSchema);
   let next = plan.next();
   while (!next.done) next = plan.next(await perform(session, next.value));
   return next.value;

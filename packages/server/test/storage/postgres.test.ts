@@ -117,6 +117,20 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
       expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }]);
       expect(await migrate({ engine: "postgres", url: schemaUrl(schema) })).toEqual({ applied: [], version: 9 });
     });
+
+    it("keeps starting on a database a later build migrated, as old processes do during a rolling deploy", async () => {
+      const schema = await createSchema();
+      await (await openIn(schema)).close();
+      await admin!.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES (10, 'from a later build')`);
+      const storage = await openIn(schema);
+      try {
+        const { instance } = await seedInstance(storage);
+        expect(await storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date())).toEqual(["accepted"]);
+      } finally {
+        await storage.close();
+      }
+      expect(await migrate({ engine: "postgres", url: schemaUrl(schema) })).toEqual({ applied: [], version: 10 });
+    });
   });
 
   describe("failures", () => {

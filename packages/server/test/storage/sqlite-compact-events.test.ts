@@ -48,6 +48,8 @@ describe("SQLite's compact stored events (migration 9)", () => {
     raw.close();
     await expect(openStorage({ engine: "sqlite", path })).rejects.toThrow("the database's schema is at version 10, newer than this build knows (9)");
     const after = new Database(path, { readonly: true });
+    // The export refuses too, before writing a line.
+    expect(() => [...sqliteInstanceEvents(after, "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f", 0)]).toThrow("newer than this build knows (9)");
     expect(after.prepare("SELECT max(version) AS version FROM schema_migrations").get()).toEqual({ version: 10 });
     after.close();
   });

@@ -109,6 +109,8 @@ export class PostgresStorage implements Storage {
           },
         },
         this.#migrations,
+        // Old processes keep starting during a rolling deploy (migration.ts).
+        "accept",
       );
     });
   }

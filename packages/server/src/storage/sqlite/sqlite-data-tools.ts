@@ -1,5 +1,7 @@
 import { eventJson } from "../event-json.js";
+import { refuseNewerSchema } from "../migration.js";
 import { isCompact, storedEvent, type StoredEventRow } from "./compact-event.js";
+import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 
 /**
  * The operator's tools on a SQLite file a server may be writing: an online backup and an
@@ -33,6 +35,9 @@ export async function backupSqlite(db: SqliteToolDatabase, destination: string):
  * `sinceMs`: only events received at or after it.
  */
 export function* sqliteInstanceEvents(db: SqliteToolDatabase, instanceId: string, sinceMs: number): Generator<string> {
+  // A later build may store rows in a form this one misreads: refuse before the first line.
+  const [recorded] = [...db.prepare("SELECT MAX(version) AS version FROM schema_migrations").iterate()] as { version: number | null }[];
+  refuseNewerSchema(recorded?.version ?? 0, SQLITE_MIGRATIONS);
   const rows = db
     .prepare("SELECT instance_id, event_id, timestamp, payload FROM events WHERE instance_id = ? AND received_at >= ? ORDER BY event_id")
     .iterate(instanceId.toLowerCase(), sinceMs);

@@ -93,6 +93,8 @@ export class SqliteStorage implements Storage {
             writeInstanceAggregates: (rows) => writeInstanceAggregates(c, rows),
           },
           this.#migrations,
+          // Rows a later build stored may be in a form this one misreads (migration.ts).
+          "refuse",
         ),
       ),
     );
