@@ -13,6 +13,10 @@ import { EVENT_FIELDS, type TaskCompletionEvent } from "@mosaicstack/telemetry-p
  *
  * Optional fields always take their slot: `false` when absent (a valid event never holds false
  * there), `null` when sent as null, else the value.
+ *
+ * The SDK's spool keeps events in a form of the same idea for the same reason
+ * (packages/client/src/spool/spool-event-codec.ts); the two are separate file formats, each
+ * frozen with its own version, so neither derives its order from the protocol's field table.
  */
 
 /** The fields in the array, in order, for schema 1.0. */
