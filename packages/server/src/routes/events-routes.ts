@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { EVENT_BATCH_REQUEST_SCHEMA, type EventBatchResponse } from "@mosaicstack/telemetry-protocol";
 import { installEventsJsonParser } from "../http/events-json-parser.js";
 import { HttpError } from "../http/http-error.js";
+import { describeRequestLine } from "../http/request-log.js";
 import { ingestBatch, type IngestCounts } from "../ingest/ingest-batch.js";
 import { foreignEventIndex } from "../ingest/validate-batch.js";
 import type { Storage } from "../storage/storage.js";
@@ -74,8 +75,8 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRouteOpt
       const answer = await ingestBatch(options.storage, key.instanceId, events, sent, options.now());
       const counts = { accepted: answer.accepted, duplicates: answer.duplicates, rejected: answer.rejected };
       options.onOutcome?.(counts);
-      // One line per batch with its counts: what an operator looks for when a team says "my events are missing".
-      request.log.info({ instanceId: key.instanceId, ...counts }, "ingest");
+      // The request's log line carries the counts: what an operator looks for when a team says "my events are missing".
+      describeRequestLine(request, "ingest", { instanceId: key.instanceId, ...counts });
       return answer;
     },
   );

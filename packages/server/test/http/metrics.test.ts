@@ -102,15 +102,44 @@ describe("GET /metrics", () => {
   });
 });
 
-describe("the ingest log line", () => {
-  it("is one line per batch with its counts", async () => {
+describe("the request log", () => {
+  const linesOf = (logs: readonly string[]): Record<string, unknown>[] =>
+    logs.flatMap((chunk) => chunk.split("\n")).filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it("writes one ingest line per batch, with its counts, status and time", async () => {
     const subject = await startTestServer({ inProcess: true });
     try {
+      const before = linesOf(subject.logs).length;
       const events = [makeEvent(subject.instanceId), makeEvent(subject.instanceId, { task_type: "nope" })];
       await subject.app.inject({ method: "POST", url: "/v1/events/batch", headers: { authorization: `Bearer ${subject.apiKey}` }, payload: { events } });
-      const lines = subject.logs.flatMap((chunk) => chunk.split("\n")).filter((line) => line.includes('"msg":"ingest"'));
+      const lines = linesOf(subject.logs).slice(before);
       expect(lines).toHaveLength(1);
-      expect(JSON.parse(lines[0] as string)).toMatchObject({ instanceId: subject.instanceId, accepted: 1, duplicates: 0, rejected: 1 });
+      expect(lines[0]).toMatchObject({
+        msg: "ingest",
+        instanceId: subject.instanceId,
+        accepted: 1,
+        duplicates: 0,
+        rejected: 1,
+        req: { method: "POST", url: "/v1/events/batch" },
+        res: { statusCode: 200 },
+      });
+      expect(typeof lines[0]?.responseTime).toBe("number");
+    } finally {
+      await subject.close();
+    }
+  });
+
+  it("writes one line for any other request, refused ones included, its query string masked", async () => {
+    const subject = await startTestServer({ inProcess: true });
+    try {
+      const before = linesOf(subject.logs).length;
+      await subject.app.inject({ method: "GET", url: "/healthz?probe=1" });
+      await subject.app.inject({ method: "POST", url: "/v1/events/batch", headers: { authorization: "Bearer msk_wrong" }, payload: { events: [] } });
+      const lines = linesOf(subject.logs).slice(before);
+      expect(lines.map((line) => [line.msg, (line.res as { statusCode: number }).statusCode, (line.req as { url: string }).url])).toEqual([
+        ["request completed", 200, "/healthz?[redacted]"],
+        ["request completed", 401, "/v1/events/batch"],
+      ]);
     } finally {
       await subject.close();
     }
