@@ -3,9 +3,14 @@ import { DEFAULT_KEY_CACHE_TTL_MS } from "../auth/api-key-cache.js";
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from "../auth/auth-failure-throttle.js";
 import { DEFAULT_REQUEST_DEADLINES } from "../http/request-deadlines.js";
 import type { ApiVersionLifecycle } from "../http/api-version-lifecycle.js";
+import { DEFAULT_PREDICTION_THRESHOLDS } from "../predictions/prediction-thresholds.js";
+import { DEFAULT_SNAPSHOT_INTERVAL_MS } from "../predictions/privacy/snapshot-settings.js";
 import type { StorageTarget } from "../storage/open-storage.js";
 import { POSTGRES_DEFAULTS } from "../storage/postgres/postgres-settings.js";
 import { ConfigError } from "./config-error.js";
+import { date, flag, integer, text, url, type Env } from "./env-values.js";
+
+export type { Env } from "./env-values.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -107,8 +112,6 @@ export interface ServerConfig {
   };
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
 export interface LoadConfigOptions {
   /** Relative paths resolve against it. @default process.cwd() */
   cwd?: string;
@@ -135,9 +138,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
       predictionsPerMinute: integer(env, "RATE_LIMIT_PREDICTIONS_PER_MINUTE", 300, 1, 1_000_000_000),
     },
     predictions: {
-      minEvents: integer(env, "PREDICTION_MIN_EVENTS", 10, 1, 1_000_000_000),
-      minContributors: integer(env, "PREDICTION_MIN_CONTRIBUTORS", 5, 1, 1_000_000),
-      snapshotIntervalMs: integer(env, "PREDICTION_SNAPSHOT_INTERVAL", 3_600, 1, 31_536_000) * 1000,
+      minEvents: integer(env, "PREDICTION_MIN_EVENTS", DEFAULT_PREDICTION_THRESHOLDS.minEvents, 1, 1_000_000_000),
+      minContributors: integer(env, "PREDICTION_MIN_CONTRIBUTORS", DEFAULT_PREDICTION_THRESHOLDS.minContributors, 1, 1_000_000),
+      snapshotIntervalMs: integer(env, "PREDICTION_SNAPSHOT_INTERVAL", DEFAULT_SNAPSHOT_INTERVAL_MS / 1000, 1, 31_536_000) * 1000,
       backgroundRefresh: flag(env, "PREDICTION_BACKGROUND_REFRESH", true),
     },
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -162,29 +165,6 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): ServerCon
     },
   };
   return deepFreeze(config);
-}
-
-/** A variable's value, trimmed; undefined when unset or blank (blank counts as unset). */
-function text(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${value}"`);
-  const parsed = Number(value);
-  if (parsed < min || parsed > max) throw new ConfigError(name, `must be from ${min} to ${max}, got ${value}`);
-  return parsed;
-}
-
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const value = text(env, name)?.toLowerCase();
-  if (value === undefined) return fallback;
-  if (value === "true") return true;
-  if (value === "false") return false;
-  throw new ConfigError(name, `must be true or false, got "${value}"`);
 }
 
 function storageTarget(env: Env, cwd: string, dataDir: string): StorageTarget {
@@ -259,34 +239,6 @@ function metricsToken(env: Env): string | null {
   // The admin token's rule: long enough not to be guessed, and sendable in a Bearer header.
   const problem = adminTokenProblem(value);
   if (problem !== null) throw new ConfigError("METRICS_TOKEN", problem);
-  return value;
-}
-
-/** An ISO 8601 date or date-time (2027-06-30, 2027-06-30T00:00:00Z), or null when unset. */
-function date(env: Env, name: string): Date | null {
-  const value = text(env, name);
-  if (value === undefined) return null;
-  const parsed = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? new Date(value) : null;
-  // Date would roll 2027-02-30 over to March 2: the calendar day must exist as written.
-  const [year, month, day] = value.slice(0, 10).split("-").map(Number) as [number, number, number];
-  const dayExists = new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && month >= 1 && month <= 12;
-  if (parsed === null || Number.isNaN(parsed.getTime()) || !dayExists) {
-    throw new ConfigError(name, `must be an ISO 8601 date, e.g. 2027-06-30 or 2027-06-30T00:00:00Z, got "${value}"`);
-  }
-  return parsed;
-}
-
-function url(env: Env, name: string): string | null {
-  const value = text(env, name);
-  if (value === undefined) return null;
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http");
-  } catch {
-    throw new ConfigError(name, `must be an http:// or https:// URL, got "${value}"`);
-  }
-  // Within <…> in a Link header: these would end or break it.
-  if (/[<>\s"]/.test(value)) throw new ConfigError(name, "must not hold spaces, quotes or angle brackets");
   return value;
 }
 
