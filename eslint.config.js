@@ -13,6 +13,10 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  // The server's layers (docs/architecture.md): a lower layer never imports a higher one.
+  layerRule("packages/server/src/aggregation/**", ["storage", "predictions", "usage", "ingest", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
+  layerRule("packages/server/src/storage/**", ["predictions", "usage", "ingest", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
+  layerRule("packages/server/src/ingest/**", ["http", "routes", "config", "cli"]),
   {
     // Type-aware rules for the TypeScript sources and tests: each file is read through the
     // tsconfig.json of its package (the project service finds it).
@@ -31,3 +35,24 @@ export default tseslint.config(
     },
   },
 );
+
+/** Refuses, in the files `files`, an import of any of the server's `folders` (or of app.ts, the top). */
+function layerRule(files, folders) {
+  const layer = files.split("/").at(-2);
+  return {
+    files: [files],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [...folders.map((folder) => `**/${folder}/**`), "**/app.js"],
+              message: `${layer}/ must not import a layer above it (docs/architecture.md).`,
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
