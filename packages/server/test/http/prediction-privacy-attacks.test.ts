@@ -10,12 +10,12 @@ import type { Storage } from "../../src/storage/storage.js";
 import { weightedQuantile } from "../predictions/privacy/synthetic-instances.js";
 import { recovered, walkEstimates, type WalkObservation } from "../predictions/privacy/walk-attack.js";
 import { logNormalInt, seededRandom } from "../predictions/seeded-random.js";
-import { makeEvent, postJson, seedInstance, startTestServer, type TestServer } from "./test-server.js";
+import { injectJson, makeEvent, seedInstance, startTestServer, type TestServer } from "./test-server.js";
 
 /**
- * Issue 13's attacks replayed against a running server over loopback, with a fake clock (the
- * strongest attacker: the snapshot interval passes between each of its steps) and a seeded noise
- * source. The attacker holds one ordinary instance key; honest instances report through theirs.
+ * Issue 13's attacks replayed against the whole app in-process (routes, auth, validation), with a
+ * fake clock (the strongest attacker: the snapshot interval passes between each of its steps) and a
+ * seeded noise source. The attacker holds one ordinary instance key; honest instances report through theirs.
  */
 
 const HOUR = 3_600_000;
@@ -31,15 +31,15 @@ describe("prediction privacy against a running server", () => {
     storage = await openStorage({ engine: "sqlite", path: join(dir, "t.db") });
     clock = Date.parse("2026-12-01T00:00:00.000Z");
     const predictor = createPredictor(storage, { minEvents: 10, minContributors: 5 }, { now: () => new Date(clock), noise: seededSnapshotNoise("attack") });
-    server = await startTestServer({ storage, predictor });
+    server = await startTestServer({ storage, predictor, inProcess: true });
   });
   afterEach(async () => {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const events = (key: string, list: Record<string, unknown>[]) => postJson(`${server.url}/v1/events/batch`, key, { events: list });
-  const predict = async (key: string, queries: Record<string, unknown>[]) => (await postJson(`${server.url}/v1/predictions/batch`, key, { queries })).body.results;
+  const events = (key: string, list: Record<string, unknown>[]) => injectJson(server.app, "/v1/events/batch", key, { events: list });
+  const predict = async (key: string, queries: Record<string, unknown>[]) => (await injectJson(server.app, "/v1/predictions/batch", key, { queries })).body.results;
   const valued = (instanceId: string, value: number, patch: Record<string, unknown> = {}) =>
     makeEvent(instanceId, { ...QUERY, actual_input_tokens: value, ...patch });
 

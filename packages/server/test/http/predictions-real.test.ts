@@ -6,7 +6,7 @@ import type { Storage } from "../../src/storage/storage.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeEvent, postJson, seedInstance, startTestServer, type TestServer } from "./test-server.js";
+import { injectJson, makeEvent, seedInstance, startTestServer, type TestServer } from "./test-server.js";
 
 const QUERY = { task_type: "implementation", model: "claude-sonnet-4-5", provider: "anthropic", complexity: "medium" };
 
@@ -17,7 +17,7 @@ describe("predictions over HTTP with the real predictor and SQLite", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "mosaic-pred-"));
     storage = await openStorage({ engine: "sqlite", path: join(dir, "t.db") });
-    server = await startTestServer({ storage, predictor: createPredictor(storage, { minEvents: 4, minContributors: 2 }, { noise: seededSnapshotNoise("real"), now: () => new Date("2026-12-01T10:00:00.000Z") }) });
+    server = await startTestServer({ storage, inProcess: true, predictor: createPredictor(storage, { minEvents: 4, minContributors: 2 }, { noise: seededSnapshotNoise("real"), now: () => new Date("2026-12-01T10:00:00.000Z") }) });
   });
   afterAll(async () => {
     await server.close();
@@ -25,8 +25,8 @@ describe("predictions over HTTP with the real predictor and SQLite", () => {
   });
 
   it("answers null with no data, then a level-0 crowd prediction once two instances sent enough events", async () => {
-    const url = `${server.url}/v1/predictions/batch`;
-    const empty = await postJson(url, server.apiKey, { queries: [QUERY] });
+    const path = "/v1/predictions/batch";
+    const empty = await injectJson(server.app, path, server.apiKey, { queries: [QUERY] });
     expect(empty.status).toBe(200);
     expect(empty.body.results[0]).toMatchObject({ query: QUERY, prediction: null, metadata: { fallback_level: -1 } });
 
@@ -36,10 +36,10 @@ describe("predictions over HTTP with the real predictor and SQLite", () => {
       [other.apiKey, other.instanceId],
     ] as const) {
       const events = Array.from({ length: 10 }, () => makeEvent(instanceId));
-      expect((await postJson(`${server.url}/v1/events/batch`, key, { events })).body.accepted).toBe(10);
+      expect((await injectJson(server.app, "/v1/events/batch", key, { events })).body.accepted).toBe(10);
     }
 
-    const answer = await postJson(url, server.apiKey, { queries: [QUERY] });
+    const answer = await injectJson(server.app, path, server.apiKey, { queries: [QUERY] });
     expect(answer.status).toBe(200);
     const [result] = answer.body.results;
     // A crowd snapshot: sizes rounded (events to tens, at least the minimum), values noisy: 20

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PredictionQuery } from "@mosaicstack/telemetry-protocol";
-import { postJson, startTestServer, type TestServer } from "./test-server.js";
+import { injectJson, startTestServer, type TestServer } from "./test-server.js";
 
 const QUERY = { task_type: "implementation", model: "claude-sonnet-4-5", provider: "anthropic", complexity: "medium" };
 
@@ -9,6 +9,7 @@ describe("POST /v1/predictions/batch", () => {
   let asked: PredictionQuery[][] = [];
   beforeAll(async () => {
     server = await startTestServer({
+      inProcess: true,
       predictor: {
         async predict(queries) {
           asked.push(queries);
@@ -39,7 +40,7 @@ describe("POST /v1/predictions/batch", () => {
   it("answers every query in order with prediction and metadata, unknown fields dropped before the engine", async () => {
     asked = [];
     const second = { ...QUERY, model: "gpt-5" };
-    const answer = await postJson(`${server.url}/v1/predictions/batch`, server.apiKey, {
+    const answer = await injectJson(server.app, "/v1/predictions/batch", server.apiKey, {
       queries: [{ ...QUERY, colour: "blue" }, second],
     });
     expect(answer.status).toBe(200);
@@ -65,10 +66,10 @@ describe("POST /v1/predictions/batch", () => {
   });
 
   it("answers 400 for 0 and for 51 queries", async () => {
-    const none = await postJson(`${server.url}/v1/predictions/batch`, server.apiKey, { queries: [] });
+    const none = await injectJson(server.app, "/v1/predictions/batch", server.apiKey, { queries: [] });
     expect(none.status).toBe(400);
     expect(none.body.error.code).toBe("empty_batch");
-    const many = await postJson(`${server.url}/v1/predictions/batch`, server.apiKey, { queries: Array(51).fill(QUERY) });
+    const many = await injectJson(server.app, "/v1/predictions/batch", server.apiKey, { queries: Array(51).fill(QUERY) });
     expect(many.status).toBe(400);
     expect(many.body.error.code).toBe("batch_too_large");
   });
@@ -78,7 +79,7 @@ describe("POST /v1/predictions/batch", () => {
     ["a missing model", { task_type: "testing", provider: "openai", complexity: "low" }],
     ["a model that is a number", { ...QUERY, model: 12 }],
   ])("answers 400 invalid_request for %s", async (_name, query) => {
-    const answer = await postJson(`${server.url}/v1/predictions/batch`, server.apiKey, { queries: [query] });
+    const answer = await injectJson(server.app, "/v1/predictions/batch", server.apiKey, { queries: [query] });
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe("invalid_request");
     expect(answer.body.error.message).toContain("queries");
@@ -89,6 +90,7 @@ describe("an unexpected failure", () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({
+      inProcess: true,
       predictor: {
         async predict() {
           throw new Error("secret internal detail /var/lib/x");
@@ -99,7 +101,7 @@ describe("an unexpected failure", () => {
   afterAll(async () => server.close());
 
   it("answers a plain 500 internal_error that reveals nothing, and logs the cause", async () => {
-    const answer = await postJson(`${server.url}/v1/predictions/batch`, server.apiKey, { queries: [QUERY] });
+    const answer = await injectJson(server.app, "/v1/predictions/batch", server.apiKey, { queries: [QUERY] });
     expect(answer.status).toBe(500);
     expect(answer.body).toEqual({ error: { code: "internal_error", message: "internal server error" } });
     expect(server.logs.join("")).toContain("secret internal detail");

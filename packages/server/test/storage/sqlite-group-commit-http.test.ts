@@ -9,6 +9,7 @@ import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { makeEvent, postJson, startTestServer, type Json, type TestServer } from "../http/test-server.js";
 
 /** Concurrent requests through the real route over loopback, on a SQLite file whose transactions are counted. */
+// Socket kept: group commit forms its groups per event-loop turn, so it is checked here under real concurrent connections (requests arriving through socket I/O), not inject's in-process scheduling.
 describe("SQLite group commit behind POST /v1/events/batch", () => {
   const dir = mkdtempSync(join(tmpdir(), "mosaic-group-http-"));
   const transactions: number[] = [];

@@ -1,13 +1,12 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINES } from "../helpers/engines.js";
-import { startOn, type EngineServer } from "../e2e/engines.js";
-import { LIVE_ADMIN_TOKEN, createInstance, type CreatedInstance } from "../e2e/live-server.js";
-import { request, type Json } from "../http/test-server.js";
+import { ENGINES, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
+import { ADMIN_TOKEN, injectJson, injectRequest, startTestServer, type Json, type TestServer } from "../http/test-server.js";
 import { START_MS, expectedSeries, figuresAsExpected, usageEvents } from "./usage-fixtures.js";
 
 /**
- * The usage API end to end on each engine: events sent through POST /v1/events/batch, read back
+ * The usage API on each engine, in-process: events sent through POST /v1/events/batch, read back
  * through /v1/usage/* with the instance's key and /v1/admin/usage/* with the admin token.
  */
 
@@ -16,16 +15,23 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace(".000Z", 
 const FROM = iso(START_MS);
 const TO = iso(START_MS + 72 * HOUR);
 
-async function send(url: string, key: string, events: readonly TaskCompletionEvent[]): Promise<void> {
+async function send(app: FastifyInstance, key: string, events: readonly TaskCompletionEvent[]): Promise<void> {
   for (let i = 0; i < events.length; i += 100) {
-    const response = await fetch(`${url}/v1/events/batch`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ events: events.slice(i, i + 100) }),
-    });
-    const body = (await response.json()) as { accepted: number };
-    if (response.status !== 200 || body.accepted !== Math.min(100, events.length - i)) throw new Error(`ingest: ${response.status} ${JSON.stringify(body)}`);
+    const { status, body } = await injectJson(app, "/v1/events/batch", key, { events: events.slice(i, i + 100) });
+    if (status !== 200 || body.accepted !== Math.min(100, events.length - i)) throw new Error(`ingest: ${status} ${JSON.stringify(body)}`);
   }
+}
+
+interface CreatedInstance {
+  instanceId: string;
+  apiKey: string;
+}
+
+/** Creates an instance through the admin API (as an operator would), failing loudly otherwise. */
+async function createInstance(app: FastifyInstance, name: string): Promise<CreatedInstance> {
+  const { status, body } = await injectJson(app, "/v1/admin/instances", ADMIN_TOKEN, { name });
+  if (status !== 201) throw new Error(`creating instance ${name}: HTTP ${status} ${JSON.stringify(body)}`);
+  return { instanceId: body.instance.id, apiKey: body.api_key.key };
 }
 
 function keyed(series: Json[]): Map<string, unknown> {
@@ -34,24 +40,31 @@ function keyed(series: Json[]): Map<string, unknown> {
 
 for (const engine of ENGINES) {
   describe.skipIf(engine.skip !== null)(`usage API on ${engine.name}${engine.skip ? ` (skipped: ${engine.skip})` : ""}`, () => {
-    let live: EngineServer;
+    let database: EngineDatabase;
+    let server: TestServer;
     let a: CreatedInstance;
     let b: CreatedInstance;
     let eventsA: TaskCompletionEvent[];
     let eventsB: TaskCompletionEvent[];
-    const get = (path: string, token: string | null) => request("GET", `${live.server.url}${path}`, token);
+    const get = (path: string, token: string | null) => injectRequest(server.app, "GET", path, token);
 
     beforeAll(async () => {
-      live = await startOn(engine.name);
-      a = await createInstance(live.server.url, "team a");
-      b = await createInstance(live.server.url, "team b");
+      database = await freshDatabase(engine.name, "usage");
+      server = await startTestServer({
+        storage: await database.open(),
+        inProcess: true,
+        config: { rateLimits: { eventsPerMinute: 1_000_000, predictionsPerMinute: 1_000_000 } },
+      });
+      a = await createInstance(server.app, "team a");
+      b = await createInstance(server.app, "team b");
       eventsA = usageEvents(a.instanceId, 450, 21);
       eventsB = usageEvents(b.instanceId, 250, 22);
-      await send(live.server.url, a.apiKey, eventsA);
-      await send(live.server.url, b.apiKey, eventsB);
+      await send(server.app, a.apiKey, eventsA);
+      await send(server.app, b.apiKey, eventsB);
     });
     afterAll(async () => {
-      await live?.close();
+      await server?.close();
+      await database?.drop();
     });
 
     it("answers an instance's series and totals with the exact sums of its events, per day and per hour, split by each dimension", async () => {
@@ -99,17 +112,17 @@ for (const engine of ENGINES) {
       const sneaky = await get(`/v1/usage/timeseries?from=${FROM}&to=${TO}&instance_id=${a.instanceId}`, b.apiKey);
       expect(sneaky.body.totals.events).toBe(eventsB.length);
 
-      const all = await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&group_by=outcome`, LIVE_ADMIN_TOKEN);
+      const all = await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&group_by=outcome`, ADMIN_TOKEN);
       expect(all.status).toBe(200);
       expect(all.body.instance_id).toBeNull();
       const both = expectedSeries([...eventsA, ...eventsB], { from: START_MS, to: START_MS + 72 * HOUR, bucket: "day", groupBy: "outcome" });
       expect(keyed(all.body.series)).toEqual(both.series);
       expect(figuresAsExpected(all.body.totals)).toEqual(both.totals);
-      const one = await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&instance_id=${a.instanceId.toUpperCase()}`, LIVE_ADMIN_TOKEN);
+      const one = await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&instance_id=${a.instanceId.toUpperCase()}`, ADMIN_TOKEN);
       expect(one.body.instance_id).toBe(a.instanceId);
       expect(one.body.totals.events).toBe(eventsA.length);
 
-      const top = await get(`/v1/admin/usage/top?from=${FROM}&to=${TO}&limit=7`, LIVE_ADMIN_TOKEN);
+      const top = await get(`/v1/admin/usage/top?from=${FROM}&to=${TO}&limit=7`, ADMIN_TOKEN);
       const costliest = [...eventsA, ...eventsB].sort((x, y) => y.actual_cost_usd_micros - x.actual_cost_usd_micros).slice(0, 7);
       expect(top.body.events.map((event: Json) => event.event_id)).toEqual(costliest.map((event) => event.event_id));
       const first = costliest[0] as TaskCompletionEvent;
@@ -132,7 +145,7 @@ for (const engine of ENGINES) {
         task_duration_ms: first.task_duration_ms,
         quality_gate_passed: first.quality_gate_passed,
       });
-      const topA = await get(`/v1/admin/usage/top?from=${FROM}&to=${TO}&instance_id=${a.instanceId}`, LIVE_ADMIN_TOKEN);
+      const topA = await get(`/v1/admin/usage/top?from=${FROM}&to=${TO}&instance_id=${a.instanceId}`, ADMIN_TOKEN);
       expect(topA.body.limit).toBe(10);
       expect(topA.body.events.map((event: Json) => event.event_id)).toEqual(
         [...eventsA].sort((x, y) => y.actual_cost_usd_micros - x.actual_cost_usd_micros).slice(0, 10).map((event) => event.event_id),
@@ -140,13 +153,13 @@ for (const engine of ENGINES) {
     });
 
     it("refuses the wrong credential on each side, and an unknown instance", async () => {
-      expect((await get(`/v1/usage/timeseries?from=${FROM}&to=${TO}`, LIVE_ADMIN_TOKEN)).status).toBe(401);
+      expect((await get(`/v1/usage/timeseries?from=${FROM}&to=${TO}`, ADMIN_TOKEN)).status).toBe(401);
       expect((await get(`/v1/usage/top?from=${FROM}&to=${TO}`, null)).status).toBe(401);
       expect((await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}`, a.apiKey)).status).toBe(401);
-      const unknown = await get(`/v1/admin/usage/top?from=${FROM}&to=${TO}&instance_id=00000000-0000-4000-8000-000000000000`, LIVE_ADMIN_TOKEN);
+      const unknown = await get(`/v1/admin/usage/top?from=${FROM}&to=${TO}&instance_id=00000000-0000-4000-8000-000000000000`, ADMIN_TOKEN);
       expect(unknown.status).toBe(404);
       expect(unknown.body.error.code).toBe("not_found");
-      expect((await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&instance_id=nope`, LIVE_ADMIN_TOKEN)).status).toBe(404);
+      expect((await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&instance_id=nope`, ADMIN_TOKEN)).status).toBe(404);
     });
 
     it("answers bad parameters with 400 invalid_request naming the parameter", async () => {
@@ -180,7 +193,7 @@ for (const engine of ENGINES) {
       // The bounds themselves are accepted: 366 days by day, 31 days by hour.
       expect((await get(`/v1/usage/timeseries?from=2025-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, a.apiKey)).status).toBe(200);
       expect((await get(`/v1/usage/timeseries?from=${FROM}&to=2026-12-02T00:00:00Z&bucket=hour`, a.apiKey)).status).toBe(200);
-      expect((await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&bucket=minute`, LIVE_ADMIN_TOKEN)).body.error.details).toEqual({ parameter: "bucket" });
+      expect((await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&bucket=minute`, ADMIN_TOKEN)).body.error.details).toEqual({ parameter: "bucket" });
     });
   });
 }
