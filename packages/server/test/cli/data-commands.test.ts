@@ -1,18 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliIo } from "../../src/cli/cli.js";
-import { openStorage } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
+import { POSTGRES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
 import { makeEvent } from "../storage/storage-fixtures.js";
 import { toStore } from "../helpers/events-to-store.js";
 
-const PG_URL = process.env["MOSAIC_TEST_DATABASE_URL"];
-if (!PG_URL) console.warn("data-commands.test.ts: MOSAIC_TEST_DATABASE_URL is unset, export on PostgreSQL is skipped");
+if (POSTGRES.skip) console.warn(`data-commands.test.ts: ${POSTGRES.skip}, export on PostgreSQL is skipped`);
 
 async function cli(argv: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; out: string; err: string; writes: number }> {
   let out = "";
@@ -83,46 +80,60 @@ function exportCases(target: () => { env: Record<string, string>; storage: Stora
   });
 }
 
-describe("mosaic-telemetry export on SQLite", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mosaic-export-"));
-  let storage: Storage;
-  beforeAll(async () => {
-    storage = await openStorage({ engine: "sqlite", path: join(dir, "telemetry.db") });
-  });
-  afterAll(async () => {
-    await storage.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  // The server's own default: DATA_DIR's telemetry.db.
-  exportCases(() => ({ env: { DATA_DIR: dir }, storage, cwd: dir }));
-});
+/** The directory holding a fresh SQLite database: its file is telemetry.db there, the server's default for DATA_DIR. */
+function dataDir(database: EngineDatabase): string {
+  if (database.target.engine !== "sqlite") throw new Error("dataDir is for SQLite");
+  return dirname(database.target.path);
+}
 
-describe.skipIf(!PG_URL)(`mosaic-telemetry export on PostgreSQL${PG_URL ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
-  let schema: TestSchema;
+describe("mosaic-telemetry export on SQLite", () => {
+  let database: EngineDatabase;
   let storage: Storage;
   beforeAll(async () => {
-    schema = await createTestSchema(PG_URL as string, "export");
-    storage = await openStorage({ engine: "postgres", url: schema.url });
+    database = await freshDatabase("sqlite", "export");
+    storage = await database.open();
   });
   afterAll(async () => {
     await storage?.close();
-    await schema?.drop();
+    await database?.drop();
   });
-  exportCases(() => ({ env: { DATABASE_URL: schema.url }, storage, cwd: "/tmp" }));
+  // The server's own default: DATA_DIR's telemetry.db.
+  exportCases(() => ({ env: { DATA_DIR: dataDir(database) }, storage, cwd: dataDir(database) }));
+});
+
+describe.skipIf(POSTGRES.skip !== null)(engineTitle(POSTGRES, "mosaic-telemetry export on PostgreSQL"), () => {
+  let database: EngineDatabase;
+  let storage: Storage;
+  let url: string;
+  beforeAll(async () => {
+    database = await freshDatabase("postgres", "export");
+    if (database.target.engine === "postgres") url = database.target.url;
+    storage = await database.open();
+  });
+  afterAll(async () => {
+    await storage?.close();
+    await database?.drop();
+  });
+  exportCases(() => ({ env: { DATABASE_URL: url }, storage, cwd: "/tmp" }));
 
   it("backup refuses PostgreSQL, pointing at pg_dump", async () => {
-    const { code, err } = await cli(["backup", "/tmp/never.db"], { DATABASE_URL: schema.url }, "/tmp");
+    const { code, err } = await cli(["backup", "/tmp/never.db"], { DATABASE_URL: url }, "/tmp");
     expect(code).toBe(1);
     expect(err).toContain("pg_dump");
   });
 });
 
 describe("mosaic-telemetry backup (SQLite)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mosaic-backup-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let database: EngineDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    database = await freshDatabase("sqlite", "backup");
+    dir = dataDir(database);
+  });
+  afterAll(() => database?.drop());
 
   it("copies a database into a new owner-only file and refuses to overwrite one", async () => {
-    const storage = await openStorage({ engine: "sqlite", path: join(dir, "telemetry.db") });
+    const storage = await database.open();
     const instanceId = randomUUID();
     await ingest(storage, instanceId, 10, new Date());
     await storage.close();

@@ -7,19 +7,20 @@ import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { type Storage } from "../../src/storage/storage.js";
 import { makeEvent, seedInstance } from "../storage/storage-fixtures.js";
 import { aggregateTotals, providerContributors, sketchTotals } from "../faults/aggregate-check.js";
-import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
+import { POSTGRES, engineTitle, freshSchema } from "../helpers/engines.js";
+import type { TestSchema } from "../helpers/postgres-schema.js";
 import { toStore } from "../helpers/events-to-store.js";
 
-const url = process.env["MOSAIC_TEST_DATABASE_URL"];
-if (!url) console.warn("group-commit-postgres.test.ts: MOSAIC_TEST_DATABASE_URL is unset, these tests are skipped");
+if (POSTGRES.skip) console.warn(`group-commit-postgres.test.ts: ${POSTGRES.skip}, these tests are skipped`);
+// freshSchema, not freshDatabase: the checks read the schema's tables by name (faults/aggregate-check.ts).
 
 /** Ingest calls issued together in one process share transactions: the answers must not notice. */
-describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
+describe.skipIf(POSTGRES.skip !== null)(engineTitle(POSTGRES, "PostgreSQL ingest, calls grouped into one transaction"), () => {
   let schema: TestSchema;
   let storage: Storage;
 
   beforeAll(async () => {
-    schema = await createTestSchema(url as string, "g");
+    schema = await freshSchema("g");
     storage = await openStorage({ engine: "postgres", url: schema.url });
   });
   afterAll(async () => {
@@ -73,14 +74,14 @@ describe.skipIf(!url)(`PostgreSQL ingest, calls grouped into one transaction${ur
 });
 
 /** A storage that reports how many calls each ingest transaction wrote, so a test can see the grouping. */
-describe.skipIf(!url)(`PostgreSQL ingest, inside one group${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
+describe.skipIf(POSTGRES.skip !== null)(engineTitle(POSTGRES, "PostgreSQL ingest, inside one group"), () => {
   let schema: TestSchema;
   let pool: pg.Pool;
   let storage: PostgresStorage;
   const transactions: number[] = [];
 
   beforeAll(async () => {
-    schema = await createTestSchema(url as string, "h");
+    schema = await freshSchema("h");
     pool = new pg.Pool({ connectionString: schema.url, max: 4 });
     storage = new PostgresStorage(pool, { onIngestTransaction: (calls) => transactions.push(calls) });
     await storage.applyMigrations();

@@ -5,15 +5,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
 import { aggregateTotals, providerContributors } from "../faults/aggregate-check.js";
-import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
+import { POSTGRES, engineTitle, freshSchema } from "../helpers/engines.js";
+import type { TestSchema } from "../helpers/postgres-schema.js";
 import { eventually } from "../faults/tcp-proxy.js";
 import { makeEvent, postJson, request } from "../http/test-server.js";
 import { ensureBuilt, spawnServer, type SpawnedServer } from "./spawned-server.js";
 
-const databaseUrl = process.env["MOSAIC_TEST_DATABASE_URL"];
 const redisUrl = process.env["MOSAIC_TEST_REDIS_URL"];
-const missing = [!databaseUrl && "MOSAIC_TEST_DATABASE_URL", !redisUrl && "MOSAIC_TEST_REDIS_URL"].filter(Boolean).join(" and ");
-if (missing) console.warn(`two-processes.test.ts: ${missing} unset, the two-process tests are skipped`);
+const skip = [POSTGRES.skip, !redisUrl && "MOSAIC_TEST_REDIS_URL is unset"].filter(Boolean).join(", ") || null;
+if (skip) console.warn(`two-processes.test.ts: ${skip}, the two-process tests are skipped`);
 
 const ADMIN = `cluster-admin-${randomBytes(12).toString("hex")}`;
 /**
@@ -28,15 +28,17 @@ const LIMIT = 12;
  * Two built server processes on two ports, one fresh PostgreSQL schema and one Redis key prefix
  * of this file's own: what operators run behind a load balancer.
  */
-describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${missing ? ` (skipped: set ${missing} to run)` : ""}`, () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "mosaic-cluster-"));
+describe.skipIf(skip !== null)(engineTitle({ ...POSTGRES, skip }, "two server processes on PostgreSQL + Redis"), () => {
+  let dataDir: string | undefined;
   let schema: TestSchema;
   let a: SpawnedServer;
   let b: SpawnedServer;
 
   beforeAll(async () => {
     ensureBuilt();
-    schema = await createTestSchema(databaseUrl as string, "c");
+    dataDir = mkdtempSync(join(tmpdir(), "mosaic-cluster-")); // here, not at collection: a skipped suite leaves no directory
+    // freshSchema, not freshDatabase: the spawned processes get its URL and name through env, the checks read it by name.
+    schema = await freshSchema("c");
     const database = new URL(schema.url);
     database.searchParams.set("application_name", schema.name);
     const env = {
@@ -61,7 +63,7 @@ describe.skipIf(missing !== "")(`two server processes on PostgreSQL + Redis${mis
   afterAll(async () => {
     const codes = await Promise.all([a?.stop(), b?.stop()]);
     await schema?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (a && b) expect(codes).toEqual([0, 0]); // a clean SIGTERM drain, Redis and PostgreSQL closed
   });
 

@@ -1,26 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEvent, postJson, request } from "../http/test-server.js";
-import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
+import { PG_URL, POSTGRES, engineTitle, freshSchema } from "../helpers/engines.js";
+import type { TestSchema } from "../helpers/postgres-schema.js";
 import { aggregateTotals } from "./aggregate-check.js";
 import { eventually, TcpProxy } from "./tcp-proxy.js";
 import { createInstance, readyz, sendOne, startLoggedServer, type LoggedServer } from "./fault-servers.js";
 
-const databaseUrl = process.env["MOSAIC_TEST_DATABASE_URL"];
-if (!databaseUrl) console.warn("postgres-down.test.ts: MOSAIC_TEST_DATABASE_URL is unset, the PostgreSQL-outage tests are skipped");
+if (POSTGRES.skip) console.warn(`postgres-down.test.ts: ${POSTGRES.skip}, the PostgreSQL-outage tests are skipped`);
 
 /**
  * One server on its own schema, reaching PostgreSQL through a proxy the test cuts (destroying
  * live sockets) and restores, and whose backends the test terminates (found by application_name):
  * a database restart as the server sees it, without restarting the machine's PostgreSQL.
  */
-describe.skipIf(!databaseUrl)(`PostgreSQL unreachable${databaseUrl ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
+describe.skipIf(POSTGRES.skip !== null)(engineTitle(POSTGRES, "PostgreSQL unreachable"), () => {
   let schema: TestSchema;
   let proxy: TcpProxy;
   let server: LoggedServer;
 
   beforeAll(async () => {
-    schema = await createTestSchema(databaseUrl as string, "f");
-    const target = new URL(databaseUrl as string);
+    // Its own schema and proxy, not freshDatabase: the server must reach PostgreSQL through the proxy, and the checks read the schema by name.
+    schema = await freshSchema("f");
+    const target = new URL(PG_URL as string);
     proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
     const viaProxy = new URL(proxy.rewrite(schema.url));
     viaProxy.searchParams.set("application_name", schema.name);

@@ -2,9 +2,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import pg from "pg";
+import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import { eventJson } from "../../src/storage/event-json.js";
+import type { MigrationResult } from "../../src/storage/migration.js";
 import { openStorage, type OpenStorageOptions, type StorageTarget } from "../../src/storage/open-storage.js";
+import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
+import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js";
+import { SQLITE_MIGRATIONS } from "../../src/storage/sqlite/sqlite-migrations.js";
+import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { createTestSchema } from "./postgres-schema.js";
+import { createTestSchema, type TestSchema } from "./postgres-schema.js";
 
 /**
  * The one way tests get each storage engine: SQLite on a file in a temp dir always, PostgreSQL in
@@ -26,6 +34,9 @@ export const ENGINES: readonly Engine[] = [
   { name: "sqlite", skip: null },
   { name: "postgres", skip: PG_URL ? null : "MOSAIC_TEST_DATABASE_URL is unset" },
 ];
+
+/** The PostgreSQL entry of ENGINES, for suites that run on PostgreSQL only. */
+export const POSTGRES = ENGINES[1] as Engine;
 
 /** `title` with the engine's skip reason, for describe.skipIf: a skipped suite says why in the report. */
 export function engineTitle(engine: Engine, title: string): string {
@@ -65,8 +76,7 @@ export async function freshDatabase(engine: EngineName, prefix: string): Promise
       drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
     };
   }
-  if (!PG_URL) throw new Error("MOSAIC_TEST_DATABASE_URL is unset: PostgreSQL suites must skip (see ENGINES)");
-  const schema = await createTestSchema(PG_URL, prefix);
+  const schema = await freshSchema(prefix);
   return {
     engine,
     target: { engine: "postgres", url: schema.url },
@@ -80,4 +90,59 @@ export async function freshDatabase(engine: EngineName, prefix: string): Promise
     },
     drop: () => schema.drop(),
   };
+}
+
+/**
+ * A fresh schema of its own on the test database, for PostgreSQL-only suites that need what
+ * freshDatabase hides: its name and an admin connection (schema-qualified checks, backends by
+ * application_name, a URL or name handed to spawned processes). Skip with POSTGRES.skip.
+ */
+export function freshSchema(prefix: string): Promise<TestSchema> {
+  if (!PG_URL) throw new Error("MOSAIC_TEST_DATABASE_URL is unset: PostgreSQL suites must skip (see ENGINES)");
+  return createTestSchema(PG_URL, prefix);
+}
+
+/** Applies only the first `version` migrations of `database`'s engine, as the build that had just those did, then closes it. */
+export async function migrateTo(database: EngineDatabase, version: number): Promise<MigrationResult> {
+  const { target } = database;
+  const storage =
+    target.engine === "sqlite"
+      ? new SqliteStorage(new Database(target.path), {}, SQLITE_MIGRATIONS.slice(0, version))
+      : new PostgresStorage(new pg.Pool({ connectionString: target.url, max: 2 }), {}, POSTGRES_MIGRATIONS.slice(0, version));
+  try {
+    return await storage.applyMigrations();
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Writes events straight into `database`'s events table, received now: the five columns every schema version has (for migration tests). */
+export async function insertEventRows(database: EngineDatabase, rows: readonly { instanceId: string; event: TaskCompletionEvent }[]): Promise<void> {
+  const { target } = database;
+  if (target.engine === "sqlite") {
+    const db = new Database(target.path);
+    try {
+      const insert = db.prepare("INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?)");
+      db.transaction(() => {
+        for (const { instanceId, event } of rows) insert.run(instanceId, event.event_id, Date.now(), event.timestamp, eventJson(event));
+      })();
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    for (const { instanceId, event } of rows) {
+      await client.query('INSERT INTO events (instance_id, event_id, received_at, "timestamp", payload) VALUES ($1, $2, now(), $3::timestamptz, $4::json)', [
+        instanceId,
+        event.event_id,
+        event.timestamp,
+        eventJson(event),
+      ]);
+    }
+  } finally {
+    await client.end();
+  }
 }

@@ -1,46 +1,42 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { groupKey } from "../../src/aggregation/group-key.js";
 import { migrate, openStorage, type OpenStorageOptions } from "../../src/storage/open-storage.js";
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { StorageUnavailableError, type Storage } from "../../src/storage/storage.js";
-import { withSearchPath } from "../helpers/postgres-schema.js";
+import { PG_URL, POSTGRES, engineTitle, freshSchema } from "../helpers/engines.js";
+import type { TestSchema } from "../helpers/postgres-schema.js";
 import { allAggregates, makeEvent, seedInstance } from "./storage-fixtures.js";
 import { toStore } from "../helpers/events-to-store.js";
 
-const url = process.env.MOSAIC_TEST_DATABASE_URL;
-if (!url) console.warn("postgres.test.ts: MOSAIC_TEST_DATABASE_URL is unset, PostgreSQL storage tests are skipped");
+if (POSTGRES.skip) console.warn(`postgres.test.ts: ${POSTGRES.skip}, PostgreSQL storage tests are skipped`);
 
-/** Each case gets its own schema, reached through the connection's search_path; all dropped at the end. */
-const schemas: string[] = [];
-let admin: pg.Client | undefined;
+/**
+ * Each case gets its own schema (freshSchema: not freshDatabase, the cases kill backends by
+ * application_name and lock tables by schema name); all dropped at the end.
+ */
+const schemas: TestSchema[] = [];
 
-async function createSchema(): Promise<string> {
-  const schema = `t_${randomBytes(6).toString("hex")}`;
-  await admin?.query(`CREATE SCHEMA ${schema}`);
+async function createSchema(): Promise<TestSchema> {
+  const schema = await freshSchema("t");
   schemas.push(schema);
   return schema;
 }
 
-function schemaUrl(schema: string): string {
-  const target = new URL(withSearchPath(url as string, schema));
-  target.searchParams.set("application_name", schema);
+function schemaUrl(schema: TestSchema): string {
+  const target = new URL(schema.url);
+  target.searchParams.set("application_name", schema.name);
   return target.toString();
 }
 
-function openIn(schema: string, options?: OpenStorageOptions): Promise<Storage> {
+function openIn(schema: TestSchema, options?: OpenStorageOptions): Promise<Storage> {
   return openStorage({ engine: "postgres", url: schemaUrl(schema) }, options);
 }
 
-describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
-  beforeAll(async () => {
-    admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-  });
+describe.skipIf(POSTGRES.skip !== null)(engineTitle(POSTGRES, "PostgreSQL storage"), () => {
   afterAll(async () => {
-    for (const schema of schemas) await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    for (const schema of schemas.splice(0)) await schema.drop();
   });
 
   describe("concurrency across processes", () => {
@@ -113,7 +109,7 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
       const schema = await createSchema();
       const storages = await Promise.all(Array.from({ length: 4 }, () => openIn(schema, { poolSize: 1 })));
       await Promise.all(storages.map((storage) => storage.close()));
-      const { rows } = await admin!.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+      const { rows } = await schema.admin.query(`SELECT version FROM ${schema.name}.schema_migrations ORDER BY version`);
       expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }, { version: 8 }, { version: 9 }]);
       expect(await migrate({ engine: "postgres", url: schemaUrl(schema) })).toEqual({ applied: [], version: 9 });
     });
@@ -121,7 +117,7 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
     it("keeps starting on a database a later build migrated, as old processes do during a rolling deploy", async () => {
       const schema = await createSchema();
       await (await openIn(schema)).close();
-      await admin!.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES (10, 'from a later build')`);
+      await schema.admin.query(`INSERT INTO ${schema.name}.schema_migrations (version, name) VALUES (10, 'from a later build')`);
       const storage = await openIn(schema);
       try {
         const { instance } = await seedInstance(storage);
@@ -142,7 +138,7 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
     });
 
     it("maps an unknown database to StorageUnavailableError", async () => {
-      const target = new URL(url as string);
+      const target = new URL(PG_URL as string);
       target.pathname = `/no_such_db_${randomBytes(4).toString("hex")}`;
       await expect(openStorage({ engine: "postgres", url: target.toString() })).rejects.toBeInstanceOf(StorageUnavailableError);
     });
@@ -151,12 +147,12 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
       const schema = await createSchema();
       const storage = await openIn(schema, { poolSize: 1, connectTimeoutMs: 100 });
       const { instance } = await seedInstance(storage);
-      const locker = new pg.Client({ connectionString: url });
+      const locker = new pg.Client({ connectionString: PG_URL });
       await locker.connect();
       try {
         // Hold a lock the ingest needs, so it keeps the only pooled connection busy.
         await locker.query("BEGIN");
-        await locker.query(`LOCK TABLE ${schema}.instance_usage IN ACCESS EXCLUSIVE MODE`);
+        await locker.query(`LOCK TABLE ${schema.name}.instance_usage IN ACCESS EXCLUSIVE MODE`);
         const blocked = storage.ingestEvents(instance.id, toStore([makeEvent(instance.id)]), new Date());
         await expect(storage.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
         await locker.query("ROLLBACK");
@@ -173,9 +169,9 @@ describe.skipIf(!url)(`PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TES
       const storage = await openIn(schema, { onIdleConnectionError: (error) => idleErrors.push(error) });
       try {
         await storage.ping();
-        const killed = await admin!.query(
+        const killed = await schema.admin.query(
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
-          [schema],
+          [schema.name],
         );
         expect(killed.rowCount).toBeGreaterThan(0);
         // The idle client's socket error arrives on the next turns of the event loop.

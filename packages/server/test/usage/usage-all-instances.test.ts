@@ -1,19 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import Database from "better-sqlite3";
-import pg from "pg";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { afterAll, describe, expect, it } from "vitest";
-import { eventJson } from "../../src/storage/event-json.js";
-import { openStorage } from "../../src/storage/open-storage.js";
-import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
-import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js";
-import { SQLITE_MIGRATIONS } from "../../src/storage/sqlite/sqlite-migrations.js";
-import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { describe, expect, it } from "vitest";
 import type { Storage, UsageSeriesQuery } from "../../src/storage/storage.js";
 import { ROLLUP_DIMENSIONS, additiveValues } from "../../src/storage/usage-rollup.js";
-import { createTestSchema } from "../helpers/postgres-schema.js";
+import { ENGINES, POSTGRES, engineTitle, freshDatabase, insertEventRows, migrateTo, type EngineDatabase, type EngineName } from "../helpers/engines.js";
 import { toStore } from "../helpers/events-to-store.js";
 import { seedInstance } from "../storage/storage-fixtures.js";
 import { START_MS, expectedSeries, sumsAsExpected, usageEvents } from "./usage-fixtures.js";
@@ -24,92 +13,39 @@ import { START_MS, expectedSeries, sumsAsExpected, usageEvents } from "./usage-f
  * and after the migration that fills it from the rollups stored before it.
  */
 
-const PG_URL = process.env["MOSAIC_TEST_DATABASE_URL"];
-if (!PG_URL) console.warn("usage-all-instances.test.ts: MOSAIC_TEST_DATABASE_URL is unset, the PostgreSQL cases are skipped");
+if (POSTGRES.skip) console.warn(`usage-all-instances.test.ts: ${POSTGRES.skip}, the PostgreSQL cases are skipped`);
 const HOUR = 3_600_000;
 const FROM = START_MS;
 const TO = START_MS + 72 * HOUR;
-const root = mkdtempSync(join(tmpdir(), "mosaic-usage-all-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-interface Engine {
-  name: "sqlite" | "postgres";
-  skip: string | null;
-  /** A fresh database at the current version. */
-  open(): Promise<{ storage: Storage; close(): Promise<void> }>;
-  /**
-   * A database holding `events`, stored at version 2 and migrated to version 4 (which builds the
-   * per-instance rollups from them), then opened at the current version.
-   */
-  fromVersion4(events: { instanceId: string; event: TaskCompletionEvent }[]): Promise<{ storage: Storage; close(): Promise<void> }>;
+/** Storage opened at the current version on `database`; closing it drops the database. */
+async function openOn(database: EngineDatabase): Promise<{ storage: Storage; close(): Promise<void> }> {
+  const storage = await database.open();
+  return {
+    storage,
+    close: async () => {
+      await storage.close();
+      await database.drop();
+    },
+  };
 }
 
-let counter = 0;
-const ENGINES: Engine[] = [
-  {
-    name: "sqlite",
-    skip: null,
-    async open() {
-      const storage = await openStorage({ engine: "sqlite", path: join(root, `db-${++counter}.db`) });
-      return { storage, close: () => storage.close() };
-    },
-    async fromVersion4(events) {
-      const path = join(root, `v4-${++counter}.db`);
-      const v2 = new SqliteStorage(new Database(path), {}, SQLITE_MIGRATIONS.slice(0, 2));
-      await v2.applyMigrations();
-      await v2.close();
-      const raw = new Database(path);
-      const insert = raw.prepare("INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?)");
-      raw.transaction(() => {
-        for (const { instanceId, event } of events) insert.run(instanceId, event.event_id, Date.now(), event.timestamp, eventJson(event));
-      })();
-      raw.close();
-      const v4 = new SqliteStorage(new Database(path), {}, SQLITE_MIGRATIONS.slice(0, 4));
-      expect(await v4.applyMigrations()).toEqual({ applied: [3, 4], version: 4 });
-      await v4.close();
-      const storage = await openStorage({ engine: "sqlite", path });
-      return { storage, close: () => storage.close() };
-    },
-  },
-  {
-    name: "postgres",
-    skip: PG_URL ? null : "MOSAIC_TEST_DATABASE_URL is unset",
-    async open() {
-      const schema = await createTestSchema(PG_URL as string, "usage_all");
-      const storage = await openStorage({ engine: "postgres", url: schema.url });
-      return {
-        storage,
-        close: async () => {
-          await storage.close();
-          await schema.drop();
-        },
-      };
-    },
-    async fromVersion4(events) {
-      const schema = await createTestSchema(PG_URL as string, "usage_all_v4");
-      const v2 = new PostgresStorage(new pg.Pool({ connectionString: schema.url, max: 2 }), {}, POSTGRES_MIGRATIONS.slice(0, 2));
-      await v2.applyMigrations();
-      await v2.close();
-      for (const { instanceId, event } of events) {
-        await schema.admin.query(
-          `INSERT INTO ${schema.name}.events (instance_id, event_id, received_at, "timestamp", payload) VALUES ($1, $2, now(), $3::timestamptz, $4::json)`,
-          [instanceId, event.event_id, event.timestamp, eventJson(event)],
-        );
-      }
-      const v4 = new PostgresStorage(new pg.Pool({ connectionString: schema.url, max: 2 }), {}, POSTGRES_MIGRATIONS.slice(0, 4));
-      expect(await v4.applyMigrations()).toEqual({ applied: [3, 4], version: 4 });
-      await v4.close();
-      const storage = await openStorage({ engine: "postgres", url: schema.url });
-      return {
-        storage,
-        close: async () => {
-          await storage.close();
-          await schema.drop();
-        },
-      };
-    },
-  },
-];
+/** A fresh database at the current version. */
+async function openFresh(engine: EngineName): Promise<{ storage: Storage; close(): Promise<void> }> {
+  return openOn(await freshDatabase(engine, "usage_all"));
+}
+
+/**
+ * A database holding `events`, stored at version 2 and migrated to version 4 (which builds the
+ * per-instance rollups from them), then opened at the current version.
+ */
+async function fromVersion4(engine: EngineName, events: { instanceId: string; event: TaskCompletionEvent }[]): Promise<{ storage: Storage; close(): Promise<void> }> {
+  const database = await freshDatabase(engine, "usage_all_v4");
+  await migrateTo(database, 2);
+  await insertEventRows(database, events);
+  expect(await migrateTo(database, 4)).toEqual({ applied: [3, 4], version: 4 });
+  return openOn(database);
+}
 
 /** readUsageSeries as `${start ISO}|${group}` → additive values. */
 async function rawSeries(storage: Storage, query: UsageSeriesQuery): Promise<Map<string, number[]>> {
@@ -140,9 +76,9 @@ async function expectTablesAgree(storage: Storage, instanceIds: readonly string[
 }
 
 for (const engine of ENGINES) {
-  describe.skipIf(engine.skip !== null)(`all-instances usage rollups on ${engine.name}${engine.skip ? ` (skipped: ${engine.skip})` : ""}`, () => {
+  describe.skipIf(engine.skip !== null)(engineTitle(engine, `all-instances usage rollups on ${engine.name}`), () => {
     it("equal the per-instance rollups summed after concurrent ingest of several instances, duplicates included", async () => {
-      const { storage, close } = await engine.open();
+      const { storage, close } = await openFresh(engine.name);
       try {
         const instances = await Promise.all(["a", "b", "c"].map(async (name) => (await seedInstance(storage, name)).instance.id));
         // The same seed for two instances: their events share hours and dimensions, so rows are shared.
@@ -173,7 +109,7 @@ for (const engine of ENGINES) {
         ...usageEvents(instanceA, 250, 30).map((event) => ({ instanceId: instanceA, event })),
         ...usageEvents(instanceB, 200, 30).map((event) => ({ instanceId: instanceB, event })),
       ];
-      const { storage, close } = await engine.fromVersion4(events);
+      const { storage, close } = await fromVersion4(engine.name, events);
       try {
         await expectTablesAgree(storage, [instanceA, instanceB]);
         const more = usageEvents(instanceB, 60, 31);

@@ -1,20 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import Database from "better-sqlite3";
-import pg from "pg";
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
-import { afterAll, describe, expect, it } from "vitest";
-import { eventJson } from "../../src/storage/event-json.js";
-import { openStorage } from "../../src/storage/open-storage.js";
-import { POSTGRES_MIGRATIONS } from "../../src/storage/postgres/postgres-migrations.js";
-import { PostgresStorage } from "../../src/storage/postgres/postgres-storage.js";
-import { SQLITE_MIGRATIONS } from "../../src/storage/sqlite/sqlite-migrations.js";
-import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { describe, expect, it } from "vitest";
 import type { Storage } from "../../src/storage/storage.js";
 import { ROLLUP_DIMENSIONS } from "../../src/storage/usage-rollup.js";
-import { ENGINES, PG_URL, engineTitle, freshDatabase, type Engine as BaseEngine, type EngineName } from "../helpers/engines.js";
-import { createTestSchema, type TestSchema } from "../helpers/postgres-schema.js";
+import { ENGINES, POSTGRES, engineTitle, freshDatabase, insertEventRows, migrateTo, type EngineName } from "../helpers/engines.js";
 import { seedInstance } from "../storage/storage-fixtures.js";
 import { START_MS, expectedSeries, sumsAsExpected, usageEvents, type ExpectedSums } from "./usage-fixtures.js";
 import { toStore } from "../helpers/events-to-store.js";
@@ -26,10 +14,8 @@ import { toStore } from "../helpers/events-to-store.js";
  * stored events; and the migration builds the same rollups from events stored before it.
  */
 
-if (!PG_URL) console.warn("usage-storage.test.ts: MOSAIC_TEST_DATABASE_URL is unset, the PostgreSQL cases are skipped");
+if (POSTGRES.skip) console.warn(`usage-storage.test.ts: ${POSTGRES.skip}, the PostgreSQL cases are skipped`);
 const HOUR = 3_600_000;
-const root = mkdtempSync(join(tmpdir(), "mosaic-usage-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A fresh, migrated database; `another` opens a second handle on it (another process); `close` closes all and drops it. */
 async function openFresh(engine: EngineName): Promise<{ storage: Storage; another(): Promise<Storage>; close(): Promise<void> }> {
@@ -46,53 +32,19 @@ async function openFresh(engine: EngineName): Promise<{ storage: Storage; anothe
   };
 }
 
-interface Engine extends BaseEngine {
-  /** A database at schema version 2 holding `events` (rows as version 2 stored them), then migrated by openStorage. */
-  migrateFromVersion2(events: { instanceId: string; event: TaskCompletionEvent }[]): Promise<{ storage: Storage; close(): Promise<void> }>;
-}
-
-let counter = 0;
-const USAGE_ENGINES: Engine[] = [
-  {
-    ...(ENGINES[0] as BaseEngine),
-    async migrateFromVersion2(events) {
-      const path = join(root, `v2-${++counter}.db`);
-      const old = new SqliteStorage(new Database(path), {}, SQLITE_MIGRATIONS.slice(0, 2));
-      expect(await old.applyMigrations()).toEqual({ applied: [1, 2], version: 2 });
-      await old.close();
-      const raw = new Database(path);
-      const insert = raw.prepare("INSERT INTO events (instance_id, event_id, received_at, timestamp, payload) VALUES (?, ?, ?, ?, ?)");
-      raw.transaction(() => {
-        for (const { instanceId, event } of events) insert.run(instanceId, event.event_id, Date.now(), event.timestamp, eventJson(event));
-      })();
-      raw.close();
-      const storage = await openStorage({ engine: "sqlite", path });
-      return { storage, close: () => storage.close() };
+/** A database at schema version 2 holding `events` (rows as version 2 stored them), then migrated by opening it. */
+async function migrateFromVersion2(engine: EngineName, events: { instanceId: string; event: TaskCompletionEvent }[]): Promise<{ storage: Storage; close(): Promise<void> }> {
+  const database = await freshDatabase(engine, "usage_v2");
+  expect(await migrateTo(database, 2)).toEqual({ applied: [1, 2], version: 2 });
+  await insertEventRows(database, events);
+  const storage = await database.open();
+  return {
+    storage,
+    close: async () => {
+      await storage.close();
+      await database.drop();
     },
-  },
-  {
-    ...(ENGINES[1] as BaseEngine),
-    async migrateFromVersion2(events) {
-      const schema = await createTestSchema(PG_URL as string, "usage_v2");
-      const pool = new pg.Pool({ connectionString: schema.url, max: 2 });
-      const old = new PostgresStorage(pool, {}, POSTGRES_MIGRATIONS.slice(0, 2));
-      expect(await old.applyMigrations()).toEqual({ applied: [1, 2], version: 2 });
-      for (const { instanceId, event } of events) {
-        await schema.admin.query(
-          `INSERT INTO ${schema.name}.events (instance_id, event_id, received_at, "timestamp", payload) VALUES ($1, $2, now(), $3::timestamptz, $4::json)`,
-          [instanceId, event.event_id, event.timestamp, eventJson(event)],
-        );
-      }
-      await old.close();
-      const storage = await openStorage({ engine: "postgres", url: schema.url });
-      return { storage, close: () => closeBoth(storage, schema) };
-    },
-  },
-];
-
-async function closeBoth(storage: Storage, schema: TestSchema): Promise<void> {
-  await storage.close();
-  await schema.drop();
+  };
 }
 
 /** readUsageSeries as `${start ISO}|${group}` → sums, plus their sum. */
@@ -104,7 +56,7 @@ async function seriesOf(storage: Storage, query: Parameters<Storage["readUsageSe
 const FROM = START_MS;
 const TO = START_MS + 72 * HOUR;
 
-for (const engine of USAGE_ENGINES) {
+for (const engine of ENGINES) {
   describe.skipIf(engine.skip !== null)(engineTitle(engine, `usage rollups on ${engine.name}`), () => {
     it("answers each bucket and group with the exact sums of the seeded events, hour and day buckets, every dimension", async () => {
       const { storage, close } = await openFresh(engine.name);
@@ -244,7 +196,7 @@ for (const engine of USAGE_ENGINES) {
         ...[...usageEvents(instanceA, 300, 7), ...odd].map((event) => ({ instanceId: instanceA, event })),
         ...usageEvents(instanceB, 200, 8).map((event) => ({ instanceId: instanceB, event })),
       ];
-      const migrated = await engine.migrateFromVersion2(events);
+      const migrated = await migrateFromVersion2(engine.name, events);
       const ingested = await openFresh(engine.name);
       try {
         for (const id of [instanceA, instanceB]) {

@@ -1,21 +1,19 @@
 import { describe } from "vitest";
-import { openStorage } from "../../../src/storage/open-storage.js";
-import { createTestSchema } from "../../helpers/postgres-schema.js";
+import { POSTGRES, engineTitle, freshDatabase } from "../../helpers/engines.js";
 import { privatePredictorCases } from "./private-predictor-cases.js";
 
-const url = process.env.MOSAIC_TEST_DATABASE_URL;
-if (!url) console.warn("private-predictor-postgres.test.ts: MOSAIC_TEST_DATABASE_URL is unset, private predictor tests over PostgreSQL are skipped");
+if (POSTGRES.skip) console.warn(`private-predictor-postgres.test.ts: ${POSTGRES.skip}, private predictor tests over PostgreSQL are skipped`);
 
-describe.skipIf(!url)(`private predictor over real PostgreSQL storage${url ? "" : " (skipped: set MOSAIC_TEST_DATABASE_URL to run)"}`, () => {
+describe.skipIf(POSTGRES.skip !== null)(engineTitle(POSTGRES, "private predictor over real PostgreSQL storage"), () => {
   privatePredictorCases("postgres", async () => {
-    const schema = await createTestSchema(url as string, "pp");
-    const storage = await openStorage({ engine: "postgres", url: schema.url }, { poolSize: 2 });
+    const database = await freshDatabase("postgres", "pp");
+    const storage = await database.open({ poolSize: 2 });
     return {
       storage,
       store: storage,
       dispose: async () => {
         await storage.close();
-        await schema.drop();
+        await database.drop();
       },
     };
   });
