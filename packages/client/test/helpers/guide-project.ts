@@ -42,10 +42,20 @@ function fillPlaceholders(block: string): string {
   );
 }
 
+/** The README's examples: complete as written, each a module under readme/ (at the path its first-line comment names). */
+function readmeFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  readmeBlocks().forEach((block, index) => {
+    const named = /^\/\/ ([\w./-]+\.ts)\b/.exec(block);
+    files[`readme/${named ? (named[1] as string) : `example-${index}.ts`}`] = `export {};\n${block}`;
+  });
+  return files;
+}
+
 /**
  * Writes every guide example into `dir` as a small project: the Next.js files at their paths,
- * the Node.js service under src/, a stub for next/server, and the BUILT SDK copied in as
- * node_modules/@mosaicstack/telemetry-client. Returns the files written.
+ * the Node.js service under src/, the README's examples under readme/, a stub for next/server,
+ * and the BUILT SDK copied in as node_modules/@mosaicstack/telemetry-client. Returns the files written.
  */
 export function writeGuideProject(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
@@ -55,9 +65,15 @@ export function writeGuideProject(dir: string): Record<string, string> {
     const needsPrelude = file.startsWith("src/block-") && !/^import /m.test(block);
     files[file] = (needsPrelude ? PRELUDE : "") + fillPlaceholders(block);
   });
-  readmeBlocks().forEach((block, index) => {
-    files[`readme/example-${index}.ts`] = `export {};\n${block}`;
-  });
+  return writeExampleProject(dir, { ...files, ...readmeFiles() });
+}
+
+/** The README's examples alone, as writeGuideProject writes them: what a clone without the contract still compiles. */
+export function writeReadmeProject(dir: string): Record<string, string> {
+  return writeExampleProject(dir, readmeFiles());
+}
+
+function writeExampleProject(dir: string, files: Record<string, string>): Record<string, string> {
   files["stubs/next-server.ts"] =
     "export declare const NextResponse: { json(body: unknown, init?: ResponseInit): Response };\n";
   for (const [file, text] of Object.entries(files)) {
