@@ -6,7 +6,7 @@
  * sessionStorage, as after signing in), against the production server (packages/server/dist/main.js,
  * SQLite in a temp dir) holding 2,000 events of one instance over 30 days.
  *
- *   npm run build && flock /tmp/bench.lock node bench/dashboard-load.bench.mjs [--rounds 9] [--events 2000] [--timings]
+ *   npm run build && node bench/dashboard-load.bench.mjs [--rounds 9] [--events 2000] [--timings]
  */
 /* global document, performance, sessionStorage -- the functions passed to page.* run in the browser */
 import { spawn } from "node:child_process";

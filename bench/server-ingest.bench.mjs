@@ -11,7 +11,7 @@
  * noise-robust figure, and many short rounds beat a few long ones. The ratio of the routes' median
  * rounds is printed too. The server's CPU time per round is read from /proc, to say where the time goes.
  *
- *   flock /tmp/bench.lock node --expose-gc bench/server-ingest.bench.mjs [--seconds 4] [--rounds 9] [--connections 8]
+ *   node --expose-gc bench/server-ingest.bench.mjs [--seconds 4] [--rounds 9] [--connections 8]
  *     [--profile <dir>]   write a V8 CPU profile of the server process into <dir>
  *     [--only ingest|parse-only]   measure one route only (to profile it alone)
  *     [--synchronous NORMAL]       SQLite without the WAL sync before each answer (what durability costs)

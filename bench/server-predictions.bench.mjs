@@ -6,7 +6,7 @@
  * each served by its own server process (bench/lib/server-process.mjs); requests alternate between
  * the two so both meet the same machine noise.
  *
- *   flock /tmp/bench.lock node --expose-gc bench/server-predictions.bench.mjs [--large 1000000] [--small 10000] [--requests 300]
+ *   node --expose-gc bench/server-predictions.bench.mjs [--large 1000000] [--small 10000] [--requests 300]
  *     [--instances 300] [--profile <dir>] [--keep <dir>] [--base <dir>] [--refresh-runs 1]
  *
  * --refresh-runs <n>: run the refresh of every group n times in a row (each recomputes every group)

@@ -10,7 +10,7 @@
  * generator, and how busy the machine was (all cores, /proc/stat).
  * Target: pg-2 not slower than pg-1 (ratio >= 1.0).
  *
- *   flock /tmp/bench.lock node --expose-gc bench/server-scale.bench.mjs [--batches 400] [--rounds 3] [--connections 8]
+ *   node --expose-gc bench/server-scale.bench.mjs [--batches 400] [--rounds 3] [--connections 8]
  * Needs MOSAIC_TEST_DATABASE_URL and MOSAIC_TEST_REDIS_URL (or DATABASE_URL / REDIS_URL for the bench).
  */
 import { spawn } from "node:child_process";

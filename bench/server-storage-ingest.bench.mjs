@@ -7,7 +7,7 @@
  * say what checkpointing costs the event loop and how much of it the thread takes away. Rounds
  * rotate the order; medians.
  *
- *   npm run build && flock /tmp/bench.lock node bench/server-storage-ingest.bench.mjs [--batches 3000] [--rounds 3] [--base <dir>]
+ *   npm run build && node bench/server-storage-ingest.bench.mjs [--batches 3000] [--rounds 3] [--base <dir>]
  *
  * --base <dir>: another build's packages/server/dist (e.g. of the commit before a change, built in
  * a worktree of its own) runs the production variant too, in the same rotation ("base build").

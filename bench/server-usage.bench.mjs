@@ -8,7 +8,7 @@
  * of the same instance and the admin's all-instances series (it reads usage_rollups_all: a row
  * per hour and dimensions, whatever the number of instances).
  *
- *   flock /tmp/bench.lock node --expose-gc bench/server-usage.bench.mjs [--large 1000000] [--small 10000] [--requests 300]
+ *   node --expose-gc bench/server-usage.bench.mjs [--large 1000000] [--small 10000] [--requests 300]
  *     [--instances 300] [--reader-events 2000] [--keep <dir>]
  *
  * --keep <dir>: seed each database once into <dir> and reuse it in later runs (the reader's key
