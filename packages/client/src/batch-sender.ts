@@ -30,7 +30,7 @@ export interface SenderEvents {
 
 /**
  * Drains the queue in batches, one request in flight at a time (no pause between batches), and
- * applies the per-event results of api-v1.md: accepted and duplicate are delivered, rejected is
+ * applies the per-event results of docs/api.md: accepted and duplicate are delivered, rejected is
  * dropped and reported. A final HTTP failure (a 4xx other than 429, or 501) drops its batch
  * (413 first splits it in halves); a batch whose retries run out goes back to the front of the
  * queue and ends this drain. The failure behind a retry is reported by the outage monitor, once.

@@ -1,4 +1,4 @@
-// The public surface of @mosaicstack/telemetry-client (integration-guide.md). Named exports only.
+// The public surface of @mosaicstack/telemetry-client (its README; fixed by the contract's integration guide). Named exports only.
 export { TelemetryClient } from "./client.js";
 export type { StopResult, FlushResult } from "./results.js";
 export { EventBuilder } from "./event-builder.js";

@@ -189,7 +189,7 @@ export function normalizeOptions(input: TelemetryClientOptions | undefined): {
   if (!dryRun) {
     if (typeof base === "string") problems.push(base);
     if (raw.apiKey === undefined || raw.apiKey === null || raw.apiKey === "") problems.push("apiKey is missing");
-    // The messages never quote the key. Its format is the server's to judge (api-v1.md).
+    // The messages never quote the key. Its format is the server's to judge (docs/api.md).
     else if (typeof raw.apiKey !== "string") problems.push("apiKey must be a string");
     else if (unsendableInHeader(raw.apiKey)) problems.push("apiKey must not contain whitespace, control characters or characters an HTTP header cannot carry");
   }

@@ -11,7 +11,7 @@ import type {
   TopResponse,
 } from "./api-types.js";
 
-/** An answer other than 2xx: the API's error code and message (api-v1.md), or a network failure. */
+/** An answer other than 2xx: the API's error code and message (docs/api.md), or a network failure. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,

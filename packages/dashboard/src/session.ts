@@ -14,7 +14,7 @@ export interface Credential {
 
 const STORAGE_KEY = "mosaic-telemetry.credential";
 
-/** API keys start msk_ (api-v1.md); anything else pasted is taken for the admin token. */
+/** API keys start msk_ (docs/api.md); anything else pasted is taken for the admin token. */
 export function kindOf(token: string): CredentialKind {
   return token.startsWith("msk_") ? "key" : "admin";
 }

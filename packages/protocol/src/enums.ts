@@ -1,5 +1,5 @@
 /**
- * The enumerations of event schema 1.0 (api-v1.md). Each is a frozen constant object with
+ * The enumerations of event schema 1.0 (docs/api.md). Each is a frozen constant object with
  * upper-case keys and a union type of its values, so that both `TaskType.IMPLEMENTATION` and
  * the literal `"implementation"` type-check.
  */

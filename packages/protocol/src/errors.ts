@@ -44,7 +44,7 @@ export interface ErrorBody {
 }
 
 /**
- * Whether a client retries this status (api-v1.md): 429 and every 5xx except 501 (Not
+ * Whether a client retries this status (docs/api.md): 429 and every 5xx except 501 (Not
  * Implemented will not change on a retry). Every other status is final. Resending is safe
  * because the server dedups exactly by event_id.
  */

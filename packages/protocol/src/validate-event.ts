@@ -86,7 +86,7 @@ function breach(rule: FieldRule, value: unknown): string | null {
 }
 
 /**
- * Validates one event of schema 1.0 by the rules of api-v1.md. The client runs it in `track()`
+ * Validates one event of schema 1.0 by the rules of docs/api.md. The client runs it in `track()`
  * and the server runs it per event at ingest, so both judge an event the same way.
  * Unknown fields are ignored: the event returned is the object given, so they are still on it
  * (the server stores known fields only).

@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // While draining, requests on kept-alive connections get a retryable 503 and the connection closes,
   // so a load balancer moves them to another node; the requests already in flight finish.
   let closing = false;
-  // Every answer, error or not, names the API version (api-v1.md).
+  // Every answer, error or not, names the API version (docs/api.md).
   app.addHook("onSend", async (_request, reply, payload) => {
     void reply.header("API-Version", "1");
     // Answers finished while draining close their connection: an idle kept-alive socket would

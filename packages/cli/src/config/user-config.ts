@@ -5,7 +5,7 @@ import { join } from "node:path";
 export const SETTINGS = ["url", "key", "instance"] as const;
 export type Setting = (typeof SETTINGS)[number];
 
-/** Each setting's environment variable (the integration guide's names): it overrides the file. */
+/** Each setting's environment variable (the SDK's names, as in packages/client/README.md): it overrides the file. */
 export const SETTING_ENV: Record<Setting, string> = {
   url: "TELEMETRY_API_URL",
   key: "TELEMETRY_API_KEY",

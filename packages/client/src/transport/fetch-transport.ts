@@ -27,7 +27,7 @@ function serverError(body: unknown): { code: string | undefined; message: string
 
 /**
  * The HTTP transport: one JSON POST with the bearer key and a time limit, gzip-compressed when
- * large, the answer mapped to a result by the retry rules of api-v1.md (network errors,
+ * large, the answer mapped to a result by the retry rules of docs/api.md (network errors,
  * timeouts, 429 and every 5xx except 501 are retryable; every other non-2xx status is final).
  */
 export class FetchTransport implements Transport {

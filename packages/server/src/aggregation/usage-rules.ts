@@ -53,7 +53,7 @@ export function hourOf(timestamp: string): number {
 }
 
 /**
- * The contract (api-v1.md): an estimate of 0 means "no estimate". An event has an estimate when
+ * The contract (docs/api.md): an estimate of 0 means "no estimate". An event has an estimate when
  * it estimated any tokens; only such events enter the correction factors and their histogram.
  */
 export function hasEstimate(event: TaskCompletionEvent): boolean {

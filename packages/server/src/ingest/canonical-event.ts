@@ -5,7 +5,7 @@ const UPPER_HEX = /[A-F]/;
 
 /**
  * Puts a validated event in the form it is stored and deduplicated in: `event_id` and
- * `instance_id` in lower case. UUIDs compare case-insensitively (api-v1.md), so an upper-case copy
+ * `instance_id` in lower case. UUIDs compare case-insensitively (docs/api.md), so an upper-case copy
  * of an event already stored is a duplicate, not a second event. Changes the event in place: it is
  * the request's own parse, and one object per event less is measurable at ingest.
  *
