@@ -26,7 +26,6 @@ export type { Predictor } from "./routes/predictions-routes.js";
 export { createPredictor } from "./predictions/predictor.js";
 export { DEFAULT_PREDICTION_THRESHOLDS } from "./predictions/prediction-thresholds.js";
 export type { PredictionThresholds } from "./predictions/prediction-thresholds.js";
-export { seededSnapshotNoise } from "./predictions/privacy/private-predictor.js";
 export { CONFIDENCE_RULE } from "./predictions/confidence.js";
 export type { CreateApiKeyResponse, RevokeApiKeyResponse } from "@mosaicstack/telemetry-protocol";
 export { startServer, runServerProcess, StartupError, SHUTDOWN_DEADLINE_MS } from "./cli/serve.js";

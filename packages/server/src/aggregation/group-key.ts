@@ -1,4 +1,4 @@
-import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
+import type { PredictionQuery } from "@mosaicstack/telemetry-protocol";
 
 /**
  * An aggregation group is one prediction level's combination of dimensions. Its key is the JSON
@@ -23,9 +23,4 @@ export function groupKey(dimensions: Dimensions, level: GroupLevel): string {
 /** The key of the group one level up (one dimension fewer), or null at level 3. */
 export function parentGroupKey(dimensions: Dimensions, level: GroupLevel): string | null {
   return level === 3 ? null : groupKey(dimensions, (level + 1) as GroupLevel);
-}
-
-/** The four groups an event counts in, level 0 first. */
-export function groupKeysOfEvent(event: TaskCompletionEvent): string[] {
-  return GROUP_LEVELS.map((level) => groupKey(event, level));
 }

@@ -4,11 +4,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPredictor } from "../../src/predictions/predictor.js";
-import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import { request, makeEvent, postJson, seedInstance, startTestServer, type Json, type TestServer } from "../http/test-server.js";
 import { OpenApiValidator } from "./openapi-validator.js";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.js";
+import { seededSnapshotNoise } from "../helpers/seeded-noise.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const contractPath = resolve(repoRoot, "../shared/contract/api-v1.md");

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { createPredictor } from "../../src/predictions/predictor.js";
-import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { openStorage, type StorageTarget } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { logCapture } from "../helpers/log-capture.js";
+import { seededSnapshotNoise } from "../helpers/seeded-noise.js";
 
 export const LIVE_ADMIN_TOKEN = "live-admin-token-" + "0123456789abcdef".repeat(2);
 

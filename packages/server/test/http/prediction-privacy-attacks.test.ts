@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createPredictor } from "../../src/predictions/predictor.js";
-import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { REPORTED_QUANTILES } from "../../src/predictions/quantiles.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
@@ -11,6 +10,7 @@ import { weightedQuantile } from "../predictions/privacy/synthetic-instances.js"
 import { recovered, walkEstimates, type WalkObservation } from "../predictions/privacy/walk-attack.js";
 import { logNormalInt, seededRandom } from "../predictions/seeded-random.js";
 import { injectJson, makeEvent, seedInstance, startTestServer, type TestServer } from "./test-server.js";
+import { seededSnapshotNoise } from "../helpers/seeded-noise.js";
 
 /**
  * Issue 13's attacks replayed against the whole app in-process (routes, auth, validation), with a

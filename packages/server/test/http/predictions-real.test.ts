@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPredictor } from "../../src/predictions/predictor.js";
-import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { openStorage } from "../../src/storage/open-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { injectJson, makeEvent, seedInstance, startTestServer, type TestServer } from "./test-server.js";
+import { seededSnapshotNoise } from "../helpers/seeded-noise.js";
 
 const QUERY = { task_type: "implementation", model: "claude-sonnet-4-5", provider: "anthropic", complexity: "medium" };
 

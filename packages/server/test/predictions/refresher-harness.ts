@@ -1,10 +1,10 @@
 import { afterEach } from "vitest";
 import { createPredictor } from "../../src/predictions/predictor.js";
 import type { RefreshReport } from "../../src/predictions/privacy/private-predictor.js";
-import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { startSnapshotRefresher, type RefresherLog, type RefresherTimers, type SnapshotRefresher, type SnapshotRefresherOptions } from "../../src/predictions/snapshot-refresher.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { freshDatabase, type EngineDatabase, type EngineName } from "../helpers/engines.js";
+import { seededSnapshotNoise } from "../helpers/seeded-noise.js";
 
 /** What the snapshot refresher's tests share: a manual clock and timers, a recording log, refreshes the test ends, two handles on one database. */
 

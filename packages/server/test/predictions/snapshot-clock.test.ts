@@ -2,10 +2,10 @@ import type { PredictionQuery, PredictionResponse } from "@mosaicstack/telemetry
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { groupKey } from "../../src/aggregation/group-key.js";
 import { createPredictor, type Predictor } from "../../src/predictions/predictor.js";
-import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
 import { BASE_QUERY, seedGroup } from "./predictor-seed.js";
+import { seededSnapshotNoise } from "../helpers/seeded-noise.js";
 
 const INTERVAL = 3_600_000;
 const SETTINGS = { minEvents: 10, minContributors: 5, snapshotIntervalMs: INTERVAL };

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPredictor } from "../../src/predictions/predictor.js";
-import { seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
 import { validEvent } from "../fuzz/bad-bodies.js";
 import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
 import { eventOfRow, readStoredRow } from "../helpers/stored-event.js";
 import { ADMIN_TOKEN, injectJson, injectRequest, startTestServer, type Json, type TestServer } from "../http/test-server.js";
+import { seededSnapshotNoise } from "../helpers/seeded-noise.js";
 
 /** Strings that would break a query built by concatenation, or a careless encoder. */
 const NASTY = [

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { groupKeysOfEvent } from "../../src/aggregation/group-key.js";
+import { groupKeysOfEvent } from "../helpers/group-keys.js";
 import type { SqliteSettings } from "../../src/storage/sqlite/sqlite-settings.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ENGINES, engineTitle, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
-import { groupKey, groupKeysOfEvent } from "../../src/aggregation/group-key.js";
+import { groupKey } from "../../src/aggregation/group-key.js";
+import { groupKeysOfEvent } from "../helpers/group-keys.js";
 import { sketchBin } from "../../src/aggregation/sketch-mapping.js";
 import { SKETCH_METRICS } from "../../src/aggregation/sketch-metrics.js";
 import { AGGREGATE_PAGE_ROWS } from "../../src/storage/postgres/postgres-prediction-store.js";

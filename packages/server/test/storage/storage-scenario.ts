@@ -1,9 +1,10 @@
 import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { groupKey } from "../../src/aggregation/group-key.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { createPrivatePredictor, seededSnapshotNoise } from "../../src/predictions/privacy/private-predictor.js";
+import { createPrivatePredictor } from "../../src/predictions/privacy/private-predictor.js";
 import { allAggregates, makeEvent, plainAggregate } from "./storage-fixtures.js";
 import { toStore } from "../helpers/events-to-store.js";
+import { seededSnapshotNoise } from "../helpers/seeded-noise.js";
 
 /**
  * One fixed workload whose every answer is turned into plain data, so two engines can be compared

@@ -6,7 +6,7 @@ import { refreshAllWith, type RefreshReport } from "./refresh-all.js";
 import { isStale, parseSnapshots, settingsOf, snapshotOf, staleBeforeAt, timeOf, toStored, type PrivatePredictorOptions } from "./snapshot-settings.js";
 import type { PredictionStore } from "../../storage/prediction-store.js";
 
-export { DEFAULT_SNAPSHOT_INTERVAL_MS, keyedNoiseOf, seededSnapshotNoise, type PrivatePredictorOptions, type SnapshotNoise } from "./snapshot-settings.js";
+export { DEFAULT_SNAPSHOT_INTERVAL_MS, keyedNoiseOf, type PrivatePredictorOptions, type SnapshotNoise } from "./snapshot-settings.js";
 export { refreshAllSnapshots, type RefreshReport } from "./refresh-all.js";
 
 /** Who asks: own-history answers are read for this instance only. */

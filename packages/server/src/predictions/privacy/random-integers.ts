@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, createHmac } from "node:crypto";
+import { createCipheriv, createHmac } from "node:crypto";
 
 /**
  * Uniform random integers, the only randomness the privacy mechanisms use: every noise draw is
@@ -14,29 +14,6 @@ export interface RandomIntegers {
    * on how many draws the others took (each stream forks by label).
    */
   fork(label: string): RandomIntegers;
-}
-
-/**
- * Tests and replays: a deterministic stream from `seed` (SHA-256 of seed and a counter, 32 bytes
- * per block), turned into integers by rejection sampling so every value below `bound` is exactly
- * equally likely. The same seed gives the same draws on every engine and every run. (The
- * server's keyed noise reads the faster keystream below; this one stays as it is so the seeded
- * tests and tables keep their draws.)
- */
-export function seededRandomIntegers(seed: string): RandomIntegers {
-  let counter = 0;
-  let block = Buffer.alloc(0);
-  let offset = 0;
-  const nextUint48 = (): number => {
-    if (offset + 6 > block.length) {
-      block = createHash("sha256").update(seed).update(":").update(String(counter++)).digest();
-      offset = 0;
-    }
-    const value = uint48At(block, offset);
-    offset += 6;
-    return value;
-  };
-  return { fork: (label) => seededRandomIntegers(`${seed}/${label}`), below: uniformBelow(nextUint48) };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { InstanceAggregate } from "../../aggregation/instance-aggregate.js"
 import { WEIGHT_UNITS } from "./instance-weights.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "./privacy-parameters.js";
 import { keyedSnapshotNoise } from "./keyed-noise.js";
-import { seededRandomIntegers, type RandomIntegers } from "./random-integers.js";
+import type { RandomIntegers } from "./random-integers.js";
 import type { PredictionStore, SnapshotRead, StoredSnapshot } from "../../storage/prediction-store.js";
 
 /**
@@ -41,7 +41,7 @@ export interface PrivatePredictorOptions {
   now?: () => Date;
   /**
    * The noise source of a snapshot, from its input data (keyed-noise.ts).
-   * @default keyed noise under the store's noise key (made by the first process that asks; tests pass seededSnapshotNoise(seed))
+   * @default keyed noise under the store's noise key (made by the first process that asks; tests pass a seeded source, test/helpers/seeded-noise.ts)
    */
   noise?: SnapshotNoise;
 }
@@ -52,11 +52,6 @@ export interface PrivatePredictorOptions {
  * time instead, so their answers do not hang on the random instance ids a test makes.
  */
 export type SnapshotNoise = (instances: readonly InstanceAggregate[], groupKey: string, computedAt: Date) => RandomIntegers;
-
-/** A deterministic noise source per (group, snapshot time) from one seed: same seed, same answers, on every engine. */
-export function seededSnapshotNoise(seed: string): SnapshotNoise {
-  return (_instances, key, at) => seededRandomIntegers(`${seed}|${key}|${at.toISOString()}`);
-}
 
 /**
  * Keyed noise under `key` (hex, at least 32 bytes) for the mechanism `settings` (thresholds and

@@ -2,10 +2,10 @@ import type { CrowdSnapshot } from "../../../src/predictions/privacy/crowd-snaps
 import { computeCrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import type { InstanceAggregate } from "../../../src/aggregation/instance-aggregate.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "../../../src/predictions/privacy/privacy-parameters.js";
-import { seededRandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
 import { logNormalInt, seededRandom } from "../seeded-random.js";
 import { aggregateOf, eventOf } from "./synthetic-instances.js";
 import { walkEstimates, type WalkObservation } from "./walk-attack.js";
+import { seededRandomIntegers } from "../../helpers/seeded-noise.js";
 
 /** The attack scenarios of issue 13 over the snapshot mechanism, shared by the tests and the table script. */
 

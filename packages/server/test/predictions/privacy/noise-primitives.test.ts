@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { bernoulliExp, discreteLaplace } from "../../../src/predictions/privacy/discrete-laplace.js";
 import { apportion, instanceUnits, weightCap } from "../../../src/predictions/privacy/instance-weights.js";
-import { keystreamRandomIntegers, seededRandomIntegers, uniformBelow } from "../../../src/predictions/privacy/random-integers.js";
+import { keystreamRandomIntegers, uniformBelow } from "../../../src/predictions/privacy/random-integers.js";
+import { seededRandomIntegers } from "../../helpers/seeded-noise.js";
 
 describe("random integers", () => {
   it("a seed gives the same stream every time, and forks are independent of the parent's draws", () => {

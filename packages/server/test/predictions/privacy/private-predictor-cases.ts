@@ -3,13 +3,14 @@ import type { PredictionQuery, TaskCompletionEvent } from "@mosaicstack/telemetr
 import { groupKey } from "../../../src/aggregation/group-key.js";
 import { computeCrowdSnapshot, type CrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import { DEFAULT_PRIVACY_PARAMETERS } from "../../../src/predictions/privacy/privacy-parameters.js";
-import { createPrivatePredictor, refreshAllSnapshots, seededSnapshotNoise, type PrivatePredictor } from "../../../src/predictions/privacy/private-predictor.js";
+import { createPrivatePredictor, refreshAllSnapshots, type PrivatePredictor } from "../../../src/predictions/privacy/private-predictor.js";
 import type { PredictionStore } from "../../../src/storage/prediction-store.js";
 import type { Storage } from "../../../src/storage/storage.js";
 import type { EngineName } from "../../helpers/engines.js";
 import { toStore } from "../../helpers/events-to-store.js";
 import { makeEvent, seedInstance } from "../../storage/storage-fixtures.js";
 import { BASE_QUERY, eventDims } from "../predictor-seed.js";
+import { seededSnapshotNoise } from "../../helpers/seeded-noise.js";
 
 /** A fresh storage and the prediction store over the same database. */
 export type OpenPredictionStorage = () => Promise<{ storage: Storage; store: PredictionStore; dispose: () => Promise<void> }>;

@@ -2,10 +2,10 @@ import type { Quantiles } from "@mosaicstack/telemetry-protocol";
 import { SKETCH_METRICS, type SketchMetric } from "../../../src/aggregation/sketch-metrics.js";
 import { computeCrowdSnapshot, type CrowdSnapshot } from "../../../src/predictions/privacy/crowd-snapshot.js";
 import { DEFAULT_PRIVACY_PARAMETERS, type PrivacyParameters } from "../../../src/predictions/privacy/privacy-parameters.js";
-import { seededRandomIntegers } from "../../../src/predictions/privacy/random-integers.js";
 import { REPORTED_QUANTILES } from "../../../src/predictions/quantiles.js";
 import { logNormalInt, seededRandom } from "../seeded-random.js";
 import { aggregateOf, eventOf, weightedQuantile } from "./synthetic-instances.js";
+import { seededRandomIntegers } from "../../helpers/seeded-noise.js";
 
 /**
  * The crowds goal 4 is measured on (crowd-snapshot-utility.test.ts and privacy-table.ts): 20
