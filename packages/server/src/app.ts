@@ -15,7 +15,7 @@ import type { LogLevel, ServerConfig } from "./config/config.js";
 import { clientErrorHandler } from "./http/client-error.js";
 import { installErrorHandling } from "./http/error-handler.js";
 import { logSerializers } from "./http/log-serializers.js";
-import { installRequestLog } from "./http/request-log.js";
+import { RequestLogController } from "./http/request-log.js";
 import { urlMasker, type UrlMasker } from "./http/safe-url.js";
 import { HttpError } from "./http/http-error.js";
 import { gzipBodyHook } from "./http/gzip-body.js";
@@ -89,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(deps, safeUrl),
     // One line per request instead of Fastify's two: http/request-log.ts.
-    disableRequestLogging: true,
+    logController: new RequestLogController(),
     bodyLimit: deps.config.bodyLimitBytes,
     // HEAD twins of every GET would double the route table the OpenAPI document must match.
     exposeHeadRoutes: false,
@@ -105,7 +105,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
   });
 
-  installRequestLog(app);
   // A body trickled a byte at a time, with or without a key, must not hold a connection for ever.
   applyRequestDeadlines(app, {
     requestTimeoutMs: deps.config.requestTimeoutMs ?? DEFAULT_REQUEST_DEADLINES.requestTimeoutMs,

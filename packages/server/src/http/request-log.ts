@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import { LogController, type FastifyReply, type FastifyRequest } from "fastify";
 
 /**
- * One log line per answered request, written when its answer is sent: the request (method, safe
- * URL, client address), its status and time, and what its route added (the ingest counts).
- * Fastify's own pair of lines ("incoming request", "request completed") is turned off in
- * app.ts, because an operator reading a busy log wants each request once, with its outcome.
+ * One log line per answered request, written when its answer has been sent: the request (method,
+ * safe URL, client address), its status and time, and what its route added (the ingest counts).
+ * Fastify writes two by default ("incoming request", then "request completed" without the URL);
+ * an operator reading a busy log wants each request once, with its outcome.
  */
 
 /** What a route adds to its request's line: the message and fields an operator greps for. */
@@ -20,13 +20,20 @@ export function describeRequestLine(request: FastifyRequest, message: string, fi
   routeLines.set(request, { message, fields });
 }
 
-/** Logs every answered request once, at info, through the request's own logger (its `reqId`). */
-export function installRequestLog(app: FastifyInstance): void {
-  app.addHook("onResponse", async (request, reply) => {
+/** Fastify's per-request log lines, as this server writes them (the app's `logController`). */
+export class RequestLogController extends LogController {
+  override incomingRequest(): void {
+    // Nothing on arrival: the request is in its one line at the end.
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    // Sending the answer failed (the client went away mid-write): Fastify's own case, kept at error.
+    if (error) {
+      reply.log.error({ ...line, err: error }, "request errored");
+      return;
+    }
     const described = routeLines.get(request);
-    request.log.info(
-      { ...described?.fields, req: request, res: reply, responseTime: reply.elapsedTime },
-      described?.message ?? "request completed",
-    );
-  });
+    reply.log.info({ ...described?.fields, ...line }, described?.message ?? "request completed");
+  }
 }

@@ -55,6 +55,24 @@ describe("POST /v1/events/batch", () => {
     expect(answer.body.results[0].message).toContain("schema_version");
   });
 
+  it("rejects impossible timestamps and models holding NUL, lone surrogates or bidirectional overrides, each with its reason, and stores none", async () => {
+    const before = (await server.storage.usage(server.instanceId)).events;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ timestamp: "2026-02-30T10:00:00.000Z" }, "timestamp: must be a real calendar date and time"],
+      [{ timestamp: "0001-01-01T00:00:00.000Z" }, "timestamp: must not be before 2000-01-01"],
+      [{ model: "claude\u0000sonnet" }, "model: must not hold control characters, lone surrogates or bidirectional controls"],
+      [{ model: "claude-\ud800" }, "model: must not hold control characters, lone surrogates or bidirectional controls"],
+      [{ model: "claude-\u202ednnos" }, "model: must not hold control characters, lone surrogates or bidirectional controls"],
+    ];
+    const answer = await post(server.apiKey, { events: cases.map(([fields]) => makeEvent(server.instanceId, fields)) });
+    expect(answer.status).toBe(200);
+    expect(answer.body.rejected).toBe(cases.length);
+    expect(answer.body.results.map((result: { code: string; message: string }) => [result.code, result.message])).toEqual(
+      cases.map(([, message]) => ["invalid_event", message]),
+    );
+    expect((await server.storage.usage(server.instanceId)).events).toBe(before);
+  });
+
   it("ignores unknown fields in the envelope and in events", async () => {
     const event = { ...makeEvent(server.instanceId), future_field: { nested: true } };
     const answer = await post(server.apiKey, { events: [event], extra: 1 });
