@@ -31,7 +31,8 @@ const MAX_HEADERS_TIMEOUT_MS = 60_000;
  * (0) unless told otherwise. So the interval is set to a tenth of the timeout (at most 1 s): a
  * request is cut between its deadline and a tenth later.
  *
- * A refused request's connection is closed as HTTP/1.1 asks (RFC 9112 section 9.6): the answer
+ * Every 401 closes its connection, whether its body had arrived or not. A refused request's
+ * connection is closed as HTTP/1.1 asks (RFC 9112 section 9.6): the answer
  * says `Connection: close`, then only the server's sending side closes at once, and what the
  * client still sends is read and dropped for at most `refusedBodyTimeoutMs`. Closing both sides
  * while body bytes are unread would make the kernel answer them with a reset, which can destroy
@@ -49,6 +50,9 @@ export function applyRequestDeadlines(app: FastifyInstance, deadlines: RequestDe
     if (request.raw.complete === false) {
       void reply.header("connection", "close");
       lingerOnClose(request.raw.socket, deadlines.refusedBodyTimeoutMs);
+    } else if (reply.statusCode === 401) {
+      // A client without a valid credential keeps no idle connection open (Fastify's keep-alive lasts 72 s).
+      void reply.header("connection", "close");
     }
     return payload;
   });

@@ -169,6 +169,15 @@ describe("slow and refused request bodies on a loopback server", () => {
     expect(seen.reset).toBe(false);
   });
 
+  it("closes the connection after a 401 to a request that arrived whole, instead of keeping it alive", async () => {
+    const request = "GET /v1/usage/top?from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer msk_wrong\r\n\r\n";
+    const seen = await send(server.url, request, Buffer.alloc(0), 0, { hostile: false, giveUpMs: 5_000 });
+    expect(seen.status).toBe(401);
+    expect(seen.headers["connection"]).toBe("close");
+    // The server ended the connection itself: a kept-alive one would stay open until giveUpMs and fail the test.
+    expect(seen.endedAfterMs).toBeGreaterThanOrEqual(0);
+  });
+
   it("keeps answering requests that arrive in time, on a kept-alive connection too", async () => {
     for (let i = 0; i < 3; i++) {
       const answer = await fetch(`${server.url}/v1/events/batch`, {
