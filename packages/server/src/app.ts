@@ -199,16 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The web dashboard at / (static files; docs/dashboard.md).
   await app.register(dashboardRoutes, {});
 
-  // Prometheus metrics: counted always (cheap), served only with a token (docs/operations.md).
-  const metrics = new ServerMetrics({
-    ...(deps.storage.queueDepth ? { queueDepth: () => deps.storage.queueDepth?.() ?? 0 } : {}),
-    ...(deps.redisHealth ? { redisState: () => (deps.redisHealth as RedisHealth).state() } : {}),
-  });
-  metrics.install(app);
-  const metricsToken = deps.config.metricsToken ?? null;
-  if (metricsToken !== null) await app.register(metricsRoutes, { metrics, token: metricsToken });
-
-  // Failed authentications per client address, admin token and API keys alike (auth-failure-throttle.ts).
+  // Failed authentications per client address, admin token, API keys and the metrics token alike (auth-failure-throttle.ts).
   const throttle = new AuthFailureThrottle({
     maxFailures: deps.config.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
     count: deps.rateLimitRedis
@@ -216,6 +207,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : localFailureCounter(() => now().getTime()),
     now: () => now().getTime(),
   });
+
+  // Prometheus metrics: counted always (cheap), served only with a token (docs/operations.md).
+  const metrics = new ServerMetrics({
+    ...(deps.storage.queueDepth ? { queueDepth: () => deps.storage.queueDepth?.() ?? 0 } : {}),
+    ...(deps.redisHealth ? { redisState: () => (deps.redisHealth as RedisHealth).state() } : {}),
+  });
+  metrics.install(app);
+  const metricsToken = deps.config.metricsToken ?? null;
+  if (metricsToken !== null) await app.register(metricsRoutes, { metrics, token: metricsToken, throttle });
 
   // API v1 in a scope of its own under /v1, with its lifecycle (deprecation, sunset): a v2 is
   // another such scope beside it, routes written relative to their version's prefix.

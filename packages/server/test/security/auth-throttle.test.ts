@@ -73,6 +73,29 @@ describe("failed authentication, throttled per client address in one process", (
     expect((await call(app, address, "/v1/predictions/batch", server.apiKey, { queries: [{ task_type: "testing", model: "m", provider: "openai", complexity: "low" }] })).status).toBe(200);
   });
 
+  it("counts wrong metrics tokens too: an address guessing at GET /metrics gets 429, and the right token then waits out the minute", async () => {
+    const metricsToken = "metrics-token-0123456789abcdefghij";
+    const withMetrics = await buildApp({
+      config: { ...config(), metricsToken },
+      storage: server.storage,
+      predictor: noDataPredictor,
+      adminToken: ADMIN_TOKEN,
+      logger: false,
+      now: () => new Date(clock),
+    });
+    try {
+      for (let i = 0; i < LIMIT; i++) expect((await call(withMetrics, "203.0.113.30", "/metrics", `${metricsToken}-${i}`)).status).toBe(401);
+      const refused = await call(withMetrics, "203.0.113.30", "/metrics", metricsToken);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect((await call(withMetrics, "203.0.113.31", "/metrics", metricsToken)).status).toBe(200);
+      clock += 61_000;
+      expect((await call(withMetrics, "203.0.113.30", "/metrics", metricsToken)).status).toBe(200);
+    } finally {
+      await withMetrics.close();
+    }
+  });
+
   it("does not count successful requests", async () => {
     const address = "192.0.2.55";
     for (let i = 0; i < LIMIT * 3; i++) expect((await call(app, address, "/v1/admin/instances", ADMIN_TOKEN)).status).toBe(200);
