@@ -1,10 +1,14 @@
-import { LogController, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Socket } from "node:net";
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from "fastify";
 
 /**
- * One log line per answered request, written when its answer has been sent: the request (method,
- * safe URL, client address), its status and time, and what its route added (the ingest counts).
- * Fastify writes two by default ("incoming request", then "request completed" without the URL);
- * an operator reading a busy log wants each request once, with its outcome.
+ * One log line per request, written when it ends: the request (method, safe URL, client
+ * address), its status and time, and what its route added (the ingest counts). Fastify writes two
+ * by default ("incoming request", then "request completed" without the URL); an operator reading
+ * a busy log wants each request once, with its outcome. A request that ends without a finished
+ * answer gets its line too: "request aborted" (the client went away) or "request refused" (the
+ * HTTP parser cut it, e.g. a body still arriving at the request deadline: 408). A request the
+ * parser refused before Fastify saw it (a broken head) gets a "request refused" line of its own.
  */
 
 /** What a route adds to its request's line: the message and fields an operator greps for. */
@@ -14,21 +18,54 @@ interface RouteLogLine {
 }
 
 const routeLines = new WeakMap<FastifyRequest, RouteLogLine>();
+/** The request being served on each connection: the one a parser refusal on it cuts. */
+const servedOn = new WeakMap<Socket, FastifyRequest>();
+/** Requests the parser cut, with the status their connection was answered. */
+const cutByParser = new WeakMap<FastifyRequest, number>();
+/** Requests whose line is written: none gets two. */
+const logged = new WeakSet<FastifyRequest>();
 
 /** Names this request's line `message` and adds `fields` to it (e.g. "ingest" with its counts). */
 export function describeRequestLine(request: FastifyRequest, message: string, fields: Record<string, unknown>): void {
   routeLines.set(request, { message, fields });
 }
 
+/**
+ * Logs a refusal by Node's HTTP parser (http/client-error.ts) once: as the line of the request
+ * it cut, when one was being served on the connection, else as a line of its own.
+ */
+export function logParserRefusal(log: FastifyBaseLogger, socket: Socket, statusCode: number, reason: string): void {
+  const request = servedOn.get(socket);
+  if (request !== undefined && !logged.has(request)) {
+    cutByParser.set(request, statusCode);
+    return;
+  }
+  log.info({ remoteAddress: socket.remoteAddress, res: { statusCode }, reason }, "request refused");
+}
+
 /** Fastify's per-request log lines, as this server writes them (the app's `logController`). */
 export class RequestLogController extends LogController {
-  override incomingRequest(): void {
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
     // Nothing on arrival: the request is in its one line at the end.
+    const socket = request.raw.socket;
+    servedOn.set(socket, request);
+    reply.raw.once("close", () => {
+      if (servedOn.get(socket) === request) servedOn.delete(socket);
+      // A finished answer was logged by requestCompleted; this is for the others.
+      if (logged.has(request) || reply.raw.writableFinished) return;
+      logged.add(request);
+      const statusCode = cutByParser.get(request);
+      const line = { req: request, responseTime: reply.elapsedTime };
+      if (statusCode === undefined) reply.log.info(line, "request aborted");
+      else reply.log.info({ ...line, res: { statusCode } }, "request refused");
+    });
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (logged.has(request)) return;
+    logged.add(request);
     const line = { req: request, res: reply, responseTime: reply.elapsedTime };
-    // Sending the answer failed (the client went away mid-write): Fastify's own case, kept at error.
+    // The answer's stream failed: Fastify's own case, kept at error.
     if (error) {
       reply.log.error({ ...line, err: error }, "request errored");
       return;
