@@ -13,10 +13,14 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
-  // The server's layers (docs/architecture.md): a lower layer never imports a higher one.
-  layerRule("packages/server/src/aggregation/**", ["storage", "predictions", "usage", "ingest", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
-  layerRule("packages/server/src/storage/**", ["predictions", "usage", "ingest", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
-  layerRule("packages/server/src/ingest/**", ["http", "routes", "config", "cli"]),
+  // The server's layers (docs/architecture.md): a lower layer never imports a higher one, nor
+  // app.ts, index.ts or main.ts (the top, which re-exports everything).
+  layerRule("aggregation", ["storage", "predictions", "usage", "ingest", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
+  layerRule("storage", ["predictions", "usage", "ingest", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
+  layerRule("ingest", ["predictions", "usage", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
+  layerRule("predictions", ["usage", "ingest", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
+  layerRule("usage", ["predictions", "ingest", "auth", "cluster", "metrics", "http", "routes", "config", "cli"]),
+  layerRule("metrics", ["storage", "predictions", "usage", "ingest", "auth", "cluster", "http", "routes", "config", "cli"]),
   {
     // Type-aware rules for the TypeScript sources and tests: each file is read through the
     // tsconfig.json of its package (the project service finds it).
@@ -36,19 +40,25 @@ export default tseslint.config(
   },
 );
 
-/** Refuses, in the files `files`, an import of any of the server's `folders` (or of app.ts, the top). */
-function layerRule(files, folders) {
-  const layer = files.split("/").at(-2);
+/**
+ * Refuses, in packages/server/src/<layer>/, a relative import of any of the server's `folders`
+ * or of its top files. (A dynamic import() is not checked by no-restricted-imports.)
+ */
+function layerRule(layer, folders) {
   return {
-    files: [files],
+    files: [`packages/server/src/${layer}/**`],
     rules: {
       "no-restricted-imports": [
         "error",
         {
           patterns: [
             {
-              group: [...folders.map((folder) => `**/${folder}/**`), "**/app.js"],
+              regex: `^(\\.\\./)+(${folders.join("|")})/`,
               message: `${layer}/ must not import a layer above it (docs/architecture.md).`,
+            },
+            {
+              regex: "^(\\.\\./)+(app|index|main)\\.js$",
+              message: `${layer}/ must not import the server's top files (docs/architecture.md).`,
             },
           ],
         },
