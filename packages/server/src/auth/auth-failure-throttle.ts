@@ -22,7 +22,7 @@ export interface AuthFailureThrottleOptions {
 
 /**
  * Slows down the guessing of credentials (issue 12: 1,500 wrong admin tokens at 1,150/s): every
- * request answered 401, for the admin token or an API key, counts against its client address;
+ * request answered 401, for the admin token, an API key or the metrics token, counts against its client address;
  * once an address reaches `maxFailures` in a minute, the rest of that minute its requests that
  * need a credential checked are answered 429 with Retry-After, without the credential being
  * checked, so further guesses learn nothing.

@@ -116,7 +116,7 @@ export async function migrateTo(database: EngineDatabase, version: number): Prom
   }
 }
 
-/** Writes events straight into `database`'s events table, received now: the five columns every schema version has (for migration tests). */
+/** Writes events straight into `database`'s events table, received now, as a build at schema version 2 did: its five columns, the payload as a JSON object (for tests of later migrations). */
 export async function insertEventRows(database: EngineDatabase, rows: readonly { instanceId: string; event: TaskCompletionEvent }[]): Promise<void> {
   const { target } = database;
   if (target.engine === "sqlite") {
