@@ -13,7 +13,7 @@ import { commandOutcomeHealth, type RedisHealth } from "./cluster/redis-health.j
 import { sharedFailureCounter } from "./cluster/shared-failure-counter.js";
 import type { LogLevel, ServerConfig } from "./config/config.js";
 import { clientErrorHandler } from "./http/client-error.js";
-import { installErrorHandling } from "./http/error-handler.js";
+import { answerFrameworkError, installErrorHandling } from "./http/error-handler.js";
 import { logSerializers } from "./http/log-serializers.js";
 import { RequestLogController } from "./http/request-log.js";
 import { urlMasker, type UrlMasker } from "./http/safe-url.js";
@@ -101,8 +101,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: typeof deps.config.trustProxy === "object" ? [...deps.config.trustProxy] : (deps.config.trustProxy ?? false),
     // Fastify's own drain answer is a bare body without our headers; ours is the hook below.
     return503OnClosing: false,
-    // Requests the HTTP parser refuses still get the API's error body.
+    // Requests the HTTP parser refuses, or Fastify before routing, still get the API's error body.
     clientErrorHandler,
+    frameworkErrors: answerFrameworkError,
   });
 
   // A body trickled a byte at a time, with or without a key, must not hold a connection for ever.

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ErrorCode } from "@mosaicstack/telemetry-protocol";
 import { StorageUnavailableError } from "../storage/storage.js";
 import { HttpError, errorBody } from "./http-error.js";
+import { logFrameworkAnswer } from "./request-log.js";
 import { safeUrl as maskQueryAndKeys, type UrlMasker } from "./safe-url.js";
 
 /** Seconds a client should wait before retrying while storage is down. */
@@ -29,6 +30,18 @@ export function installErrorHandling(app: FastifyInstance, safeUrl: UrlMasker = 
   });
 }
 
+/**
+ * Fastify's `frameworkErrors` option: errors it meets before routing (FST_ERR_BAD_URL, a path that
+ * is not valid percent-encoding) get the API's error body through toHttpError, instead of
+ * Fastify's own, whose message quotes the URL.
+ */
+export function answerFrameworkError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  logFrameworkAnswer(request, reply);
+  const http = toHttpError(error);
+  for (const [name, value] of Object.entries(http.headers)) void reply.header(name, value);
+  void reply.code(http.statusCode).send(http.toBody());
+}
+
 /** Maps any thrown value to an HttpError. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
@@ -54,6 +67,9 @@ export function toHttpError(error: unknown): HttpError {
       return new HttpError("invalid_request", "Content-Length does not match the body");
     case "FST_ERR_CTP_INVALID_TYPE":
       return new HttpError("unsupported_media_type", "Content-Type is not valid");
+    // Fastify's own message quotes the URL, where a credential may sit: not echoed.
+    case "FST_ERR_BAD_URL":
+      return new HttpError("invalid_request", "the URL is not valid (bad percent-encoding)");
   }
   // secure-json-parse throws a SyntaxError that Fastify marks 400.
   if (error instanceof SyntaxError && statusCode === 400) return new HttpError("invalid_json", "request body is not valid JSON");
@@ -61,6 +77,12 @@ export function toHttpError(error: unknown): HttpError {
   if (statusCode === 415) return new HttpError("unsupported_media_type", "unsupported media type");
   if (statusCode === 404) return new HttpError("not_found", "not found");
   if (statusCode === 400) return new HttpError("invalid_request", "malformed request");
+  // The static files' refusals (@fastify/static through `send`): a path it will not serve is not
+  // found; a Range or a precondition (If-Match, If-Unmodified-Since) it cannot meet is the client's.
+  if (statusCode === 403) return new HttpError("not_found", "not found");
+  if (statusCode === 412 || statusCode === 416) {
+    return new HttpError("invalid_request", statusCode === 416 ? "the requested range cannot be served" : "a precondition of the request does not hold");
+  }
   return internal();
 }
 

@@ -22,6 +22,8 @@ const routeLines = new WeakMap<FastifyRequest, RouteLogLine>();
 const servedOn = new WeakMap<Socket, FastifyRequest>();
 /** Requests the parser cut, with the status their connection was answered. */
 const cutByParser = new WeakMap<FastifyRequest, number>();
+/** Requests whose answer was handed whole to their connection. */
+const answered = new WeakSet<FastifyRequest>();
 /** Requests whose line is written: none gets two. */
 const logged = new WeakSet<FastifyRequest>();
 
@@ -43,34 +45,55 @@ export function logParserRefusal(log: FastifyBaseLogger, socket: Socket, statusC
   log.info({ remoteAddress: socket.remoteAddress, res: { statusCode }, reason }, "request refused");
 }
 
+/**
+ * Writes the request's one line when its connection's answer is over, whichever comes first:
+ * Fastify's requestCompleted (after the onResponse hooks) or the response's close.
+ */
+function lineAtClose(request: FastifyRequest, reply: FastifyReply): void {
+  const socket = request.raw.socket;
+  servedOn.set(socket, request);
+  // "finish": the whole answer was handed to the connection (writableFinished is not set by inject's responses).
+  reply.raw.once("finish", () => answered.add(request));
+  reply.raw.once("close", () => {
+    if (servedOn.get(socket) === request) servedOn.delete(socket);
+    writeLine(request, reply, null);
+  });
+}
+
+function writeLine(request: FastifyRequest, reply: FastifyReply, error: Error | null | undefined): void {
+  if (logged.has(request)) return;
+  logged.add(request);
+  const line = { req: request, responseTime: reply.elapsedTime };
+  // The answer's stream failed: Fastify's own case, kept at error.
+  if (error) {
+    reply.log.error({ ...line, res: reply, err: error }, "request errored");
+    return;
+  }
+  if (!answered.has(request)) {
+    const statusCode = cutByParser.get(request);
+    if (statusCode === undefined) reply.log.info(line, "request aborted");
+    else reply.log.info({ ...line, res: { statusCode } }, "request refused");
+    return;
+  }
+  const described = routeLines.get(request);
+  reply.log.info({ ...described?.fields, ...line, res: reply }, described?.message ?? "request completed");
+}
+
 /** Fastify's per-request log lines, as this server writes them (the app's `logController`). */
 export class RequestLogController extends LogController {
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
     // Nothing on arrival: the request is in its one line at the end.
-    const socket = request.raw.socket;
-    servedOn.set(socket, request);
-    reply.raw.once("close", () => {
-      if (servedOn.get(socket) === request) servedOn.delete(socket);
-      // A finished answer was logged by requestCompleted; this is for the others.
-      if (logged.has(request) || reply.raw.writableFinished) return;
-      logged.add(request);
-      const statusCode = cutByParser.get(request);
-      const line = { req: request, responseTime: reply.elapsedTime };
-      if (statusCode === undefined) reply.log.info(line, "request aborted");
-      else reply.log.info({ ...line, res: { statusCode } }, "request refused");
-    });
+    lineAtClose(request, reply);
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (logged.has(request)) return;
-    logged.add(request);
-    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
-    // The answer's stream failed: Fastify's own case, kept at error.
-    if (error) {
-      reply.log.error({ ...line, err: error }, "request errored");
-      return;
-    }
-    const described = routeLines.get(request);
-    reply.log.info({ ...described?.fields, ...line }, described?.message ?? "request completed");
+    // Fastify calls it once the answer finished (or its stream failed, with `error`).
+    if (!error) answered.add(request);
+    writeLine(request, reply, error);
   }
+}
+
+/** The line of a request Fastify answered before routing (frameworkErrors), which it does not log itself. */
+export function logFrameworkAnswer(request: FastifyRequest, reply: FastifyReply): void {
+  lineAtClose(request, reply);
 }

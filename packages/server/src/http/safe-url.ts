@@ -1,8 +1,9 @@
 /** What stands in for a credential-looking part of a URL. */
 const REDACTED = "[redacted]";
 
-// An API key anywhere in the path (a client that put it there by mistake).
-const API_KEY_IN_PATH = /msk_[A-Za-z0-9_-]*/g;
+// An API key anywhere in the path (a client that put it there by mistake), each character as
+// itself or percent-encoded (`%6Dsk_…`, `msk%5F…`): the 404 message echoes the path as sent.
+const API_KEY_IN_PATH = /(?:m|%6[dD])(?:s|%73)(?:k|%6[bB])(?:_|%5[fF])(?:[A-Za-z0-9_-]|%[0-9A-Fa-f]{2})*/g;
 
 /** A function that makes a request URL fit for logs and error messages. */
 export type UrlMasker = (url: string) => string;

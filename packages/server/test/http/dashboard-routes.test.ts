@@ -68,6 +68,19 @@ describe("dashboard routes", () => {
     }
   });
 
+  it("answers a Range or precondition it cannot meet 400: the client's mistake, never a 500", async () => {
+    const cases: [string, Record<string, string>, number][] = [
+      ["/", { range: "bytes=99999999-" }, 400],
+      ["/assets/index-abc123.js", { "if-match": '"nope"' }, 400],
+      ["/assets/index-abc123.js", { "if-unmodified-since": "Thu, 01 Jan 1970 00:00:00 GMT" }, 400],
+    ];
+    for (const [url, headers, status] of cases) {
+      const answer = await app.inject({ url, headers });
+      expect(answer.statusCode, `${url} ${JSON.stringify(headers)}`).toBe(status);
+      expect(answer.json().error.code).toBe("invalid_request");
+    }
+  });
+
   it("says to build the dashboard when there is no build", async () => {
     const bare = await appServing(null);
     const answer = await bare.inject({ url: "/" });

@@ -105,6 +105,14 @@ describe("served documents and headers", () => {
     expect(docs.headers.get("content-type")).toContain("text/html");
   });
 
+  it("answers a path out of the /docs files 404, not 500, and reads no file", async () => {
+    for (const url of ["/docs/static/%2e%2e/%2e%2e/package.json", "/docs/static/..%2f..%2fpackage.json"]) {
+      const answer = await injectRequest(server.app, "GET", url, null);
+      expect(answer.status, url).toBe(404);
+      expect(answer.body.error.code, url).toBe("not_found");
+    }
+  });
+
   it("answers unknown routes 404 with the error body", async () => {
     const answer = await injectRequest(server.app, "GET", "/v1/nothing-here", server.apiKey);
     expect(answer.status).toBe(404);

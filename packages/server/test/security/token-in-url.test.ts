@@ -42,4 +42,32 @@ describe("the admin token in a URL path", () => {
     const plain = await injectRequest(server.app, "GET", "/v1/nowhere/mask", null);
     expect(plain.body.error.message).toBe("no route GET /v1/nowhere/mask");
   });
+
+  it.each([
+    ["its first letter percent-encoded", (key: string) => `%6D${key.slice(1)}`],
+    ["its underscore percent-encoded", (key: string) => key.replace("_", "%5f")],
+    ["every letter percent-encoded", (key: string) => [...key].map((char) => `%${char.charCodeAt(0).toString(16)}`).join("")],
+  ])("masks an API key with %s, in the answer and the log", async (_how, spell) => {
+    const before = server.logs.length;
+    const randomPart = server.apiKey.split("_")[1] as string;
+    const answer = await injectRequest(server.app, "GET", `/v1/keys/${spell(server.apiKey)}`, null);
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.message).toBe("no route GET /v1/keys/msk_[redacted]");
+    expect(server.logs.slice(before).join("")).not.toContain(randomPart.slice(0, 12));
+  });
+
+  it("answers a path that is not valid percent-encoding 400 with the API's error body, echoing no credential", async () => {
+    const before = server.logs.length;
+    for (const path of [`/v1/admin/${TOKEN}/%FF`, `/v1/events/${server.apiKey}%FF`]) {
+      const answer = await injectRequest(server.app, "GET", path, null);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({ error: { code: "invalid_request", message: "the URL is not valid (bad percent-encoding)" } });
+    }
+    await new Promise(setImmediate);
+    const logged = server.logs.slice(before).join("");
+    // One line each, the URL masked there too.
+    expect(logged.match(/"statusCode":400/g)).toHaveLength(2);
+    expect(logged).not.toContain("0123456789abcdefghijklmnopqrst");
+    expect(logged).not.toContain((server.apiKey.split("_")[1] as string).slice(0, 12));
+  });
 });
