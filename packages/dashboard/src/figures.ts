@@ -74,10 +74,11 @@ export interface GroupFigures {
 }
 
 /** Each group's figures over the range, costliest group first. */
-export function figuresByGroup(series: readonly SeriesPoint[], buckets: number): GroupFigures[] {
+export function figuresByGroup(series: readonly SeriesPoint[], buckets: number, split = true): GroupFigures[] {
   const groups = new Map<string, UsageFigures>();
   for (const point of series) {
-    const name = point.group ?? "all";
+    // In a split series, null is the groups past the biggest (the server sums them: other_groups).
+    const name = point.group ?? (split ? "others" : "all");
     let figures = groups.get(name);
     if (figures === undefined) {
       figures = emptyFigures(buckets);

@@ -42,7 +42,10 @@ export interface UsageFigures {
 export interface UsageSeriesPoint extends UsageFigures {
   /** Start of the UTC hour or day. */
   start: string;
-  /** The group_by dimension's value, or null when not grouped. */
+  /**
+   * The group_by dimension's value; null when not grouped, or, in a split series, for the groups
+   * past the 20 with the most events, summed (`other_groups` says how many).
+   */
   group: string | null;
 }
 
@@ -80,6 +83,8 @@ export interface UsageSeriesResponse {
   to: string;
   bucket: "hour" | "day";
   group_by: string | null;
+  /** Groups summed into the points whose group is null (a split series keeps its 20 biggest); 0 otherwise. */
+  other_groups: number;
   ratio_buckets: RatioBucketBounds[];
   series: UsageSeriesPoint[];
   totals: UsageFigures;

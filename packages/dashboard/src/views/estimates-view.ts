@@ -54,7 +54,7 @@ function render(context: ViewContext): HTMLElement {
       const e = data.totals.estimates;
       const factorName = FACTORS.find(([f]) => f === settings.factor)?.[1] ?? "";
       const { x, series } = seriesByGroup(data, (figures) => figures.estimates.correction_factors[settings.factor]);
-      const groups = figuresByGroup(data.series, data.ratio_buckets.length);
+      const groups = figuresByGroup(data.series, data.ratio_buckets.length, data.group_by !== null);
       const columns: Column<GroupFigures>[] = [
         { header: capitalised(formatLabel(settings.by)), cell: ({ group }) => formatLabel(group) },
         { header: "With estimate", numeric: true, cell: ({ figures }) => formatInteger(figures.estimates.events) },

@@ -25,7 +25,7 @@ function render(context: ViewContext): HTMLElement {
     load: (range) => api.timeseries(context.credential, range, range.bucket, settings.by, context.instanceId),
     render: (data) => {
       const t = data.totals;
-      const groups = figuresByGroup(data.series, data.ratio_buckets.length);
+      const groups = figuresByGroup(data.series, data.ratio_buckets.length, data.group_by !== null);
       const { x, series } = seriesByGroup(data, (figures) => figures.success_rate);
       const columns: Column<GroupFigures>[] = [
         { header: capitalised(formatLabel(settings.by)), cell: ({ group }) => formatLabel(group) },

@@ -54,7 +54,8 @@ export function seriesByGroup(body: SeriesResponse, pick: (figures: UsageFigures
   const index = new Map(x.map((t, i) => [t, i]));
   const groups = new Map<string, (number | null)[]>();
   for (const point of body.series) {
-    const label = formatLabel(point.group);
+    // In a split series, null is the groups past the biggest (the server sums them: other_groups).
+    const label = point.group === null && body.group_by !== null ? "others" : formatLabel(point.group);
     let values = groups.get(label);
     if (values === undefined) {
       values = new Array<number | null>(x.length).fill(null);

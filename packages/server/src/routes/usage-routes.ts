@@ -4,6 +4,7 @@ import { HttpError } from "../http/http-error.js";
 import type { Storage } from "../storage/storage.js";
 import { ROLLUP_DIMENSIONS } from "../storage/usage-rollup.js";
 import type { UsageSeriesResponse, UsageTopResponse } from "@mosaicstack/telemetry-protocol";
+import { MAX_SERIES_GROUPS, capSeriesGroups } from "../usage/series-groups.js";
 import { RATIO_BUCKET_BOUNDS, seriesReport, topEventOf } from "../usage/usage-report.js";
 import { ADMIN_SECURITY, API_KEY_SECURITY, RATE_LIMIT_HEADERS, errorResponses, response } from "../http/openapi-schemas.js";
 import { DEFAULT_TOP_LIMIT, MAX_HOUR_BUCKET_DAYS, MAX_RANGE_DAYS, MAX_TOP_LIMIT, parseSeriesParams, parseTopParams } from "./usage-params.js";
@@ -99,6 +100,10 @@ const SERIES_RESPONSE_SCHEMA = {
     to: { type: "string", format: "date-time" },
     bucket: { type: "string", enum: ["hour", "day"] },
     group_by: { type: ["string", "null"] },
+    other_groups: {
+      type: "integer",
+      description: `Split series: how many groups past the ${MAX_SERIES_GROUPS} with the most events were summed into the points whose group is null. 0 otherwise.`,
+    },
     ratio_buckets: {
       type: "array",
       description: "The correction-factor histogram's buckets, [from, to) of actual ÷ estimated tokens; null is unbounded.",
@@ -109,13 +114,17 @@ const SERIES_RESPONSE_SCHEMA = {
       description: "Buckets with events only, by start then group.",
       items: {
         type: "object",
-        properties: { start: { type: "string", format: "date-time" }, group: { type: ["string", "null"] }, ...FIGURES_PROPERTIES },
+        properties: {
+          start: { type: "string", format: "date-time" },
+          group: { type: ["string", "null"], description: "The group_by dimension's value; null when not split, or for the other groups (other_groups)." },
+          ...FIGURES_PROPERTIES,
+        },
         required: ["start", "group", ...FIGURES_REQUIRED],
       },
     },
     totals: { type: "object", properties: FIGURES_PROPERTIES, required: FIGURES_REQUIRED },
   },
-  required: ["instance_id", "from", "to", "bucket", "group_by", "ratio_buckets", "series", "totals"],
+  required: ["instance_id", "from", "to", "bucket", "group_by", "other_groups", "ratio_buckets", "series", "totals"],
 };
 
 const TOP_EVENT_SCHEMA = {
@@ -163,13 +172,14 @@ type TopQuery = { from: string; to: string; limit?: string; instance_id?: string
 
 async function series(storage: UsageRouteOptions["storage"], instanceId: string | null, query: SeriesQuery): Promise<UsageSeriesResponse> {
   const params = parseSeriesParams(query);
-  const rows = await storage.readUsageSeries({ instanceId, ...params });
+  const { rows, otherGroups } = capSeriesGroups(await storage.readUsageSeries({ instanceId, ...params }));
   return {
     instance_id: instanceId,
     from: params.from.toISOString(),
     to: params.to.toISOString(),
     bucket: params.bucket,
     group_by: params.groupBy,
+    other_groups: otherGroups,
     ratio_buckets: [...RATIO_BUCKET_BOUNDS],
     ...seriesReport(rows),
   };

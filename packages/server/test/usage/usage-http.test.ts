@@ -2,7 +2,7 @@ import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENGINES, freshDatabase, type EngineDatabase } from "../helpers/engines.js";
-import { ADMIN_TOKEN, injectJson, injectRequest, startTestServer, type Json, type TestServer } from "../http/test-server.js";
+import { ADMIN_TOKEN, injectJson, injectRequest, makeEvent, startTestServer, type Json, type TestServer } from "../http/test-server.js";
 import { START_MS, expectedSeries, figuresAsExpected, usageEvents } from "./usage-fixtures.js";
 
 /**
@@ -194,6 +194,26 @@ for (const engine of ENGINES) {
       expect((await get(`/v1/usage/timeseries?from=2025-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, a.apiKey)).status).toBe(200);
       expect((await get(`/v1/usage/timeseries?from=${FROM}&to=2026-12-02T00:00:00Z&bucket=hour`, a.apiKey)).status).toBe(200);
       expect((await get(`/v1/admin/usage/timeseries?from=${FROM}&to=${TO}&bucket=minute`, ADMIN_TOKEN)).body.error.details).toEqual({ parameter: "bucket" });
+    });
+
+    // Last: its instance would change the admin's all-instances sums that the tests above check.
+    it("answers a split with more than 20 groups as the 20 with the most events and one summed 'others' group (null), whose count it gives", async () => {
+      const many = await createInstance(server.app, "many models");
+      // Model i has i + 1 events: models 5 to 24 are the 20 biggest, models 0 to 4 (15 events) the others.
+      const events = Array.from({ length: 25 }, (_, i) =>
+        Array.from({ length: i + 1 }, () => makeEvent(many.instanceId, { model: `model-${String(i).padStart(2, "0")}`, timestamp: iso(START_MS + 5 * HOUR) })),
+      ).flat();
+      await send(server.app, many.apiKey, events as unknown as TaskCompletionEvent[]);
+      const { status, body } = await get(`/v1/usage/timeseries?from=${FROM}&to=${TO}&bucket=day&group_by=model`, many.apiKey);
+      expect(status).toBe(200);
+      expect(body.other_groups).toBe(5);
+      const named = body.series.filter((point: Json) => point.group !== null);
+      expect(named.map((point: Json) => point.group).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `model-${String(i + 5).padStart(2, "0")}`));
+      const others = body.series.filter((point: Json) => point.group === null);
+      expect(others.map((point: Json) => point.events)).toEqual([15]);
+      expect(body.totals.events).toBe(325);
+      const whole = await get(`/v1/usage/timeseries?from=${FROM}&to=${TO}&bucket=day`, many.apiKey);
+      expect(whole.body).toMatchObject({ other_groups: 0, totals: { events: 325 } });
     });
   });
 }
