@@ -14,6 +14,7 @@ import { sharedFailureCounter } from "./cluster/shared-failure-counter.js";
 import type { LogLevel, ServerConfig } from "./config/config.js";
 import { clientErrorHandler } from "./http/client-error.js";
 import { answerFrameworkError, installErrorHandling } from "./http/error-handler.js";
+import { closeConnectionsGracefully } from "./http/graceful-close.js";
 import { logSerializers } from "./http/log-serializers.js";
 import { RequestLogController } from "./http/request-log.js";
 import { urlMasker, type UrlMasker } from "./http/safe-url.js";
@@ -101,6 +102,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: typeof deps.config.trustProxy === "object" ? [...deps.config.trustProxy] : (deps.config.trustProxy ?? false),
     // Fastify's own drain answer is a bare body without our headers; ours is the hook below.
     return503OnClosing: false,
+    // Fastify would destroy connections still sending a finished answer: http/graceful-close.ts ends them.
+    forceCloseConnections: false,
     // Requests the HTTP parser refuses, or Fastify before routing, still get the API's error body.
     clientErrorHandler,
     frameworkErrors: answerFrameworkError,
@@ -131,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("preClose", async () => {
     closing = true;
   });
+  closeConnectionsGracefully(app);
   app.addHook("onRequest", async () => {
     if (closing) {
       throw new HttpError("service_unavailable", "the server is shutting down, retry", undefined, {
