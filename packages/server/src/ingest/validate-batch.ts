@@ -62,11 +62,22 @@ export function validateBatch(events: readonly unknown[], instanceId: string, se
     const unsupported = typeof version === "string" && version !== SCHEMA_VERSION;
     batch.results[index] = {
       index,
-      event_id: typeof event["event_id"] === "string" ? event["event_id"] : null,
+      event_id: echoedEventId(event["event_id"]),
       status: "rejected",
       code: unsupported ? "unsupported_schema_version" : "invalid_event",
       message: unsupported ? `schema_version: "${version.slice(0, 20)}" is not supported, send "${SCHEMA_VERSION}"` : checked.message,
     };
   }
   return batch;
+}
+
+/**
+ * A rejected event's id as its result echoes it: as sent when it is a string of at most
+ * MAX_ECHOED_ID_LENGTH characters, else null. A UUID is 36; echoing longer ones would let a small
+ * gzip body (10 KB ids compress to almost nothing) draw answers hundreds of times its size.
+ */
+export const MAX_ECHOED_ID_LENGTH = 64;
+
+function echoedEventId(id: unknown): string | null {
+  return typeof id === "string" && id.length <= MAX_ECHOED_ID_LENGTH ? id : null;
 }

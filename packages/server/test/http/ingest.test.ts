@@ -73,6 +73,18 @@ describe("POST /v1/events/batch", () => {
     expect((await server.storage.usage(server.instanceId)).events).toBe(before);
   });
 
+  it("echoes a rejected event's id as sent up to 64 characters, and null for a longer one (no amplified answers)", async () => {
+    const shortId = "not-a-uuid";
+    const longId = "x".repeat(10_000);
+    const answer = await post(server.apiKey, { events: [makeEvent(server.instanceId, { event_id: shortId }), makeEvent(server.instanceId, { event_id: longId })] });
+    expect(answer.status).toBe(200);
+    expect(answer.body.results.map((result: { event_id: string | null; status: string }) => [result.event_id, result.status])).toEqual([
+      [shortId, "rejected"],
+      [null, "rejected"],
+    ]);
+    expect(JSON.stringify(answer.body).length).toBeLessThan(1_000);
+  });
+
   it("ignores unknown fields in the envelope and in events", async () => {
     const event = { ...makeEvent(server.instanceId), future_field: { nested: true } };
     const answer = await post(server.apiKey, { events: [event], extra: 1 });
