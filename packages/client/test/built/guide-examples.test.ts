@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_KEY, INSTANCE_ID } from "../helpers/fixtures.js";
 import { GUIDE_PATH, REPO_ROOT, ensureBuilt } from "../helpers/dist.js";
-import { guideBlocks, guideExists, writeGuideProject } from "../helpers/guide-project.js";
+import { compileProject, guideBlocks, guideExists, writeGuideProject } from "../helpers/guide-project.js";
 import { LoopbackServer } from "../helpers/loopback-server.js";
 
 const run = promisify(execFile);
@@ -46,11 +46,7 @@ describe.skipIf(!present)(`integration-guide.md examples against the BUILT packa
   });
 
   it("every example (and the README quickstart) compiles with tsc --strict", async () => {
-    const tsc = resolve(REPO_ROOT, "node_modules/typescript/bin/tsc");
-    const result = await run(process.execPath, [tsc, "-p", dir], { cwd: dir }).then(
-      () => ({ code: 0, output: "" }),
-      (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, output: error.stdout ?? "" }),
-    );
+    const result = await compileProject(dir);
     expect(result.output).toBe("");
     expect(result.code).toBe(0);
   }, 60_000);

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_KEY, INSTANCE_ID } from "../helpers/fixtures.js";
 import { REPO_ROOT, ensureBuilt } from "../helpers/dist.js";
-import { writeReadmeProject } from "../helpers/guide-project.js";
+import { compileProject, writeReadmeProject } from "../helpers/guide-project.js";
 import { LoopbackServer } from "../helpers/loopback-server.js";
 
 const run = promisify(execFile);
@@ -40,11 +40,7 @@ describe("the client README's examples against the BUILT package", () => {
   });
 
   it("every example compiles with tsc --strict", async () => {
-    const tsc = resolve(REPO_ROOT, "node_modules/typescript/bin/tsc");
-    const result = await run(process.execPath, [tsc, "-p", dir], { cwd: dir }).then(
-      () => ({ code: 0, output: "" }),
-      (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, output: error.stdout ?? "" }),
-    );
+    const result = await compileProject(dir);
     expect(result.output).toBe("");
     expect(result.code).toBe(0);
   }, 60_000);

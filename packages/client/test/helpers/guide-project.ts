@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { dirname, join, resolve } from "node:path";
 import { CLIENT_DIR, GUIDE_PATH, REPO_ROOT } from "./dist.js";
 
@@ -107,4 +109,13 @@ function writeExampleProject(dir: string, files: Record<string, string>): Record
   cpSync(join(CLIENT_DIR, "dist"), join(target, "dist"), { recursive: true });
   symlinkSync(resolve(REPO_ROOT, "node_modules/@types"), join(dir, "node_modules/@types"), "dir");
   return files;
+}
+
+/** `tsc -p dir` with the repository's TypeScript: its exit code and what it printed (the errors). */
+export async function compileProject(dir: string): Promise<{ code: number; output: string }> {
+  const tsc = resolve(REPO_ROOT, "node_modules/typescript/bin/tsc");
+  return promisify(execFile)(process.execPath, [tsc, "-p", dir], { cwd: dir }).then(
+    () => ({ code: 0, output: "" }),
+    (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, output: error.stdout ?? "" }),
+  );
 }

@@ -56,6 +56,18 @@ export interface EngineDatabase {
   drop(): Promise<void>;
 }
 
+/** Storage opened (migrated) on `database`, whose close also drops the database: one handle for a test to clean up. */
+export async function openThenDrop(database: EngineDatabase): Promise<{ storage: Storage; close(): Promise<void> }> {
+  const storage = await database.open();
+  return {
+    storage,
+    close: async () => {
+      await storage.close();
+      await database.drop();
+    },
+  };
+}
+
 /** A fresh database on `engine`; `prefix` names the temp dir or schema so leftovers say whose they are. */
 export async function freshDatabase(engine: EngineName, prefix: string): Promise<EngineDatabase> {
   if (engine === "sqlite") {

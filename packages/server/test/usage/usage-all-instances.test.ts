@@ -2,7 +2,7 @@ import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { describe, expect, it } from "vitest";
 import type { Storage, UsageSeriesQuery } from "../../src/storage/storage.js";
 import { ROLLUP_DIMENSIONS, additiveValues } from "../../src/storage/usage-rollup.js";
-import { ENGINES, POSTGRES, engineTitle, freshDatabase, insertEventRows, migrateTo, type EngineDatabase, type EngineName } from "../helpers/engines.js";
+import { ENGINES, POSTGRES, engineTitle, freshDatabase, insertEventRows, migrateTo, openThenDrop, type EngineName } from "../helpers/engines.js";
 import { toStore } from "../helpers/events-to-store.js";
 import { seedInstance } from "../storage/storage-fixtures.js";
 import { START_MS, expectedSeries, sumsAsExpected, usageEvents } from "./usage-fixtures.js";
@@ -18,21 +18,10 @@ const HOUR = 3_600_000;
 const FROM = START_MS;
 const TO = START_MS + 72 * HOUR;
 
-/** Storage opened at the current version on `database`; closing it drops the database. */
-async function openOn(database: EngineDatabase): Promise<{ storage: Storage; close(): Promise<void> }> {
-  const storage = await database.open();
-  return {
-    storage,
-    close: async () => {
-      await storage.close();
-      await database.drop();
-    },
-  };
-}
 
 /** A fresh database at the current version. */
 async function openFresh(engine: EngineName): Promise<{ storage: Storage; close(): Promise<void> }> {
-  return openOn(await freshDatabase(engine, "usage_all"));
+  return openThenDrop(await freshDatabase(engine, "usage_all"));
 }
 
 /**
@@ -44,7 +33,7 @@ async function fromVersion4(engine: EngineName, events: { instanceId: string; ev
   await migrateTo(database, 2);
   await insertEventRows(database, events);
   expect(await migrateTo(database, 4)).toEqual({ applied: [3, 4], version: 4 });
-  return openOn(database);
+  return openThenDrop(database);
 }
 
 /** readUsageSeries as `${start ISO}|${group}` → additive values. */

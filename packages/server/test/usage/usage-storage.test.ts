@@ -2,7 +2,7 @@ import type { TaskCompletionEvent } from "@mosaicstack/telemetry-protocol";
 import { describe, expect, it } from "vitest";
 import type { Storage } from "../../src/storage/storage.js";
 import { ROLLUP_DIMENSIONS } from "../../src/storage/usage-rollup.js";
-import { ENGINES, POSTGRES, engineTitle, freshDatabase, insertEventRows, migrateTo, type EngineName } from "../helpers/engines.js";
+import { ENGINES, POSTGRES, engineTitle, freshDatabase, insertEventRows, migrateTo, openThenDrop, type EngineName } from "../helpers/engines.js";
 import { seedInstance } from "../storage/storage-fixtures.js";
 import { START_MS, expectedSeries, sumsAsExpected, usageEvents, type ExpectedSums } from "./usage-fixtures.js";
 import { toStore } from "../helpers/events-to-store.js";
@@ -37,14 +37,7 @@ async function migrateFromVersion2(engine: EngineName, events: { instanceId: str
   const database = await freshDatabase(engine, "usage_v2");
   expect(await migrateTo(database, 2)).toEqual({ applied: [1, 2], version: 2 });
   await insertEventRows(database, events);
-  const storage = await database.open();
-  return {
-    storage,
-    close: async () => {
-      await storage.close();
-      await database.drop();
-    },
-  };
+  return openThenDrop(database);
 }
 
 /** readUsageSeries as `${start ISO}|${group}` → sums, plus their sum. */
