@@ -1,8 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { HttpError } from "../http/http-error.js";
-import { bearerToken } from "./api-key-auth.js";
 import type { AuthFailureThrottle } from "./auth-failure-throttle.js";
-import { secretsEqual } from "./secret-hash.js";
+import { requireBearerSecret } from "./bearer-secret.js";
 
 /**
  * onRequest hook for /v1/admin/: the admin token, compared in constant time. An API key is
@@ -14,13 +13,8 @@ import { secretsEqual } from "./secret-hash.js";
 export function adminAuthHook(adminToken: string | null, throttle: AuthFailureThrottle) {
   return async (request: FastifyRequest): Promise<void> => {
     if (adminToken === null) throw new HttpError("admin_disabled", "the admin API is not enabled on this server");
-    throttle.check(request.ip);
-    const token = bearerToken(request);
-    if (token === null || !secretsEqual(token, adminToken)) {
-      await throttle.failed(request.ip);
-      throw new HttpError("unauthorized", "missing or wrong admin token", undefined, {
-        "www-authenticate": 'Bearer realm="mosaic-telemetry-admin"',
-      });
-    }
+    await requireBearerSecret(request, adminToken, throttle, () =>
+      new HttpError("unauthorized", "missing or wrong admin token", undefined, { "www-authenticate": 'Bearer realm="mosaic-telemetry-admin"' }),
+    );
   };
 }

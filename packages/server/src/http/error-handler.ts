@@ -20,8 +20,7 @@ export function installErrorHandling(app: FastifyInstance, safeUrl: UrlMasker = 
     if (http.statusCode >= 500) {
       request.log.error({ err: safeErrorForLog(error), code: http.code }, "request failed");
     }
-    for (const [name, value] of Object.entries(http.headers)) void reply.header(name, value);
-    return reply.code(http.statusCode).send(http.toBody());
+    return sendHttpError(reply, http);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -37,9 +36,13 @@ export function installErrorHandling(app: FastifyInstance, safeUrl: UrlMasker = 
  */
 export function answerFrameworkError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   logFrameworkAnswer(request, reply);
-  const http = toHttpError(error);
+  void sendHttpError(reply, toHttpError(error));
+}
+
+/** Answers `http`: its status, its headers and the API's error body. */
+function sendHttpError(reply: FastifyReply, http: HttpError): FastifyReply {
   for (const [name, value] of Object.entries(http.headers)) void reply.header(name, value);
-  void reply.code(http.statusCode).send(http.toBody());
+  return reply.code(http.statusCode).send(http.toBody());
 }
 
 /** Maps any thrown value to an HttpError. */

@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 
@@ -24,8 +24,9 @@ export function closeConnectionsGracefully(app: FastifyInstance): void {
       answers.delete(socket);
     });
   });
-  app.addHook("onRequest", async (request, reply) => {
-    answers.set(request.raw.socket, reply.raw);
+  // Node's own "request" event, not a Fastify hook: no promise per request on the ingest path.
+  app.server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    answers.set(request.socket, response);
   });
   app.addHook("preClose", async () => {
     const sent: Promise<void>[] = [];

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { bearerToken } from "../auth/api-key-auth.js";
 import type { AuthFailureThrottle } from "../auth/auth-failure-throttle.js";
-import { secretsEqual } from "../auth/secret-hash.js";
+import { requireBearerSecret } from "../auth/bearer-secret.js";
 import { HttpError } from "../http/http-error.js";
 import type { ServerMetrics } from "../metrics/server-metrics.js";
 
@@ -15,12 +14,7 @@ export async function metricsRoutes(app: FastifyInstance, options: { metrics: Se
   const { throttle } = options;
   app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
     // Guesses at the token count against the address like any failed authentication (429 past the budget).
-    throttle.check(request.ip);
-    const token = bearerToken(request);
-    if (token === null || !secretsEqual(token, options.token)) {
-      await throttle.failed(request.ip);
-      throw new HttpError("unauthorized", "missing or wrong metrics token", undefined, { "www-authenticate": "Bearer" });
-    }
+    await requireBearerSecret(request, options.token, throttle, () => new HttpError("unauthorized", "missing or wrong metrics token", undefined, { "www-authenticate": "Bearer" }));
     void reply.type(options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });

@@ -16,16 +16,16 @@ export const MAX_SERIES_GROUPS = 20;
  * name) and sums every other group's rows into one row per bucket whose group is null: "the
  * others". Rows of an unsplit series (group null already) are returned as they are.
  */
-export function capSeriesGroups(rows: readonly UsageSeriesRow[], max = MAX_SERIES_GROUPS): { rows: UsageSeriesRow[]; otherGroups: number } {
+export function capSeriesGroups(rows: readonly UsageSeriesRow[], max = MAX_SERIES_GROUPS): { rows: readonly UsageSeriesRow[]; otherGroups: number } {
   const byGroup = new Map<string, { events: number; costUsdMicros: number }>();
   for (const row of rows) {
-    if (row.group === null) return { rows: [...rows], otherGroups: 0 };
+    if (row.group === null) return { rows, otherGroups: 0 };
     const seen = byGroup.get(row.group) ?? { events: 0, costUsdMicros: 0 };
     seen.events += row.events;
     seen.costUsdMicros += row.costUsdMicros;
     byGroup.set(row.group, seen);
   }
-  if (byGroup.size <= max) return { rows: [...rows], otherGroups: 0 };
+  if (byGroup.size <= max) return { rows, otherGroups: 0 };
   const ranked = [...byGroup].sort(([nameA, a], [nameB, b]) => b.events - a.events || b.costUsdMicros - a.costUsdMicros || compareKeys(nameA, nameB));
   const kept = new Set(ranked.slice(0, max).map(([name]) => name));
   const others = new Map<number, { bucketStart: Date; sums: UsageSums }>();
